@@ -1,0 +1,5 @@
+"""``python -m accountrules``."""
+
+from .cli import main
+
+main()

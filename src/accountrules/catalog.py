@@ -1,0 +1,144 @@
+"""The rulebook as a catalogue: definitions, categories and items, ladder, circumstances, rules —
+each with its citations — as JSON (contract §3) or Markdown (``docs/catalog.*.md``)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from . import rulebook as rb
+from .facts import FACTS
+from .rules.validate import Rulebook
+
+
+def _cits(book: Rulebook, specs: Sequence[rb.CitationSpec]) -> list[dict[str, Any]]:
+    out = []
+    for c in specs:
+        inst = book.instruments[c.instrument]
+        d: dict[str, Any] = {"instrument": inst.name, "article": c.article, "version": c.version or inst.version}
+        if c.quote:
+            d["quote"] = c.quote
+        d["reliability"] = inst.reliability
+        out.append(d)
+    return out
+
+
+def catalog_dict(book: Rulebook, lang: str = "zh") -> dict[str, Any]:
+    """The catalogue as plain data (contract §3 shape, plus rules and instruments)."""
+    def name(t: rb.Text) -> str:
+        return t.get(lang)
+
+    cats = []
+    for cat in book.categories.values():
+        items = [{"id": i.id, "name": name(i.name), "base_grade": i.base_grade,
+                  "roles": {"direct": i.roles.direct, "oversight": i.roles.oversight},
+                  "citations": _cits(book, i.citations), "inference": i.inference}
+                 for i in book.items.values() if i.category == cat.id]
+        cats.append({"id": cat.id, "name": name(cat.name), "items": items})
+    return {
+        "rulebook": {"id": book.manifest.id, "version": book.manifest.version, "sha256": book.sha256,
+                     "title": name(book.manifest.title), "jurisdiction": name(book.manifest.jurisdiction),
+                     "policy": book.manifest.policy.model_dump()},
+        "definitions": [{"id": d.id, "name": name(d.name), "citations": _cits(book, d.citations),
+                         "inference": d.inference} for d in book.definitions.values()],
+        "categories": cats,
+        "grades": [{"id": g.id, "value": g.value, "name": name(g.name)} for g in book.grades.values()],
+        "responsibilities": [{"id": r.id, "rank": r.rank, "name": name(r.name), "citations": _cits(book, r.citations)}
+                             for r in book.responsibilities.values()],
+        "matrix": {g: row.model_dump() for g, row in book.matrix.cells.items()},
+        "ladder": [{"id": lv.id, "rank": lv.rank, "name": name(lv.name), "referral": lv.referral,
+                    "citations": _cits(book, lv.citations),
+                    "influence": {k: {"months": v.months, "effects": v.effects, "verified": v.verified}
+                                  for k, v in lv.influence.items()}} for lv in book.ladder],
+        "circumstances": [{"code": c.code, "kind": c.kind, "name": name(c.name), "citations": _cits(book, c.citations),
+                           "inference": c.inference} for c in book.circumstances.values()],
+        "channels": [{"id": c.id, "name": name(c.name), "citations": _cits(book, c.citations)}
+                     for c in book.channels.values()],
+        "unit_measures": [{"id": u.id, "code": u.code, "name": name(u.name), "citations": _cits(book, u.citations)}
+                          for u in book.unit_measure_types.values()],
+        "review_tracks": [{"id": t.id, "rank": t.rank, "name": name(t.name)} for t in book.review_tracks.values()],
+        "rules": [{"id": e.id, "section": e.section, "title": name(e.rule.title), "source": book.source(e.span),
+                   "citations": _cits(book, e.rule.citations), "inference": e.rule.inference,
+                   "exception_to": e.rule.exception_to} for e in book.rules],
+        "instruments": [{"id": i.id, "name": i.name, "version": i.version, "kind": i.kind,
+                         "reliability": i.reliability, "in_force_from": i.in_force_from,
+                         "in_force_until": i.in_force_until} for i in book.instruments.values()],
+    }
+
+
+def catalog_json(book: Rulebook, lang: str = "zh") -> str:
+    """The catalogue as JSON."""
+    return json.dumps(catalog_dict(book, lang), ensure_ascii=False, indent=2) + "\n"
+
+
+_H = {
+    "zh": {"title": "规则库目录", "defs": "错案认定", "cats": "问责情形（7类28项）", "ladder": "处理梯度",
+           "circ": "情节", "matrix": "等级×责任→处理", "rules": "规则", "inst": "引用的法律文件",
+           "cit": "依据", "inf": "推断", "grade": "基准等级", "roles": "责任人员"},
+    "en": {"title": "Rulebook catalogue", "defs": "Error-case definitions", "cats": "Situations (7 categories, "
+           "28 items)", "ladder": "Sanction ladder", "circ": "Circumstances", "matrix": "Grade × responsibility → "
+           "level", "rules": "Rules", "inst": "Instruments cited", "cit": "basis", "inf": "inference",
+           "grade": "base grade", "roles": "roles"},
+}
+
+
+def _cite_md(c: dict[str, Any]) -> str:
+    q = f" —「{c['quote']}」" if c.get("quote") else ""
+    return f"{c['instrument']} {c['article']}（{c['version']}）{q}"
+
+
+def catalog_markdown(book: Rulebook, lang: str = "zh") -> str:
+    """The catalogue as Markdown, in one language."""
+    h = _H[lang]
+    d = catalog_dict(book, lang)
+    rbk = d["rulebook"]
+    out = [f"# {h['title']}: {rbk['title']}", "",
+           f"`{rbk['id']}` {rbk['version']} · {rbk['jurisdiction']} · sha256 `{rbk['sha256'][:16]}`", "",
+           "<!-- generated by `accountrules docs`; do not edit by hand -->", "", f"## {h['defs']}", ""]
+    for x in d["definitions"]:
+        out.append(f"- **{x['id']}** {x['name']}")
+        out += [f"  - {_cite_md(c)}" for c in x["citations"]]
+        if x["inference"]:
+            out.append(f"  - *{h['inf']}:* {x['inference']}")
+    out += ["", f"## {h['cats']}", ""]
+    for cat in d["categories"]:
+        out += [f"### {cat['id']} {cat['name']}", ""]
+        for it in cat["items"]:
+            roles = ", ".join(it["roles"]["direct"]) + (" / " + ", ".join(it["roles"]["oversight"])
+                                                        if it["roles"]["oversight"] else "")
+            out.append(f"- **{it['id']}** {it['name']} — {h['grade']} {it['base_grade']}; {h['roles']}: {roles}")
+            out += [f"  - {_cite_md(c)}" for c in it["citations"]]
+            if it["inference"]:
+                out.append(f"  - *{h['inf']}:* {it['inference']}")
+        out.append("")
+    out += [f"## {h['ladder']}", "", "| rank | id | name | referral |", "| --- | --- | --- | --- |"]
+    for lv in d["ladder"]:
+        out.append(f"| {lv['rank']} | `{lv['id']}` | {lv['name']} | {lv['referral'] or '—'} |")
+    out += ["", f"## {h['matrix']}", "", "| grade | direct | primary_leadership | important_leadership |",
+            "| --- | --- | --- | --- |"]
+    for g, row in d["matrix"].items():
+        out.append(f"| {g} | {row['direct']} | {row['primary_leadership']} | {row['important_leadership']} |")
+    out += ["", f"## {h['circ']}", ""]
+    for c in d["circumstances"]:
+        out.append(f"- **{c['code']}** ({c['kind']}) {c['name']}")
+        out += [f"  - {_cite_md(x)}" for x in c["citations"]]
+    out += ["", f"## {h['rules']}", "", "| id | section | title | source | basis | inference |",
+            "| --- | --- | --- | --- | --- | --- |"]
+    for r in d["rules"]:
+        basis = "<br>".join(f"{c['instrument']} {c['article']}（{c['version']}）" for c in r["citations"])
+        out.append(f"| `{r['id']}` | {r['section']} | {r['title']} | {r['source']} | {basis} | "
+                   f"{(r['inference'] or '').replace('|', '/')} |")
+    out += ["", f"## {h['inst']}", "", "| id | name | version | kind | reliability |", "| --- | --- | --- | --- | --- |"]
+    for i in d["instruments"]:
+        out.append(f"| {i['id']} | {i['name']} | {i['version'] or '—'} | {i['kind']} | {i['reliability']} |")
+    return "\n".join(out) + "\n"
+
+
+def facts_markdown() -> str:
+    """The fact vocabulary as Markdown."""
+    out = ["| path | type | values | stages | meaning |", "| --- | --- | --- | --- | --- |"]
+    for p, s in FACTS.items():
+        vals = s.values if isinstance(s.values, str) else ", ".join(s.values) if s.values else ""
+        out.append(f"| `{p}` | {s.type} | {vals} | {', '.join(s.stages)} | {s.doc} |")
+    return "\n".join(out) + "\n"

@@ -1,0 +1,411 @@
+"""Stage 5 — decide: from matched rules to a :class:`Recommendation` (see ``docs/semantics.md``).
+
+The matcher (durable-rules or the python interpreter) says *which* rules match each fact; this
+module applies the rulebook's semantics — exceptions, the grade, the responsibility chain, the
+matrix, exemptions and their bars, 从重/从轻/加重/减轻, floors and ceilings, channels, unit measures
+and the review track — and asks :mod:`accountrules.explain` for the cited reasons.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from . import __version__
+from . import models as m
+from . import rulebook as rb
+from .errors import RuleConflict
+from .explain import Explainer
+from .facts import case_facts, finding_facts, person_facts
+from .intake import check_codes
+from .rules.validate import Rulebook, RuleEntry
+from .trace import EventKind, Trace
+
+if TYPE_CHECKING:
+    from .engine import Engine
+
+Facts = dict[str, Any]
+
+
+def _surviving(fired: Sequence[RuleEntry], trace: Trace, subject: str) -> list[RuleEntry]:
+    """Drop fired rules that another fired rule names in ``exception_to``."""
+    overriders: dict[str, str] = {}
+    for e in fired:
+        for t in e.rule.exception_to:
+            overriders.setdefault(t, e.id)
+    out = []
+    for e in fired:
+        if e.id in overriders:
+            trace.add(EventKind.OVERRIDDEN_BY, e.id, subject, overriders[e.id])
+        else:
+            out.append(e)
+    return out
+
+
+@dataclass
+class _ItemResult:
+    item: str
+    finding_index: int
+    responsibility: str
+    grade: int | None
+    rank: int
+    exempted_by: str | None
+    band_flags: set[str] = field(default_factory=set)
+    reasons: list[m.Reason] = field(default_factory=list)
+    exemption_reasons: list[m.Reason] = field(default_factory=list)
+
+
+def _grade_sum(fired: Sequence[RuleEntry]) -> int:
+    groups: dict[str, int] = {}
+    for e in fired:
+        then = e.rule.then  # type: ignore[attr-defined]
+        groups[then.group] = max(groups.get(then.group, then.delta), then.delta)
+    return sum(groups.values())
+
+
+def decide(engine: Engine, case: m.Case, lang: str, trace: Trace | None = None) -> m.Recommendation:
+    """Evaluate ``case`` with ``engine``'s rulebook and matcher."""
+    book: Rulebook = engine.rulebook
+    trace = trace if trace is not None else Trace()
+    check_codes(case, book)
+    c = case.case
+    policy = book.manifest.policy
+    ref_date = (c.decided_on or c.conduct_date) if policy.reference_date == "decided_on" else (
+        c.conduct_date or c.decided_on)
+    ex = Explainer(book, lang, ref_date)
+    rules = book.rules
+    item_cat = {i.id: i.category for i in book.items.values()}
+    grade_values = sorted(g.value for g in book.grades.values())
+    gmin, gmax = grade_values[0], grade_values[-1]
+    grade_by_value = {g.value: g for g in book.grades.values()}
+    resp_rank = {r.id: r.rank for r in book.responsibilities.values()}
+    levels_by_rank = book.levels_by_rank
+    ranks = sorted(levels_by_rank)
+
+    cf = case_facts(case, policy.model_dump(), item_cat)
+
+    # ---- round 1: the case
+    (hits,) = engine.matcher.match([("case", cf)])
+    fired = [rules[i] for i in hits]
+    for e in fired:
+        trace.add(EventKind.RULE_FIRED, e.id, "case")
+    by_sec: dict[str, list[RuleEntry]] = {}
+    for e in fired:
+        by_sec.setdefault(e.section, []).append(e)
+
+    status_rules = _surviving(by_sec.get("status_rules", []), trace, "case")
+    statuses = {e.rule.then.status for e in status_rules}  # type: ignore[attr-defined]
+    if len(statuses) > 1:
+        ids = ", ".join(e.id for e in status_rules)
+        trace.add(EventKind.CONFLICT, status_rules[0].id, "case", ids)
+        raise RuleConflict(f"status rules {ids} fired with different outcomes ({', '.join(sorted(statuses))}) and "
+                           "none is an exception to another; add exception_to.")
+    if status_rules:
+        status = status_rules[0].rule.then.status  # type: ignore[attr-defined]
+        definition = next((e.rule.then.definition for e in status_rules  # type: ignore[attr-defined]
+                           if e.rule.then.definition), None)  # type: ignore[attr-defined]
+        status_reasons = [ex.rule_reason(e, cf) for e in status_rules]
+    else:
+        trace.add(EventKind.NO_RULE, "status_rules", "case")
+        status, definition = "not_error_case", None
+        status_reasons = [m.Reason(rule="no-rule", text="没有适用的错案认定规则" if lang == "zh" else
+                                   "No error-case rule applies to this case.",
+                                   citation=m.Citation(instrument="—", article="—", version="—"),
+                                   source=book.display_root, facts={"case.origin": c.origin,
+                                                                    "case.outcome": c.outcome})]
+    error_case = m.ErrorCaseOut(status=status, definition=definition, reasons=status_reasons)
+    is_error = status == "error_case"
+
+    case_delta = _grade_sum(by_sec.get("grade_modifiers", []))
+    case_grade_reasons = [ex.rule_reason(e, cf) for e in by_sec.get("grade_modifiers", [])]
+    ground_rules = by_sec.get("grounds", [])
+
+    # ---- situations
+    situations: list[m.Situation] = []
+    if is_error:
+        merged: dict[str, list[str]] = {}
+        for f in c.findings:
+            persons = merged.setdefault(f.item, [])
+            persons.extend(p for p in f.persons if p not in persons)
+        ground_reasons: dict[str, list[m.Reason]] = {}
+        for g in ground_rules:
+            then = g.rule.then  # type: ignore[attr-defined]
+            r = ex.rule_reason(g, cf)
+            covered = [i for i in then.items if i in merged]
+            if not covered and then.default not in merged:
+                merged[then.default] = []
+                covered = [then.default]
+            elif not covered:
+                covered = [then.default]
+            for i in covered:
+                ground_reasons.setdefault(i, []).append(r)
+        for item_id, persons in merged.items():
+            item = book.items[item_id]
+            reasons = [ex.reason(rule=f"items.{item_id}", text=item.name.get(lang), specs=item.citations,
+                                 span=item.span, facts={"finding.item": item_id}, inference=item.inference)]
+            reasons += ground_reasons.get(item_id, [])
+            situations.append(m.Situation(item=item_id, category=item.category, name=item.name.get(lang),
+                                          persons=persons, reasons=reasons))
+
+    # ---- round 2: persons × findings, and persons
+    pfacts = {p.id: person_facts(case, p) for p in case.persons}
+    batch: list[tuple[str, Facts]] = []
+    keys: list[tuple[str, int]] = []
+    for p in case.persons:
+        batch.append(("person", {**cf, **pfacts[p.id]}))
+        keys.append((p.id, -1))
+    if is_error:
+        for fi, f in enumerate(c.findings):
+            item = book.items[f.item]
+            base = book.grades[item.base_grade].value
+            fgrade = min(max(base + case_delta, gmin), gmax)
+            for p in case.persons:
+                ff = finding_facts(case, f, p, category=item.category, base_grade=base, grade=fgrade,
+                                   direct_roles=tuple(item.roles.direct),
+                                   oversight_roles=tuple(item.roles.oversight))
+                batch.append(("pf", {**cf, **pfacts[p.id], **ff}))
+                keys.append((p.id, fi))
+    results = engine.matcher.match(batch)
+
+    channel_of: dict[str, tuple[str, m.Reason] | None] = {}
+    per_person: dict[str, list[_ItemResult]] = {p.id: [] for p in case.persons}
+    considered: dict[str, dict[str, m.Considered]] = {p.id: {} for p in case.persons}
+    person_by_id = {p.id: p for p in case.persons}
+    cap_rank = book.levels[policy.aggravation_cap].rank
+
+    for (pid, fi), facts, hit in zip(keys, (b[1] for b in batch), results, strict=True):
+        subject = pid if fi < 0 else f"{pid}×{c.findings[fi].item}#{fi}"
+        fired = [rules[i] for i in hit]
+        for e in fired:
+            trace.add(EventKind.RULE_FIRED, e.id, subject)
+        if fi < 0:
+            ch = [e for e in fired if e.section == "channel_rules"]
+            channel_of[pid] = (ch[0].rule.then.channel, ex.rule_reason(ch[0], facts)) if ch else None  # type: ignore[attr-defined]
+            continue
+        sec: dict[str, list[RuleEntry]] = {}
+        for e in fired:
+            sec.setdefault(e.section, []).append(e)
+        f = c.findings[fi]
+        item = book.items[f.item]
+        chain = _surviving(sec.get("chain", []), trace, subject)
+        if not chain:
+            per_person[pid].append(_ItemResult(f.item, fi, "none", None, 0, None))
+            continue
+        top = max(chain, key=lambda e: (resp_rank[e.rule.then.responsibility], -e.order))  # type: ignore[attr-defined]
+        resp = top.rule.then.responsibility  # type: ignore[attr-defined]
+        reasons = [ex.rule_reason(top, facts)]
+        if resp == "none":
+            per_person[pid].append(_ItemResult(f.item, fi, "none", None, 0, None, reasons=reasons))
+            continue
+        personal = _surviving(sec.get("personal_grade_modifiers", []), trace, subject)
+        grade_v = min(max(facts["finding.grade"] + _grade_sum(personal), gmin), gmax)
+        grade = grade_by_value.get(grade_v) or grade_by_value[min(grade_by_value, key=lambda v: abs(v - grade_v))]
+        reasons += case_grade_reasons + [ex.rule_reason(e, facts) for e in personal]
+        cell = getattr(book.matrix.cells[grade.id], resp)
+        base_level = book.levels[cell]
+        reasons.append(ex.reason(rule=f"matrix.{grade.id}.{resp}",
+                                 text=_matrix_text(lang, item, grade, book.responsibilities[resp], base_level),
+                                 specs=book.matrix.citations, span=book.span_of(f"matrix.{grade.id}"),
+                                 facts={"finding.item": f.item, "grade": grade.id, "responsibility": resp},
+                                 inference=book.matrix.inference))
+        rank = base_level.rank
+        # exemptions
+        blocks = _surviving(sec.get("exemption_blocks", []), trace, subject)
+        blocked_all = [b for b in blocks if b.rule.then.blocks == "all"]  # type: ignore[attr-defined]
+        exempt_fired = _surviving(sec.get("exemptions", []), trace, subject)
+        exempted_by: str | None = None
+        ex_reasons: list[m.Reason] = []
+        for e in exempt_fired:
+            code = e.rule.then.code  # type: ignore[attr-defined]
+            blockers = blocked_all + [b for b in blocks if isinstance(b.rule.then.blocks, list)  # type: ignore[attr-defined]
+                                      and code in b.rule.then.blocks]  # type: ignore[attr-defined]
+            if blockers:
+                trace.add(EventKind.BLOCKED_BY, e.id, subject, blockers[0].id)
+                why = ("被排除：" if lang == "zh" else "blocked: ") + "; ".join(
+                    (b.rule.title.get(lang)) for b in blockers)
+                considered[pid].setdefault(code, m.Considered(
+                    code=code, applied=False, effect="exempt", why=why,
+                    reasons=[ex.rule_reason(b, facts) for b in blockers]))
+            elif exempted_by is None:
+                exempted_by = code
+                ex_reasons = [ex.rule_reason(e, facts)]
+                considered[pid][code] = m.Considered(code=code, applied=True, effect="exempt",
+                                                     why=e.rule.title.get(lang), reasons=ex_reasons)
+        flags: set[str] = set()
+        if exempted_by is not None:
+            rank = 0
+        else:
+            effects = _surviving(sec.get("circumstance_effects", []), trace, subject)
+            steps = 0
+            if any(e.rule.then.effect == "aggravate" for e in effects):  # type: ignore[attr-defined]
+                steps += 1
+            if any(e.rule.then.effect == "mitigate" for e in effects):  # type: ignore[attr-defined]
+                steps -= 1
+            for e in effects:
+                eff = e.rule.then.effect  # type: ignore[attr-defined]
+                flags.add(eff)
+                reasons.append(ex.rule_reason(e, facts))
+                considered[pid].setdefault(e.rule.then.code, m.Considered(  # type: ignore[attr-defined]
+                    code=e.rule.then.code, applied=True, effect=eff, why=e.rule.title.get(lang)))  # type: ignore[attr-defined]
+            if rank > 0 and steps > 0:
+                rank = max(rank, min(_step(ranks, rank, +1), cap_rank))
+            elif rank > 0 and steps < 0:
+                rank = _step(ranks, rank, -1)
+            for e in _surviving(sec.get("level_rules", []), trace, subject):
+                then = e.rule.then  # type: ignore[attr-defined]
+                if then.min_level and rank > 0:
+                    floor = book.levels[then.min_level].rank
+                    if floor > rank:
+                        rank = floor
+                        reasons.append(ex.rule_reason(e, facts))
+        for e in _surviving(sec.get("level_rules", []), trace, subject):
+            then = e.rule.then  # type: ignore[attr-defined]
+            if then.max_level is not None:
+                ceiling = book.levels[then.max_level].rank
+                if ceiling < rank or (ceiling == 0 and base_level.rank > 0):
+                    rank = min(rank, ceiling)
+                    reasons.append(ex.rule_reason(e, facts))
+        per_person[pid].append(_ItemResult(f.item, fi, resp, grade.value, rank, exempted_by, flags, reasons,
+                                           ex_reasons))
+
+    # exemption codes claimed but not applied, with why
+    if is_error:
+        for p in case.persons:
+            claimed = [code for code in p.circumstances if book.circumstances[code].kind == "exempting"]
+            for code in claimed:
+                if code in considered[p.id]:
+                    continue
+                rules_for = [e for e in book.by_section["exemptions"] if e.rule.then.code == code]  # type: ignore[attr-defined]
+                liable = [r for r in per_person[p.id] if r.responsibility != "none"]
+                if not liable:
+                    why = "无须免责：该人员对任何情形不承担责任" if lang == "zh" else \
+                        "not needed: the person bears no responsibility for any item"
+                elif not rules_for:
+                    why = "规则库中没有该免责情形的适用规则" if lang == "zh" else "the rulebook has no rule for this code"
+                else:
+                    fi = liable[0].finding_index
+                    f = c.findings[fi]
+                    idx = keys.index((p.id, fi))
+                    why = ("条件不满足：" if lang == "zh" else "conditions not met: ") + ex.why_not(
+                        rules_for[0], batch[idx][1])
+                considered[p.id][code] = m.Considered(code=code, applied=False, effect="exempt", why=why)
+
+    persons_out: list[m.PersonOutcome] = []
+    max_grade = 0
+    for p in case.persons:
+        res = per_person[p.id]
+        items_out = [m.ItemOutcome(item=r.item, responsibility=r.responsibility,  # type: ignore[arg-type]
+                                   grade=grade_by_value[r.grade].id if r.grade is not None else None,
+                                   level=levels_by_rank[r.rank].id, rank=r.rank, exempted_by=r.exempted_by)
+                     for r in res]
+        liable = [r for r in res if r.responsibility != "none"]
+        max_grade = max([max_grade] + [r.grade for r in liable if r.grade is not None])
+        if res:
+            decisive = max(res, key=lambda r: (r.rank, resp_rank[r.responsibility], -r.finding_index))
+        rank = decisive.rank if res else 0
+        level = levels_by_rank[rank]
+        resp = decisive.responsibility if res and (rank > 0 or decisive.exempted_by) else (
+            max(liable, key=lambda r: resp_rank[r.responsibility]).responsibility if liable else "none")
+        ch = channel_of.get(p.id) if is_error and rank > 0 else None
+        channel = ch[0] if ch else None
+        exemption = None
+        reasons: list[m.Reason] = []
+        if rank == 0 and liable and all(r.exempted_by for r in liable):
+            first = next(r for r in liable if r.exempted_by)
+            exemption = m.Exemption(code=first.exempted_by or "", reasons=first.exemption_reasons)
+            reasons = first.reasons + first.exemption_reasons
+        elif res:
+            for r in res:
+                if r.rank == rank and (rank > 0 or r.reasons):
+                    reasons.extend(x for x in r.reasons if x not in reasons)
+        if not is_error:
+            reasons = list(status_reasons)
+        if ch:
+            reasons.append(ch[1])
+        flags = set().union(*(r.band_flags for r in res if r.rank == rank)) if res else set()
+        band = None
+        if rank > 0 and flags & {"heavier", "lighter"}:
+            hv, lt = "heavier" in flags, "lighter" in flags
+            band = "upper" if hv and not lt else "lower" if lt and not hv else "middle"
+        measures = list(level.measures.get(channel or "", level.measures.get("default", []))) if rank > 0 else []
+        influence = None
+        if rank > 0:
+            spec = level.influence.get(channel or "") or level.influence.get("default")
+            if spec is not None:
+                influence = m.Influence(
+                    months=spec.months, effects=list(spec.effects), verified=spec.verified,
+                    basis=ex.reason(rule=f"ladder.{level.id}.influence", text=level.name.get(lang),
+                                    specs=spec.citations, span=level.span, facts={"level": level.id},
+                                    inference=spec.inference))
+        persons_out.append(m.PersonOutcome(
+            id=p.id, name=p.name, role=p.role, responsibility=resp,  # type: ignore[arg-type]
+            level=level.id, rank=rank, measures=measures, exemption=exemption, referral=level.referral,
+            influence=influence, channel=channel, band=band, items=items_out,  # type: ignore[arg-type]
+            considered=list(considered[p.id].values()), reasons=reasons))
+
+    # ---- round 3: the outcome
+    out_items = [s.item for s in situations]
+    of: Facts = {
+        **cf,
+        "outcome.status": status,
+        "outcome.definition": definition or "",
+        "outcome.max_grade": max_grade,
+        "outcome.max_rank": max((po.rank for po in persons_out), default=0),
+        "outcome.items": sorted(set(out_items)),
+        "outcome.categories": sorted({book.items[i].category for i in out_items}),
+        "outcome.referral": any(po.referral for po in persons_out),
+        "outcome.liable_count": sum(1 for po in persons_out if po.rank > 0),
+    }
+    (hits,) = engine.matcher.match([("outcome", of)])
+    fired = [rules[i] for i in hits]
+    for e in fired:
+        trace.add(EventKind.RULE_FIRED, e.id, "outcome")
+    unit_rules = _surviving([e for e in fired if e.section == "unit_measures"], trace, "outcome")
+    measure_reasons: dict[str, list[m.Reason]] = {}
+    for e in unit_rules:
+        r = ex.rule_reason(e, of)
+        for mid in e.rule.then.measures:  # type: ignore[attr-defined]
+            measure_reasons.setdefault(mid, []).append(r)
+    present = set(measure_reasons)
+    unit_out = []
+    for mt in book.unit_measure_types.values():
+        if mt.id in present and not (set(mt.superseded_by) & present):
+            unit_out.append(m.UnitMeasure(measure=mt.id, code=mt.code, name=mt.name.get(lang),
+                                          reasons=measure_reasons[mt.id]))
+    review_rules = _surviving([e for e in fired if e.section == "review"], trace, "outcome")
+    if review_rules:
+        best = max(review_rules, key=lambda e: (book.review_tracks[e.rule.then.track].rank, -e.order))  # type: ignore[attr-defined]
+        track = best.rule.then.track  # type: ignore[attr-defined]
+        review = m.Review(track=track, reasons=[ex.rule_reason(e, of) for e in review_rules
+                                                if e.rule.then.track == track])  # type: ignore[attr-defined]
+    else:
+        trace.add(EventKind.NO_RULE, "review", "outcome")
+        review = m.Review(track="routine", reasons=[])
+
+    return m.Recommendation(
+        case_id=c.id,
+        rulebook=m.RulebookRef(id=book.manifest.id, version=book.manifest.version, sha256=book.sha256),
+        engine=m.EngineRef(version=__version__, backend=engine.backend),
+        error_case=error_case, situations=situations, persons=persons_out, unit_measures=unit_out,
+        review=review)
+
+
+def _step(ranks: Sequence[int], rank: int, direction: int) -> int:
+    """The next existing rank above (+1) or below (-1) ``rank``."""
+    if direction > 0:
+        above = [r for r in ranks if r > rank]
+        return above[0] if above else rank
+    below = [r for r in ranks if r < rank]
+    return below[-1] if below else rank
+
+
+def _matrix_text(lang: str, item: rb.Item, grade: rb.Grade, resp: rb.ResponsibilityType, level: rb.Level) -> str:
+    if lang == "zh":
+        return f"{item.id}「{item.name.zh}」为{grade.name.zh}（{grade.id}），{resp.name.zh} → {level.name.zh}"
+    return f"{item.id} ({item.name.en}) is {grade.name.en} ({grade.id}); {resp.name.en} → {level.name.en}"
+
+
+def facts_for_stage(case: m.Case, book: Rulebook) -> Mapping[str, Any]:
+    """The case-level facts of ``case`` (for tools)."""
+    return case_facts(case, book.manifest.policy.model_dump(), {i.id: i.category for i in book.items.values()})

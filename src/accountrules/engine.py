@@ -1,0 +1,323 @@
+"""Stage 4 — evaluate: the matchers, and :class:`Engine`, the public entry point.
+
+This is the **only** module that imports durable-rules. What durable does that we design around
+(see ``docs/architecture.md``):
+
+* facts are *asserted* (a posted event is consumed by the first rule it matches), through the
+  binding ``assert_facts`` + ``do_actions`` (``Host.assert_facts`` loses the actions of a batch
+  when one fact matches nothing);
+* one long-lived state per rulebook whose facts are retracted in ``finally`` — no state is ever
+  created per case (1,024-state cap, O(rules) creation cost) or deleted (the segfault on a fresh
+  state is also avoided by firing a warm-up rule once at load time);
+* one ``Host`` subclass without polling threads per rulebook, a unique ruleset name each time
+  (durable's registry is global);
+* a lock around every call (durable is not thread-safe);
+* compilation checked in a subprocess under a timeout the first time a rulebook is seen
+  (``create_ruleset`` can loop forever), cached by the hash of the compiled definitions;
+* durable's bare numeric error codes become :class:`~accountrules.errors.RuleFileError` /
+  :class:`~accountrules.errors.EngineFailure` pointing at our rule.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+from . import __version__
+from .diagnostics import Diagnostic
+from .errors import EngineFailure, InvalidCase, RuleFileError, UnsupportedPython
+from .models import Case, Recommendation
+from .rules.compile import CompiledRulebook, compile_rulebook, durable_key, length_key
+from .rules.validate import Rulebook
+from .trace import Trace
+
+Backend = Literal["durable", "python"]
+FactBatch = Sequence[tuple[str, Mapping[str, Any]]]
+
+DURABLE_ERRORS = {
+    101: "out of memory in the rules engine",
+    102: "a rule's condition could not be parsed",
+    103: "a rule's condition uses an unknown operator",
+    106: "too many rules (durable-rules accepts at most 4,096)",
+    107: "too many alternatives ($or) under one condition node (at most 128)",
+    202: "an unsupported condition expression",
+    301: "the durable state could not be found",
+}
+
+
+class Matcher(Protocol):
+    """Finds which rules match each fact."""
+
+    backend: Backend
+
+    def match(self, batch: FactBatch) -> list[list[int]]:
+        """For each ``(stage, facts)``, the indexes (rulebook order) of the rules that match."""
+        ...
+
+
+class PythonMatcher:
+    """The reference interpreter as a matcher: compiled closures, indexed per stage. Thread-safe."""
+
+    backend: Backend = "python"
+
+    def __init__(self, compiled: CompiledRulebook) -> None:
+        self._indexes = compiled.indexes
+
+    def match(self, batch: FactBatch) -> list[list[int]]:
+        """Evaluate every candidate rule's predicate on every fact."""
+        out: list[list[int]] = []
+        for stage, facts in batch:
+            idx = self._indexes[stage]
+            out.append([i for i, pred in idx.candidates(dict(facts)) if pred(facts)])
+        return out
+
+
+def _cache_dir() -> Path | None:
+    base = os.environ.get("ACCOUNTRULES_CACHE_DIR") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "accountrules")
+    try:
+        p = Path(base)
+        p.mkdir(parents=True, exist_ok=True)
+        return p
+    except OSError:
+        return None
+
+
+_WATCHDOG_SCRIPT = r"""
+import json, sys
+from durable import engine
+class H(engine.Host):
+    def _run(self): pass
+defs = json.load(open(sys.argv[1], encoding="utf-8"))
+for d in defs.values():
+    d["run"] = lambda c: None
+H().register_rulesets({"watchdog": defs})
+print("ok")
+"""
+
+
+def _durable_json(compiled: CompiledRulebook) -> dict[str, Any]:
+    return {r.name: {"all": [{"m": r.expr}]} for r in compiled.durable_rules}
+
+
+def check_compiles(compiled: CompiledRulebook, timeout: float = 60.0) -> None:
+    """Compile the durable definitions in a subprocess under a timeout (cached when it passed).
+
+    Raises:
+        RuleFileError: durable-rules hung or failed on this rulebook.
+    """
+    defs = _durable_json(compiled)
+    blob = json.dumps(defs, sort_keys=True, ensure_ascii=False).encode()
+    digest = hashlib.sha256(blob + __version__.encode()).hexdigest()
+    cache = _cache_dir()
+    marker = cache / f"durable-ok-{digest[:32]}" if cache else None
+    if marker is not None and marker.exists():
+        return
+    with tempfile.NamedTemporaryFile("wb", suffix=".json", delete=False) as fh:
+        fh.write(blob)
+        name = fh.name
+    try:
+        proc = subprocess.run([sys.executable, "-c", _WATCHDOG_SCRIPT, name], capture_output=True, text=True,
+                              timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise RuleFileError([Diagnostic("compile-hang", f"durable-rules did not finish compiling this rulebook "
+                                        f"within {timeout:.0f} s (its compiler can loop forever on some "
+                                        "condition shapes). Use backend='python' or simplify the rules.",
+                                        compiled.rulebook.manifest.span)]) from None
+    finally:
+        os.unlink(name)
+    if proc.returncode != 0 or "ok" not in proc.stdout:
+        detail = (proc.stderr.strip().splitlines() or ["(no output)"])[-1]
+        raise RuleFileError([Diagnostic("compile-failed", f"durable-rules could not compile this rulebook: "
+                                        f"{_translate(detail)}", compiled.rulebook.manifest.span)])
+    if marker is not None:
+        try:
+            marker.write_text("ok\n")
+        except OSError:
+            pass
+
+
+def _translate(message: str) -> str:
+    for code, words in DURABLE_ERRORS.items():
+        if f"error code: {code}" in message or message.strip().endswith(str(code)):
+            return f"{words} (durable error {code})"
+    return message
+
+
+class DurableMatcher:
+    """durable-rules as a matcher: one long-lived state, facts asserted then retracted."""
+
+    backend: Backend = "durable"
+    _names = itertools.count(1)
+
+    def __init__(self, compiled: CompiledRulebook, *, watchdog: bool = True) -> None:
+        if sys.version_info >= (3, 13):
+            raise UnsupportedPython("durable-rules does not import on Python 3.13+; use Python 3.11 or 3.12, "
+                                    "or Engine(..., backend='python').")
+        try:
+            import durable_rules_engine as dre
+            from durable import engine as durable_engine
+        except ImportError as exc:  # pragma: no cover - installation problem
+            raise UnsupportedPython(f"durable-rules is not importable here: {exc}") from None
+        if watchdog:
+            check_compiles(compiled)
+        self._dre = dre
+        self._lock = threading.Lock()
+        self._hits: list[tuple[int, int]] = []
+        self._ids = itertools.count()
+        self._list_paths = compiled.list_paths
+
+        class _QuietHost(durable_engine.Host):  # type: ignore[misc]
+            def _run(self) -> None:  # no polling threads for a synchronous library
+                pass
+
+        hits = self._hits
+
+        def action(rule_index: int) -> Any:
+            def run(c: Any) -> None:
+                hits.append((int(c.m["n"]), rule_index))
+            return run
+
+        defs: dict[str, Any] = {
+            r.name: {"all": [{"m": r.expr}], "run": action(r.rule_index)} for r in compiled.durable_rules
+        }
+        defs["__warmup__"] = {"all": [{"m": {"kind": "__warmup__"}}], "run": lambda c: None}
+        self._name = f"accountrules_{compiled.rulebook.sha256[:12]}_{next(self._names)}"
+        host = _QuietHost()
+        try:
+            host.register_rulesets({self._name: defs})
+        except Exception as exc:  # durable raises bare errors with numeric codes
+            raise RuleFileError([Diagnostic("compile-failed", "durable-rules could not compile this rulebook: "
+                                            f"{_translate(str(exc))}", compiled.rulebook.manifest.span)]) from None
+        self._host = host
+        self._ruleset = host.get_ruleset(self._name)
+        self._handle = self._ruleset._handle
+        # segfault guard: run one action in the state before anything else happens in it
+        self._run_batch([{"sid": "0", "id": "warmup", "kind": "__warmup__", "n": -1}])
+
+    def _encode(self, stage: str, facts: Mapping[str, Any], n: int, uid: int) -> dict[str, Any]:
+        out: dict[str, Any] = {"sid": "0", "id": f"{uid}", "kind": stage, "n": n}
+        for k, v in facts.items():
+            out[durable_key(k)] = v
+        for p in self._list_paths:
+            if p in facts:
+                out[length_key(p)] = len(facts[p])
+        return out
+
+    def _run_batch(self, batch: list[dict[str, Any]]) -> None:
+        payload = json.dumps(batch, ensure_ascii=False)
+        errors: list[BaseException] = []
+
+        def complete(err: BaseException | None, _state: Any) -> None:
+            if err is not None:
+                errors.append(err)
+
+        try:
+            code, state = self._dre.assert_facts(self._handle, payload)
+            if code not in (0, 1):
+                raise EngineFailure(f"durable-rules refused the facts: {_translate(f'error code: {code}')}")
+            self._ruleset.do_actions(state, complete)
+        except EngineFailure:
+            raise
+        except MemoryError:
+            raise EngineFailure("durable-rules ran out of states (it caps live states at 1,024).") from None
+        except Exception as exc:
+            raise EngineFailure(f"durable-rules failed: {_translate(str(exc))}") from None
+        finally:
+            try:
+                self._dre.retract_facts(self._handle, payload)
+            except Exception as exc:  # pragma: no cover - defensive
+                errors.append(exc)
+        if errors:
+            raise EngineFailure(f"durable-rules failed while matching: {_translate(str(errors[0]))}")
+
+    def match(self, batch: FactBatch) -> list[list[int]]:
+        """Assert the facts, collect the actions, retract — under one lock."""
+        with self._lock:
+            self._hits.clear()
+            base = next(self._ids) * 100_000
+            encoded = [self._encode(stage, f, n, base + n) for n, (stage, f) in enumerate(batch)]
+            try:
+                if encoded:
+                    self._run_batch(encoded)
+                out: list[set[int]] = [set() for _ in batch]
+                for n, idx in self._hits:
+                    if n >= 0:
+                        out[n].add(idx)
+            finally:
+                self._hits.clear()
+        return [sorted(s) for s in out]
+
+
+class Engine:
+    """Evaluates cases against a rulebook. Compile once, evaluate many times; thread-safe.
+
+    >>> from accountrules import Engine, load_rulebook
+    >>> engine = Engine(load_rulebook(), backend="python")
+    >>> engine.rulebook.manifest.id
+    'guizhou-bijie-default'
+    """
+
+    def __init__(self, rulebook: Rulebook | None = None, *, backend: Backend = "durable",
+                 watchdog: bool = True) -> None:
+        from .rules import load_rulebook
+
+        self.rulebook: Rulebook = rulebook if rulebook is not None else load_rulebook()
+        self.compiled: CompiledRulebook = compile_rulebook(self.rulebook)
+        if backend == "durable":
+            self.matcher: Matcher = DurableMatcher(self.compiled, watchdog=watchdog)
+        elif backend == "python":
+            self.matcher = PythonMatcher(self.compiled)
+        else:
+            raise ValueError(f"unknown backend '{backend}'; allowed: durable, python")
+        self.backend: Backend = backend
+
+    def evaluate(self, case: Case | Mapping[str, Any], *, lang: str = "zh") -> Recommendation:
+        """Evaluate one case (a :class:`Case` or the dict of contract §1).
+
+        Raises:
+            InvalidCase: the case breaks the contract or uses codes the rulebook does not define.
+        """
+        from .decide import decide
+        from .intake import parse_case
+
+        if not isinstance(case, Case):
+            case = parse_case(case)
+        if lang not in ("zh", "en"):
+            raise ValueError("lang must be 'zh' or 'en'")
+        return decide(self, case, lang)
+
+    def evaluate_traced(self, case: Case | Mapping[str, Any], *, lang: str = "zh"
+                        ) -> tuple[Recommendation, Trace]:
+        """Evaluate and return the typed trace too (which rules fired, were overridden …)."""
+        from .decide import decide
+        from .intake import parse_case
+
+        if not isinstance(case, Case):
+            case = parse_case(case)
+        trace = Trace()
+        return decide(self, case, lang, trace), trace
+
+    def evaluate_many(self, cases: Iterable[Case | Mapping[str, Any]], *, lang: str = "zh"
+                      ) -> list[Recommendation]:
+        """Evaluate several cases in this process (see :func:`accountrules.batch.evaluate_many`)."""
+        return [self.evaluate(c, lang=lang) for c in cases]
+
+    def check_case(self, case: Case) -> None:
+        """Check the codes a case uses against this rulebook (items, circumstances).
+
+        Raises:
+            InvalidCase: one diagnostic per unknown code, with its field path.
+        """
+        from .intake import check_codes
+
+        check_codes(case, self.rulebook)

@@ -1,0 +1,201 @@
+"""The fact vocabulary: every path a condition may test, its type, its allowed values, and
+which stage provides it — plus the functions that turn a case into facts.
+
+Stages (one fact per …): ``case`` (the case), ``pf`` (person × finding), ``person`` (person),
+``outcome`` (the case after persons are decided). Every fact is flat: ``{"case.origin": …}``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from . import models as m
+
+FactType = Literal["bool", "int", "number", "str", "list"]
+
+STAGES: tuple[str, ...] = ("case", "pf", "person", "outcome")
+
+
+@dataclass(frozen=True, slots=True)
+class FactSpec:
+    """One fact path."""
+
+    path: str
+    type: FactType
+    values: tuple[str, ...] | str | None  # a closed enum, a rulebook vocabulary name, or free
+    stages: tuple[str, ...]
+    doc: str
+
+    def vocabulary(self, vocabs: Mapping[str, tuple[str, ...]]) -> tuple[str, ...] | None:
+        """The allowed values, resolving rulebook vocabularies (items, circumstances …)."""
+        if isinstance(self.values, str):
+            return vocabs.get(self.values, ())
+        return self.values
+
+
+_ALL = STAGES
+_PF = ("pf",)
+_PERSONAL = ("pf", "person")
+_OUT = ("outcome",)
+
+FAULT_RANK = {"none": 0, "ordinary_negligence": 1, "gross_negligence": 2, "intentional": 3}
+IMPACT_RANK = {"none": 0, "minor": 1, "serious": 2, "severe": 3}
+
+_SPECS = [
+    FactSpec("case.origin", "str", m.ORIGINS, _ALL, "who corrected the act"),
+    FactSpec("case.outcome", "str", m.OUTCOMES, _ALL, "how it was corrected"),
+    FactSpec("case.effective", "bool", None, _ALL, "the judgment/decision is legally effective"),
+    FactSpec("case.act_type", "str", m.ACT_TYPES, _ALL, "kind of administrative act"),
+    FactSpec("case.grounds", "list", m.GROUNDS, _ALL, "statutory grounds named by the correcting body"),
+    FactSpec("case.agency.level", "str", m.AGENCY_LEVELS, _ALL, "level of the agency"),
+    FactSpec("case.agency.field", "str", None, _ALL, "enforcement field (snake_case)"),
+    FactSpec("case.hearing.present", "bool", None, _ALL, "hearing facts were given"),
+    FactSpec("case.hearing.head_summoned", "bool", None, _ALL, "the court notified the agency head"),
+    FactSpec("case.hearing.head_appeared", "bool", None, _ALL, "the agency head appeared"),
+    FactSpec("case.hearing.absence_reason", "str", m.ABSENCE_REASONS, _ALL, "reason for absence"),
+    FactSpec("case.hearing.absence_documented", "bool", None, _ALL, "sealed/signed explanation filed"),
+    FactSpec("case.hearing.staff_appeared", "bool", None, _ALL, "a staff member appeared"),
+    FactSpec("case.consequences.economic_loss_yuan", "number", None, _ALL, "economic loss (yuan)"),
+    FactSpec("case.consequences.social_impact", "str", m.SOCIAL_IMPACTS, _ALL, "social impact"),
+    FactSpec("case.consequences.social_impact_rank", "int", None, _ALL, "none 0, minor 1, serious 2, severe 3"),
+    FactSpec("case.consequences.state_compensation", "bool", None, _ALL, "state compensation was paid"),
+    FactSpec("case.consequences.mass_incident", "bool", None, _ALL, "a mass incident occurred"),
+    FactSpec("case.history.same_field_losses_3y", "int", None, _ALL, "losses in the same field in 3 years"),
+    FactSpec("case.history.same_issue_lost_before", "bool", None, _ALL, "the same problem lost before"),
+    FactSpec("case.history.series_cases", "int", None, _ALL, "other cases of the same series"),
+    FactSpec("case.items", "list", "items", _ALL, "items named by the findings"),
+    FactSpec("case.categories", "list", "categories", _ALL, "categories of those items"),
+    FactSpec("case.findings_count", "int", None, _ALL, "number of findings"),
+    FactSpec("case.persons_count", "int", None, _ALL, "number of persons"),
+    FactSpec("policy.chain_weighting", "str", ("handler_first", "approver_first"), _ALL, "policy switch"),
+    FactSpec("person.role", "str", m.ROLES, _PERSONAL, "role in the chain"),
+    FactSpec("person.party_member", "bool", None, _PERSONAL, "member of the CPC"),
+    FactSpec("person.leading_cadre", "bool", None, _PERSONAL, "a leading cadre (领导干部)"),
+    FactSpec("person.fault", "str", m.FAULTS, _PERSONAL, "degree of fault"),
+    FactSpec("person.fault_rank", "int", None, _PERSONAL, "none 0, ordinary 1, gross 2, intentional 3"),
+    FactSpec("person.conduct", "list", m.CONDUCTS, _PERSONAL, "what the person did"),
+    FactSpec("person.circumstances", "list", "circumstances", _PERSONAL, "circumstance codes claimed"),
+    FactSpec("person.private_gain", "bool", None, _PERSONAL, "acted for private gain"),
+    FactSpec("person.superior_order_manifestly_unlawful", "bool", None, _PERSONAL,
+             "executed a manifestly unlawful superior decision"),
+    FactSpec("person.diligent_review", "bool", None, _PERSONAL, "diligent review is documented"),
+    FactSpec("person.crime_suspected", "bool", None, _PERSONAL, "a crime is suspected"),
+    FactSpec("person.named_items", "list", "items", _PERSONAL, "items whose findings name this person"),
+    FactSpec("person.named_count", "int", None, _PERSONAL, "findings that name this person"),
+    FactSpec("finding.item", "str", "items", _PF, "the finding's item"),
+    FactSpec("finding.category", "str", "categories", _PF, "the item's category"),
+    FactSpec("finding.base_grade", "int", None, _PF, "the item's baseline grade value"),
+    FactSpec("finding.named", "bool", None, _PF, "the finding names this person"),
+    FactSpec("finding.named_roles", "list", m.ROLES, _PF, "roles of the persons the finding names"),
+    FactSpec("finding.named_count", "int", None, _PF, "number of persons the finding names"),
+    FactSpec("finding.role_is_direct", "bool", None, _PF, "this person's role is a typical direct bearer"),
+    FactSpec("finding.role_is_oversight", "bool", None, _PF, "this person's role is a typical oversight role"),
+    FactSpec("finding.grade", "int", None, _PF, "grade value of the item after case-level modifiers"),
+    FactSpec("outcome.status", "str", ("error_case", "not_error_case", "pending"), _OUT, "error-case status"),
+    FactSpec("outcome.definition", "str", "definitions", _OUT, "the definition (T1…), '' if none"),
+    FactSpec("outcome.max_grade", "int", None, _OUT, "highest grade value of any person's item"),
+    FactSpec("outcome.max_rank", "int", None, _OUT, "highest rank of any person"),
+    FactSpec("outcome.items", "list", "items", _OUT, "items of the situations"),
+    FactSpec("outcome.categories", "list", "categories", _OUT, "categories of the situations"),
+    FactSpec("outcome.referral", "bool", None, _OUT, "someone is referred"),
+    FactSpec("outcome.liable_count", "int", None, _OUT, "persons with rank > 0"),
+]
+
+FACTS: dict[str, FactSpec] = {s.path: s for s in _SPECS}
+
+
+def paths_for(stage: str) -> list[str]:
+    """Fact paths available at ``stage``."""
+    return [p for p, s in FACTS.items() if stage in s.stages]
+
+
+def case_facts(case: m.Case, policy: Mapping[str, Any], item_category: Mapping[str, str]) -> dict[str, Any]:
+    """The case-level facts shared by every stage."""
+    c = case.case
+    h = c.hearing
+    items: list[str] = []
+    for f in c.findings:
+        if f.item not in items:
+            items.append(f.item)
+    cats: list[str] = []
+    for it in items:
+        cat = item_category.get(it)
+        if cat and cat not in cats:
+            cats.append(cat)
+    return {
+        "case.origin": c.origin,
+        "case.outcome": c.outcome,
+        "case.effective": c.effective,
+        "case.act_type": c.act_type,
+        "case.grounds": sorted(set(c.grounds)),
+        "case.agency.level": c.agency.level,
+        "case.agency.field": c.agency.field,
+        "case.hearing.present": h is not None,
+        "case.hearing.head_summoned": bool(h and h.head_summoned),
+        "case.hearing.head_appeared": bool(h.head_appeared) if h else True,
+        "case.hearing.absence_reason": h.absence_reason if h else "none",
+        "case.hearing.absence_documented": bool(h and h.absence_documented),
+        "case.hearing.staff_appeared": bool(h.staff_appeared) if h else True,
+        "case.consequences.economic_loss_yuan": c.consequences.economic_loss_yuan,
+        "case.consequences.social_impact": c.consequences.social_impact,
+        "case.consequences.social_impact_rank": IMPACT_RANK[c.consequences.social_impact],
+        "case.consequences.state_compensation": c.consequences.state_compensation,
+        "case.consequences.mass_incident": c.consequences.mass_incident,
+        "case.history.same_field_losses_3y": c.history.same_field_losses_3y,
+        "case.history.same_issue_lost_before": c.history.same_issue_lost_before,
+        "case.history.series_cases": c.history.series_cases,
+        "case.items": sorted(items),
+        "case.categories": sorted(cats),
+        "case.findings_count": len(c.findings),
+        "case.persons_count": len(case.persons),
+        "policy.chain_weighting": policy.get("chain_weighting", "handler_first"),
+    }
+
+
+def person_facts(case: m.Case, person: m.Person) -> dict[str, Any]:
+    """Facts about one person (stages ``pf`` and ``person``)."""
+    named = [f.item for f in case.case.findings if person.id in f.persons]
+    return {
+        "person.role": person.role,
+        "person.party_member": person.party_member,
+        "person.leading_cadre": person.leading_cadre,
+        "person.fault": person.fault,
+        "person.fault_rank": FAULT_RANK[person.fault],
+        "person.conduct": sorted(set(person.conduct)),
+        "person.circumstances": sorted(set(person.circumstances)),
+        "person.private_gain": person.private_gain,
+        "person.superior_order_manifestly_unlawful": person.superior_order_manifestly_unlawful,
+        "person.diligent_review": person.diligent_review,
+        "person.crime_suspected": person.crime_suspected,
+        "person.named_items": sorted(set(named)),
+        "person.named_count": len(named),
+    }
+
+
+def finding_facts(
+    case: m.Case,
+    finding: m.Finding,
+    person: m.Person,
+    *,
+    category: str,
+    base_grade: int,
+    grade: int,
+    direct_roles: tuple[str, ...],
+    oversight_roles: tuple[str, ...],
+) -> dict[str, Any]:
+    """Facts about one finding as seen from one person."""
+    roles = {p.id: p.role for p in case.persons}
+    named_roles = sorted({roles[pid] for pid in finding.persons if pid in roles})
+    return {
+        "finding.item": finding.item,
+        "finding.category": category,
+        "finding.base_grade": base_grade,
+        "finding.named": person.id in finding.persons,
+        "finding.named_roles": named_roles,
+        "finding.named_count": len(finding.persons),
+        "finding.role_is_direct": person.role in direct_roles,
+        "finding.role_is_oversight": person.role in oversight_roles,
+        "finding.grade": grade,
+    }

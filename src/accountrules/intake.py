@@ -1,0 +1,173 @@
+"""Reading case files: text or dict → :class:`~accountrules.models.Case`, or a clear error.
+
+Every problem becomes one diagnostic naming the file, the field path (``persons[0].role``), what
+was found and what is allowed; YAML problems keep their line and column.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pydantic import ValidationError
+
+from .diagnostics import Diagnostic, allowed, did_you_mean
+from .errors import InputTooLarge, InvalidCase
+from .load import MAX_BYTES, RawDocument, YamlProblem, format_loc, load_yaml
+from .models import Case
+
+if TYPE_CHECKING:
+    from .rules.validate import Rulebook
+
+_LIMIT_CODES = {"file-too-large", "too-many-aliases", "document-too-complex"}
+
+
+def _raise_yaml(exc: YamlProblem) -> None:
+    if any(d.code in _LIMIT_CODES for d in exc.diagnostics):
+        raise InputTooLarge(exc.diagnostics) from None
+    raise InvalidCase(exc.diagnostics) from None
+
+
+def _model_fields_at(loc: tuple[Any, ...]) -> list[str]:
+    from .rules.validate import _model_at
+
+    m = _model_at(Case, loc)
+    return list(m.model_fields) if m else []
+
+
+def case_diagnostics(exc: ValidationError, doc: RawDocument | None, file: str) -> list[Diagnostic]:
+    """Pydantic errors of a case → diagnostics with field paths (and positions when known)."""
+    out: list[Diagnostic] = []
+    for e in exc.errors(include_url=False):
+        loc = tuple(e["loc"])
+        path = format_loc(loc)
+        span = doc.span(loc) if doc else None
+        inp = e.get("input")
+        etype = e["type"]
+        if etype == "extra_forbidden":
+            keys = _model_fields_at(loc[:-1])
+            msg = f"{path}: unknown key '{loc[-1]}'{did_you_mean(str(loc[-1]), keys)}. {allowed(keys)}"
+            span = doc.key_span(loc) if doc else None
+            out.append(Diagnostic("unknown-key", msg, span, path=path if span is None else None))
+        elif etype == "missing":
+            out.append(Diagnostic("missing-key", f"{path}: required field is missing.", span,
+                                  path=None if span else path))
+        elif etype in ("literal_error", "enum"):
+            exp = str(e.get("ctx", {}).get("expected", ""))
+            choices = [x.strip().strip("'") for x in exp.replace(" or ", ", ").split(",")]
+            out.append(Diagnostic("bad-value", f"{path}: '{inp}' is not allowed{did_you_mean(str(inp), choices)}. "
+                                  f"Allowed: {exp}.", span, path=None if span else path))
+        elif etype == "value_error" and not loc:
+            for part in str(e["msg"]).removeprefix("Value error, ").split("; "):
+                p = part.split(":", 1)[0]
+                out.append(Diagnostic("bad-reference", part + ".", _span_for_path(doc, p), path=None))
+        else:
+            shown = "a mapping" if isinstance(inp, dict) else "a list" if isinstance(inp, list) else f"'{inp}'"
+            out.append(Diagnostic("bad-value", f"{path}: {e['msg'].lower()}; found {shown}.", span,
+                                  path=None if span else path))
+    if doc is None:
+        out = [Diagnostic(d.code, d.message, None, path=file) for d in out]
+    return out
+
+
+def _span_for_path(doc: RawDocument | None, path: str) -> Any:
+    if doc is None:
+        return None
+    loc: list[str | int] = []
+    for part in path.replace("]", "").split("."):
+        name, *idx = part.split("[")
+        if name:
+            loc.append(name)
+        loc.extend(int(i) for i in idx)
+    return doc.span(tuple(loc))
+
+
+def parse_case(data: Mapping[str, Any], *, doc: RawDocument | None = None, file: str = "<case>") -> Case:
+    """Validate a case dict.
+
+    Raises:
+        InvalidCase: one diagnostic per problem.
+    """
+    if not isinstance(data, Mapping):
+        raise InvalidCase([Diagnostic("bad-type", "a case file is a mapping with 'case' and 'persons'.",
+                                      doc.span(()) if doc else None, path=None if doc else file)])
+    try:
+        return Case.model_validate(dict(data))
+    except ValidationError as exc:
+        raise InvalidCase(case_diagnostics(exc, doc, file)) from None
+
+
+def read_case_text(text: str | bytes, file: str = "<case>", *, max_bytes: int = MAX_BYTES) -> Case:
+    """Parse YAML or JSON text into a case."""
+    try:
+        doc = load_yaml(text, file, max_bytes=max_bytes)
+    except YamlProblem as exc:
+        _raise_yaml(exc)
+        raise  # pragma: no cover
+    return parse_case(doc.data, doc=doc, file=file)
+
+
+def read_case_file(path: str | Path, *, max_bytes: int = MAX_BYTES) -> Case:
+    """Read one case file (YAML or JSON)."""
+    p = Path(path)
+    try:
+        size = p.stat().st_size
+    except OSError as exc:
+        raise InvalidCase([Diagnostic("file-not-found", f"cannot read case file: {exc.strerror}.",
+                                      path=str(path))]) from None
+    if size > max_bytes:
+        raise InputTooLarge([Diagnostic("file-too-large", f"file is {size} bytes; the limit is {max_bytes}.",
+                                        path=str(path))])
+    return read_case_text(p.read_bytes(), str(path), max_bytes=max_bytes)
+
+
+def iter_jsonl(path: str | Path) -> Iterator[tuple[int, Case | InvalidCase]]:
+    """Cases of a JSON Lines batch: (line number, case or the error for that line)."""
+    with open(path, encoding="utf-8") as fh:
+        for n, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            if len(line) > MAX_BYTES:
+                yield n, InputTooLarge([Diagnostic("file-too-large", f"line {n} is longer than {MAX_BYTES} "
+                                                   "bytes.", path=f"{path}:{n}")])
+                continue
+            try:
+                data = json.loads(line, object_pairs_hook=_no_dupes)
+                yield n, parse_case(data, file=f"{path}:{n}")
+            except InvalidCase as exc:
+                yield n, exc
+            except ValueError as exc:
+                yield n, InvalidCase([Diagnostic("json-syntax", f"line {n}: {exc}.", path=f"{path}:{n}")])
+
+
+def _no_dupes(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in pairs:
+        if k in out:
+            raise ValueError(f"duplicate key '{k}'")
+        out[k] = v
+    return out
+
+
+def check_codes(case: Case, book: Rulebook) -> None:
+    """Codes a case uses must exist in the rulebook.
+
+    Raises:
+        InvalidCase: one diagnostic per unknown item or circumstance code.
+    """
+    problems: list[Diagnostic] = []
+    for i, f in enumerate(case.case.findings):
+        if f.item not in book.items:
+            problems.append(Diagnostic("unknown-code", f"case.findings[{i}].item: unknown item '{f.item}'"
+                                       f"{did_you_mean(f.item, book.items)}. {allowed(book.items)}",
+                                       path=f"case.findings[{i}].item"))
+    for i, p in enumerate(case.persons):
+        for j, c in enumerate(p.circumstances):
+            if c not in book.circumstances:
+                problems.append(Diagnostic("unknown-code", f"persons[{i}].circumstances[{j}]: unknown "
+                                           f"circumstance '{c}'{did_you_mean(c, book.circumstances)}. "
+                                           f"{allowed(book.circumstances)}", path=f"persons[{i}].circumstances[{j}]"))
+    if problems:
+        raise InvalidCase(problems)

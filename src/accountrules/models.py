@@ -1,0 +1,330 @@
+"""The public contract: the case file (input) and the recommendation (output).
+
+Field names follow ``spec/contract.md`` v1 exactly; a few optional fields are added (documented in
+``docs/contract.md``): persons' ``private_gain``, ``superior_order_manifestly_unlawful``,
+``diligent_review`` and ``crime_suspected``; ``history.series_cases``; and, in the output, the
+per-item breakdown, the channel, the band, and the circumstances considered but not applied.
+
+All models forbid unknown keys, so a misspelt key is an error rather than silently ignored.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, model_validator
+
+Origin = Literal["court", "procuratorate", "reconsideration", "supervision"]
+Outcome = Literal[
+    "revoked", "partly_revoked", "varied", "confirmed_illegal", "confirmed_void", "ordered_perform",
+    "ordered_pay", "compensation", "upheld", "dismissed", "withdrawn", "mediated",
+]
+ActType = Literal[
+    "penalty", "compulsion", "licensing", "inspection", "decision", "information_disclosure", "other"
+]
+Ground = Literal[
+    "insufficient_evidence", "wrong_law", "illegal_procedure", "minor_procedure", "ultra_vires",
+    "abuse_of_power", "clearly_improper", "failure_to_perform", "delayed_performance", "void",
+    "deemed_no_evidence",
+]
+AgencyLevel = Literal["township", "county", "city", "province"]
+AbsenceReason = Literal["none", "force_majeure", "accident", "irreplaceable_duty", "other_justified"]
+SocialImpact = Literal["none", "minor", "serious", "severe"]
+Role = Literal[
+    "handler", "reviewer", "legal_reviewer", "approver", "leader_in_charge", "principal",
+    "collective_member", "superior",
+]
+Fault = Literal["none", "ordinary_negligence", "gross_negligence", "intentional"]
+Conduct = Literal[
+    "proposed_wrong_opinion", "failed_to_detect", "detected_not_corrected",
+    "overrode_correct_opinion", "decided_without_review", "instructed_or_interfered",
+    "acted_beyond_approval", "held_wrong_opinion_in_collective",
+]
+Status = Literal["error_case", "not_error_case", "pending"]
+Responsibility = Literal["direct", "primary_leadership", "important_leadership", "none"]
+Track = Literal["routine", "special", "key"]
+Referral = Literal["discipline", "criminal"]
+
+ORIGINS: tuple[str, ...] = Origin.__args__  # type: ignore[attr-defined]
+OUTCOMES: tuple[str, ...] = Outcome.__args__  # type: ignore[attr-defined]
+ACT_TYPES: tuple[str, ...] = ActType.__args__  # type: ignore[attr-defined]
+GROUNDS: tuple[str, ...] = Ground.__args__  # type: ignore[attr-defined]
+AGENCY_LEVELS: tuple[str, ...] = AgencyLevel.__args__  # type: ignore[attr-defined]
+ABSENCE_REASONS: tuple[str, ...] = AbsenceReason.__args__  # type: ignore[attr-defined]
+SOCIAL_IMPACTS: tuple[str, ...] = SocialImpact.__args__  # type: ignore[attr-defined]
+ROLES: tuple[str, ...] = Role.__args__  # type: ignore[attr-defined]
+FAULTS: tuple[str, ...] = Fault.__args__  # type: ignore[attr-defined]
+CONDUCTS: tuple[str, ...] = Conduct.__args__  # type: ignore[attr-defined]
+RESPONSIBILITIES: tuple[str, ...] = Responsibility.__args__  # type: ignore[attr-defined]
+
+Identifier = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:/-]{0,63}$")]
+Code = Annotated[str, Field(pattern=r"^[A-Z]{1,3}[0-9]{1,3}$")]
+SnakeId = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class Agency(_Strict):
+    """The agency whose act was corrected."""
+
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    level: AgencyLevel
+    field: SnakeId
+
+
+class Hearing(_Strict):
+    """Court hearing facts (court cases only): did the agency head appear (S04)."""
+
+    head_summoned: StrictBool
+    head_appeared: StrictBool
+    absence_reason: AbsenceReason = "none"
+    absence_documented: StrictBool = False
+    staff_appeared: StrictBool = True
+
+
+class Finding(_Strict):
+    """A conclusion of the backward review (倒查): one situation item and who committed it."""
+
+    item: Code
+    persons: list[Identifier] = Field(default_factory=list, max_length=100)
+    note: Annotated[str, Field(max_length=2000)] | None = None
+
+
+class Consequences(_Strict):
+    """What the wrongful act caused."""
+
+    economic_loss_yuan: Annotated[float, Field(ge=0, allow_inf_nan=False)] = 0
+    social_impact: SocialImpact = "none"
+    state_compensation: StrictBool = False
+    mass_incident: StrictBool = False
+
+
+class History(_Strict):
+    """The agency's record, for series and repeat detection."""
+
+    same_field_losses_3y: Annotated[StrictInt, Field(ge=0, le=100_000)] = 0
+    same_issue_lost_before: StrictBool = False
+    series_cases: Annotated[StrictInt, Field(ge=0, le=100_000)] = Field(
+        0, description="Other cases of the same series (系列案件) in the same field (extension)."
+    )
+
+
+class CaseInfo(_Strict):
+    """The corrected administrative act and how it was corrected."""
+
+    id: Identifier
+    origin: Origin
+    outcome: Outcome
+    effective: StrictBool
+    decided_on: _dt.date | None = None
+    conduct_date: _dt.date | None = None
+    act_type: ActType
+    grounds: list[Ground] = Field(default_factory=list, max_length=20)
+    agency: Agency
+    hearing: Hearing | None = None
+    findings: list[Finding] = Field(default_factory=list, max_length=200)
+    consequences: Consequences = Field(default_factory=Consequences)
+    history: History = Field(default_factory=History)
+
+
+class Person(_Strict):
+    """A person in the handling chain."""
+
+    id: Identifier
+    name: Annotated[str, Field(max_length=100)] = ""
+    role: Role
+    party_member: StrictBool = False
+    leading_cadre: StrictBool = False
+    fault: Fault
+    conduct: list[Conduct] = Field(default_factory=list, max_length=20)
+    circumstances: list[Code] = Field(default_factory=list, max_length=40)
+    private_gain: StrictBool = Field(False, description="Acted for private gain (谋取私利) (extension).")
+    superior_order_manifestly_unlawful: StrictBool = Field(
+        False, description="Executed a superior's decision that was manifestly unlawful (extension)."
+    )
+    diligent_review: StrictBool = Field(
+        False, description="Diligent performance of the review duty is documented (extension)."
+    )
+    crime_suspected: StrictBool = Field(False, description="A crime is suspected (extension).")
+
+
+class Case(_Strict):
+    """One case file: ``case`` and ``persons`` (contract §1)."""
+
+    case: CaseInfo
+    persons: list[Person] = Field(default_factory=list, max_length=100)
+
+    @model_validator(mode="after")
+    def _references(self) -> Case:
+        seen: dict[str, int] = {}
+        errors: list[str] = []
+        for i, p in enumerate(self.persons):
+            if p.id in seen:
+                errors.append(f"persons[{i}].id: duplicate person id '{p.id}' (also persons[{seen[p.id]}])")
+            seen.setdefault(p.id, i)
+        for fi, f in enumerate(self.case.findings):
+            for pi, pid in enumerate(f.persons):
+                if pid not in seen:
+                    known = ", ".join(seen) or "none"
+                    errors.append(
+                        f"case.findings[{fi}].persons[{pi}]: unknown person '{pid}'; "
+                        f"persons defined: {known}"
+                    )
+            if len(set(f.persons)) != len(f.persons):
+                errors.append(f"case.findings[{fi}].persons: a person is listed twice")
+        for i, p in enumerate(self.persons):
+            if len(set(p.circumstances)) != len(p.circumstances):
+                errors.append(f"persons[{i}].circumstances: a code is listed twice")
+        if errors:
+            raise ValueError("; ".join(errors))
+        return self
+
+
+# --------------------------------------------------------------------------- output
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Citation(_Out):
+    """An article of an instrument, in a given version."""
+
+    instrument: str
+    article: str
+    version: str
+    quote: str | None = None
+
+
+class Reason(_Out):
+    """Why a conclusion holds: the rule, its text, its citation, where it is written, the facts."""
+
+    rule: str
+    text: str
+    citation: Citation
+    citations: list[Citation] = Field(default_factory=list)
+    source: str
+    facts: dict[str, Any] = Field(default_factory=dict)
+    inference: str | None = None
+
+
+class RulebookRef(_Out):
+    """Which rulebook produced the recommendation."""
+
+    id: str
+    version: str
+    sha256: str
+
+
+class EngineRef(_Out):
+    """Which engine and backend produced it."""
+
+    version: str
+    backend: Literal["durable", "python"]
+
+
+class ErrorCaseOut(_Out):
+    """Is this an error case (错案), and under which definition."""
+
+    status: Status
+    definition: str | None
+    reasons: list[Reason]
+
+
+class Situation(_Out):
+    """An accountability situation (问责情形) that occurred."""
+
+    item: str
+    category: str
+    name: str = ""
+    persons: list[str]
+    reasons: list[Reason]
+
+
+class Exemption(_Out):
+    """An exemption (不予/免予问责) that was applied."""
+
+    code: str
+    reasons: list[Reason]
+
+
+class Considered(_Out):
+    """A circumstance or exemption that was claimed or tested, and whether it applied."""
+
+    code: str
+    applied: bool
+    effect: str
+    why: str
+    reasons: list[Reason] = Field(default_factory=list)
+
+
+class Influence(_Out):
+    """The influence period (影响期) attached to a level."""
+
+    months: int | None
+    effects: list[str]
+    verified: bool
+    basis: Reason
+
+
+class ItemOutcome(_Out):
+    """The per-item breakdown for one person."""
+
+    item: str
+    responsibility: Responsibility
+    grade: str | None
+    level: str
+    rank: int
+    exempted_by: str | None = None
+
+
+class PersonOutcome(_Out):
+    """What one person should receive (contract §2 ``persons``)."""
+
+    id: str
+    name: str = ""
+    role: str = ""
+    responsibility: Responsibility
+    level: str
+    rank: int
+    measures: list[str]
+    exemption: Exemption | None
+    referral: Referral | None
+    influence: Influence | None
+    channel: str | None = None
+    band: Literal["lower", "middle", "upper"] | None = None
+    items: list[ItemOutcome] = Field(default_factory=list)
+    considered: list[Considered] = Field(default_factory=list)
+    reasons: list[Reason]
+
+
+class UnitMeasure(_Out):
+    """A measure for the unit (单位)."""
+
+    measure: str
+    code: str = ""
+    name: str = ""
+    reasons: list[Reason]
+
+
+class Review(_Out):
+    """The expert-panel review track."""
+
+    track: Track
+    reasons: list[Reason]
+
+
+class Recommendation(_Out):
+    """The recommendation (contract §2)."""
+
+    case_id: str
+    rulebook: RulebookRef
+    engine: EngineRef
+    error_case: ErrorCaseOut
+    situations: list[Situation]
+    persons: list[PersonOutcome]
+    unit_measures: list[UnitMeasure]
+    review: Review

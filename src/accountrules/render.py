@@ -1,0 +1,143 @@
+"""Stage 7 — render: a :class:`Recommendation` as JSON (canonical, byte-stable), text or Markdown."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from .models import Reason, Recommendation
+
+_L = {
+    "zh": {
+        "case": "案件", "status": "错案认定", "definition": "认定依据", "situations": "问责情形",
+        "persons": "人员", "unit": "单位措施", "review": "评审类型", "because": "理由", "none": "无",
+        "responsibility": "责任", "level": "处理", "exemption": "免责", "referral": "移送",
+        "influence": "影响期", "months": "个月", "not_applied": "未适用", "measures": "措施",
+        "considered": "考虑的情节", "rulebook": "规则库",
+    },
+    "en": {
+        "case": "Case", "status": "Error case", "definition": "definition", "situations": "Situations",
+        "persons": "Persons", "unit": "Unit measures", "review": "Review track", "because": "because",
+        "none": "none", "responsibility": "responsibility", "level": "level", "exemption": "exemption",
+        "referral": "referral", "influence": "influence", "months": "months", "not_applied": "not applied",
+        "measures": "measures", "considered": "circumstances considered", "rulebook": "Rulebook",
+    },
+}
+
+
+def to_json(rec: Recommendation) -> str:
+    """Canonical JSON: stable key order (the model's), UTF-8 text, two-space indent, newline."""
+    return json.dumps(rec.model_dump(mode="json"), ensure_ascii=False, indent=2) + "\n"
+
+
+def to_jsonl(rec: Recommendation) -> str:
+    """One line of JSON (for batches)."""
+    return json.dumps(rec.model_dump(mode="json"), ensure_ascii=False, separators=(",", ":"))
+
+
+def _cite(r: Reason) -> str:
+    c = r.citation
+    return f"{c.instrument} {c.article}（{c.version}）"
+
+
+def _facts(r: Reason) -> str:
+    if not r.facts:
+        return ""
+    return "; ".join(f"{k}={_v(v)}" for k, v in r.facts.items())
+
+
+def _v(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, list):
+        return "[" + ", ".join(map(str, v)) + "]"
+    return str(v)
+
+
+def to_text(rec: Recommendation, lang: str = "zh") -> str:
+    """A plain-text report for a terminal."""
+    t = _L[lang]
+    out: list[str] = []
+    ec = rec.error_case
+    out.append(f"{t['case']} {rec.case_id} — {t['status']}: {ec.status}"
+               + (f" ({ec.definition})" if ec.definition else ""))
+    out += _reasons(ec.reasons, t, "  ")
+    if rec.situations:
+        out.append(f"{t['situations']}:")
+        for s in rec.situations:
+            who = ", ".join(s.persons) or "—"
+            out.append(f"  {s.item} {s.name} [{who}]")
+            out += _reasons(s.reasons, t, "    ")
+    out.append(f"{t['persons']}:")
+    for p in rec.persons:
+        extra = []
+        if p.exemption:
+            extra.append(f"{t['exemption']} {p.exemption.code}")
+        if p.referral:
+            extra.append(f"{t['referral']} {p.referral}")
+        if p.influence and p.influence.months:
+            extra.append(f"{t['influence']} {p.influence.months} {t['months']}"
+                         + ("" if p.influence.verified else " (unverified)"))
+        if p.measures:
+            extra.append(f"{t['measures']}: {', '.join(p.measures)}")
+        tail = f" — {'; '.join(extra)}" if extra else ""
+        out.append(f"  {p.id} {p.name} ({p.role}): {t['level']} {p.level} [rank {p.rank}], "
+                   f"{t['responsibility']} {p.responsibility}{tail}")
+        out += _reasons(p.reasons, t, "    ")
+        for cons in p.considered:
+            if not cons.applied:
+                out.append(f"    {cons.code} {t['not_applied']}: {cons.why}")
+    out.append(f"{t['unit']}: " + (", ".join(f"{u.measure} ({u.code})" for u in rec.unit_measures) or t["none"]))
+    for u in rec.unit_measures:
+        out += _reasons(u.reasons[:1], t, "    ")
+    out.append(f"{t['review']}: {rec.review.track}")
+    out += _reasons(rec.review.reasons, t, "    ")
+    out.append(f"{t['rulebook']}: {rec.rulebook.id} {rec.rulebook.version} sha256:{rec.rulebook.sha256[:12]} "
+               f"· engine {rec.engine.version}/{rec.engine.backend}")
+    return "\n".join(out) + "\n"
+
+
+def _reasons(reasons: list[Reason], t: dict[str, str], indent: str) -> list[str]:
+    lines = []
+    for r in reasons:
+        lines.append(f"{indent}{t['because']} {r.rule}: {r.text} — {_cite(r)} @ {r.source}")
+        f = _facts(r)
+        if f:
+            lines.append(f"{indent}  {f}")
+    return lines
+
+
+def to_markdown(rec: Recommendation, lang: str = "zh") -> str:
+    """A Markdown report (for a case file or a ticket)."""
+    t = _L[lang]
+    ec = rec.error_case
+    out = [f"# {t['case']} {rec.case_id}", "",
+           f"**{t['status']}:** `{ec.status}`" + (f" — {ec.definition}" if ec.definition else ""), ""]
+    out += _md_reasons(ec.reasons)
+    if rec.situations:
+        out += ["", f"## {t['situations']}", "", "| item | persons | basis |", "| --- | --- | --- |"]
+        for s in rec.situations:
+            basis = "; ".join(_cite(r) for r in s.reasons)
+            out.append(f"| {s.item} {s.name} | {', '.join(s.persons) or '—'} | {basis} |")
+    out += ["", f"## {t['persons']}", "", f"| id | role | {t['responsibility']} | {t['level']} | rank | "
+            f"{t['exemption']} | {t['referral']} |", "| --- | --- | --- | --- | --- | --- | --- |"]
+    for p in rec.persons:
+        out.append(f"| {p.id} {p.name} | {p.role} | {p.responsibility} | {p.level} | {p.rank} | "
+                   f"{p.exemption.code if p.exemption else '—'} | {p.referral or '—'} |")
+    for p in rec.persons:
+        if p.reasons:
+            out += ["", f"### {p.id} {p.name}", ""] + _md_reasons(p.reasons)
+            for cons in p.considered:
+                if not cons.applied:
+                    out.append(f"- {cons.code} {t['not_applied']}: {cons.why}")
+    out += ["", f"## {t['unit']}", ""]
+    for u in rec.unit_measures:
+        out.append(f"- **{u.measure}** ({u.code} {u.name}) — " + "; ".join(_cite(r) for r in u.reasons))
+    out += ["", f"## {t['review']}: `{rec.review.track}`", ""] + _md_reasons(rec.review.reasons)
+    out += ["", f"<sub>{rec.rulebook.id} {rec.rulebook.version} · sha256 {rec.rulebook.sha256[:12]} · "
+            f"engine {rec.engine.version} ({rec.engine.backend})</sub>", ""]
+    return "\n".join(out)
+
+
+def _md_reasons(reasons: list[Reason]) -> list[str]:
+    return [f"- `{r.rule}` {r.text} — *{_cite(r)}* ([{r.source}])" for r in reasons]

@@ -1,0 +1,430 @@
+"""The rulebook schema (pydantic v2): what a rule author may write in ``rules/*.yaml``.
+
+A rulebook is a directory. ``rulebook.yaml`` holds the manifest (id, version, policy); every other
+``*.yaml`` file (``*.cases.yaml`` excepted) holds one or more *sections*. Each section is a list;
+the lists of all files are concatenated in file-name order. See ``docs/rule-format.md``.
+
+Catalogue sections (vocabularies): ``instruments``, ``definitions``, ``categories``, ``items``,
+``grades``, ``responsibilities``, ``ladder``, ``measures``, ``channels``, ``circumstances``,
+``unit_measure_types``, ``review_tracks``; the table ``matrix``.
+
+Rule sections (each rule: ``id``, ``title``, ``when``, ``then``, ``citations`` …):
+``status_rules``, ``grounds`` and ``grade_modifiers`` (stage *case*),
+``personal_grade_modifiers``, ``chain``,
+``circumstance_effects``, ``exemptions``, ``exemption_blocks``, ``level_rules`` (stage
+*person × finding*), ``channel_rules`` (stage *person*), ``unit_measures`` and ``review``
+(stage *outcome*).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+
+from .diagnostics import SourceSpan
+
+Id = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_.-]{0,79}$")]
+Code = Annotated[str, Field(pattern=r"^[A-Z]{1,3}[0-9]{1,3}$")]
+
+
+class _M(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    _span: SourceSpan | None = PrivateAttr(default=None)
+
+    @property
+    def span(self) -> SourceSpan | None:
+        """Where this element is written (not part of equality)."""
+        return self._span
+
+
+class Text(_M):
+    """A text in Chinese and English."""
+
+    zh: Annotated[str, Field(min_length=1)]
+    en: Annotated[str, Field(min_length=1)]
+
+    def get(self, lang: str) -> str:
+        """The text in ``lang`` (``zh`` or ``en``)."""
+        return self.zh if lang == "zh" else self.en
+
+
+class CitationSpec(_M):
+    """A citation: an article of a registered instrument, optionally quoted word for word."""
+
+    instrument: Id
+    article: Annotated[str, Field(min_length=1, max_length=80)]
+    version: Annotated[str, Field(pattern=r"^\d{4}(-\d{2}-\d{2})?$")] | None = None
+    quote: Annotated[str, Field(min_length=1, max_length=4000)] | None = None
+
+
+class _Cited(_M):
+    citations: Annotated[list[CitationSpec], Field(min_length=1)]
+    inference: str | None = Field(
+        None, description="Set when the rule rests on inference rather than the cited text alone."
+    )
+
+
+# --------------------------------------------------------------------------- catalogues
+
+
+class Instrument(_M):
+    """A law, regulation, party rule or local rule that rules cite."""
+
+    id: Id
+    name: Annotated[str, Field(min_length=1)]
+    short: Annotated[str, Field(min_length=1)]
+    kind: Literal["law", "regulation", "judicial_interpretation", "party_rule", "local_rule",
+                  "local_regulation", "departmental_rule", "policy", "local_practice"]
+    version: Annotated[str, Field(pattern=r"^\d{4}(-\d{2}-\d{2})?$")] | None = None
+    in_force_from: Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$")] | None = None
+    in_force_until: Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$")] | None = None
+    official_text: str | None = Field(None, description="Path (relative to the rulebook) of the official text.")
+    reliability: Literal["V", "Vp", "P", "R", "I"] = "V"
+    note: str | None = None
+
+
+class Definition(_Cited):
+    """An error-case definition (T1…T6)."""
+
+    id: Id
+    name: Text
+
+
+class Category(_M):
+    """A category of situations (D, E, F, L, P, N, R)."""
+
+    id: Id
+    name: Text
+
+
+class ItemRoles(_M):
+    """Who typically bears the item: direct bearers, then oversight roles."""
+
+    direct: list[str] = Field(default_factory=list)
+    oversight: list[str] = Field(default_factory=list)
+
+
+class Item(_Cited):
+    """A situation item (问责情形), e.g. P2."""
+
+    id: Code
+    category: Id
+    name: Text
+    base_grade: Id
+    roles: ItemRoles = Field(default_factory=ItemRoles)
+
+
+class Grade(_M):
+    """A severity grade (G1…G5)."""
+
+    id: Id
+    value: Annotated[int, Field(ge=1, le=20)]
+    name: Text
+
+
+class ResponsibilityType(_Cited):
+    """A responsibility type (直接责任 …), ranked."""
+
+    id: Literal["direct", "primary_leadership", "important_leadership", "none"]
+    rank: Annotated[int, Field(ge=0, le=10)]
+    name: Text
+
+
+class InfluenceSpec(_Cited):
+    """An influence period (影响期)."""
+
+    months: Annotated[int, Field(ge=0, le=120)] | None = None
+    effects: list[Id] = Field(default_factory=list)
+    verified: bool
+
+
+class Level(_Cited):
+    """A rung of the sanction ladder."""
+
+    id: Id
+    rank: Annotated[int, Field(ge=0, le=20)]
+    name: Text
+    referral: Literal["discipline", "criminal"] | None = None
+    measures: dict[Id, list[Id]] = Field(default_factory=dict, description="channel -> measures")
+    influence: dict[Id, InfluenceSpec] = Field(default_factory=dict, description="channel or 'default'")
+
+
+class Measure(_M):
+    """An individual measure named in ``measures`` (调离执法岗位 …)."""
+
+    id: Id
+    name: Text
+
+
+class Channel(_Cited):
+    """A channel by person type (问责条例 / 政务处分 / 过错追究)."""
+
+    id: Id
+    name: Text
+
+
+class Circumstance(_Cited):
+    """A circumstance code (AG…, MT…, EX…)."""
+
+    code: Code
+    kind: Literal["aggravating", "mitigating", "exempting"]
+    name: Text
+
+
+class UnitMeasureType(_Cited):
+    """A unit-level measure (U1…)."""
+
+    id: Id
+    code: Code
+    name: Text
+    superseded_by: list[Id] = Field(default_factory=list)
+
+
+class ReviewTrack(_M):
+    """A review track (常规/专项/重点评审)."""
+
+    id: Literal["routine", "special", "key"]
+    rank: Annotated[int, Field(ge=0, le=10)]
+    name: Text
+
+
+class MatrixRow(_M):
+    """One grade's row of the grade × responsibility → level matrix."""
+
+    direct: Id
+    primary_leadership: Id
+    important_leadership: Id
+
+
+class Matrix(_Cited):
+    """Grade × responsibility → level."""
+
+    id: Id = "matrix"
+    title: Text | None = None
+    cells: dict[Id, MatrixRow]
+
+
+# --------------------------------------------------------------------------- rules
+
+
+class Rule(_Cited):
+    """Common shape of every rule."""
+
+    id: Id
+    title: Text
+    explain: Text | None = Field(
+        None, description="Reason text; {fact.path} placeholders are filled from the facts."
+    )
+    when: Any = None
+    exception_to: list[Id] = Field(default_factory=list)
+    note: str | None = None
+
+
+class StatusThen(_M):
+    """Outcome of a status rule."""
+
+    status: Literal["error_case", "not_error_case", "pending"]
+    definition: Id | None = None
+
+
+class StatusRule(Rule):
+    """Is the case an error case (stage *case*)."""
+
+    then: StatusThen
+
+
+class GroundThen(_M):
+    """Outcome of a ground rule."""
+
+    items: Annotated[list[Code], Field(min_length=1)]
+    default: Code
+
+
+class GroundRule(Rule):
+    """A statutory correction ground → candidate items (stage *case*)."""
+
+    then: GroundThen
+
+
+class GradeThen(_M):
+    """Outcome of a grade modifier: +delta, max within a group, groups summed."""
+
+    group: Id
+    delta: Annotated[int, Field(ge=-4, le=4)]
+
+
+class GradeRule(Rule):
+    """A grade modifier: case-level (consequences) or personal (intent)."""
+
+    then: GradeThen
+
+
+class ChainThen(_M):
+    """Outcome of a chain rule."""
+
+    responsibility: Literal["direct", "primary_leadership", "important_leadership", "none"]
+
+
+class ChainRule(Rule):
+    """A responsibility-chain rule RC1… (stage *person × finding*)."""
+
+    then: ChainThen
+
+
+class EffectThen(_M):
+    """Outcome of a circumstance effect."""
+
+    code: Code
+    effect: Literal["heavier", "lighter", "aggravate", "mitigate"]
+
+
+class EffectRule(Rule):
+    """A circumstance and how it moves the level (stage *person × finding*)."""
+
+    then: EffectThen
+
+
+class ExemptThen(_M):
+    """Outcome of an exemption rule."""
+
+    code: Code
+
+
+class ExemptionRule(Rule):
+    """An exemption that applies when its conditions hold (stage *person × finding*)."""
+
+    then: ExemptThen
+
+
+class BlockThen(_M):
+    """Which exemptions a block rule blocks (``all`` or a list of codes)."""
+
+    blocks: Literal["all"] | list[Code]
+
+
+class BlockRule(Rule):
+    """A bar to exemptions (intent, private gain, manifestly unlawful order …)."""
+
+    then: BlockThen
+
+
+class LevelThen(_M):
+    """A floor or a ceiling on the level."""
+
+    min_level: Id | None = None
+    max_level: Id | None = None
+
+
+class LevelRule(Rule):
+    """A floor or ceiling on a person's level for one item (stage *person × finding*)."""
+
+    then: LevelThen
+
+
+class ChannelThen(_M):
+    """Outcome of a channel rule."""
+
+    channel: Id
+
+
+class ChannelRule(Rule):
+    """Which channel applies to a person (stage *person*); the first rule in order wins."""
+
+    then: ChannelThen
+
+
+class UnitThen(_M):
+    """Outcome of a unit-measure rule."""
+
+    measures: Annotated[list[Id], Field(min_length=1)]
+
+
+class UnitRule(Rule):
+    """Unit-level measures (stage *outcome*)."""
+
+    then: UnitThen
+
+
+class ReviewThen(_M):
+    """Outcome of a review rule."""
+
+    track: Literal["routine", "special", "key"]
+
+
+class ReviewRule(Rule):
+    """Review track (stage *outcome*); the highest-ranked track that fires wins."""
+
+    then: ReviewThen
+
+
+class Policy(_M):
+    """Jurisdiction-level switches."""
+
+    chain_weighting: Literal["handler_first", "approver_first"] = "handler_first"
+    aggravation_cap: Id = Field("referral_discipline", description="加重 never goes above this level")
+    reference_date: Literal["decided_on", "conduct_date"] = "decided_on"
+
+
+class Manifest(_M):
+    """``rulebook.yaml``: identity and policy."""
+
+    id: Id
+    version: Annotated[str, Field(min_length=1, max_length=40)]
+    title: Text
+    jurisdiction: Text
+    policy: Policy = Field(default_factory=Policy)
+    description: Text | None = None
+
+
+class RuleFile(_M):
+    """The sections one YAML file may contain."""
+
+    rulebook: Manifest | None = None
+    instruments: list[Instrument] = Field(default_factory=list)
+    definitions: list[Definition] = Field(default_factory=list)
+    categories: list[Category] = Field(default_factory=list)
+    items: list[Item] = Field(default_factory=list)
+    grades: list[Grade] = Field(default_factory=list)
+    responsibilities: list[ResponsibilityType] = Field(default_factory=list)
+    ladder: list[Level] = Field(default_factory=list)
+    measures: list[Measure] = Field(default_factory=list)
+    channels: list[Channel] = Field(default_factory=list)
+    circumstances: list[Circumstance] = Field(default_factory=list)
+    unit_measure_types: list[UnitMeasureType] = Field(default_factory=list)
+    review_tracks: list[ReviewTrack] = Field(default_factory=list)
+    matrix: Matrix | None = None
+    status_rules: list[StatusRule] = Field(default_factory=list)
+    grounds: list[GroundRule] = Field(default_factory=list)
+    grade_modifiers: list[GradeRule] = Field(default_factory=list)
+    personal_grade_modifiers: list[GradeRule] = Field(default_factory=list)
+    chain: list[ChainRule] = Field(default_factory=list)
+    circumstance_effects: list[EffectRule] = Field(default_factory=list)
+    exemptions: list[ExemptionRule] = Field(default_factory=list)
+    exemption_blocks: list[BlockRule] = Field(default_factory=list)
+    level_rules: list[LevelRule] = Field(default_factory=list)
+    channel_rules: list[ChannelRule] = Field(default_factory=list)
+    unit_measures: list[UnitRule] = Field(default_factory=list)
+    review: list[ReviewRule] = Field(default_factory=list)
+
+
+#: rule section -> (stage, rule class)
+RULE_SECTIONS: dict[str, tuple[str, type[Rule]]] = {
+    "status_rules": ("case", StatusRule),
+    "grounds": ("case", GroundRule),
+    "grade_modifiers": ("case", GradeRule),
+    "personal_grade_modifiers": ("pf", GradeRule),
+    "chain": ("pf", ChainRule),
+    "circumstance_effects": ("pf", EffectRule),
+    "exemptions": ("pf", ExemptionRule),
+    "exemption_blocks": ("pf", BlockRule),
+    "level_rules": ("pf", LevelRule),
+    "channel_rules": ("person", ChannelRule),
+    "unit_measures": ("outcome", UnitRule),
+    "review": ("outcome", ReviewRule),
+}
+
+CATALOG_SECTIONS = (
+    "instruments", "definitions", "categories", "items", "grades", "responsibilities", "ladder",
+    "measures", "channels", "circumstances", "unit_measure_types", "review_tracks",
+)

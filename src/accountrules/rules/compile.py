@@ -1,0 +1,184 @@
+"""Stage 3 — compile: a validated :class:`Rulebook` → matchers' inputs.
+
+* For the python backend: one closure per rule, indexed per stage by the value of the fact that
+  most rules of the stage test for equality, so rules that cannot match are never called.
+* For durable-rules: plain JSON-able ruleset definitions. Each rule becomes one durable rule per
+  alternative of its disjunctive normal form (so no ``$or`` — durable caps ``$or`` fan-out at
+  128 and hangs joins on every alternative), with tests ordered equalities → ranges → list tests
+  (durable's compile time depends on that order), and every limit checked *before*
+  ``create_ruleset`` is called.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..conditions import All, DnfTooLarge, Predicate, Test, compile_predicate, to_dnf
+from ..diagnostics import Diagnostic
+from ..errors import RuleFileError
+from ..facts import FACTS, STAGES
+from .validate import Rulebook, RuleEntry
+
+MAX_DURABLE_RULES = 4000  # durable refuses more than 4,096 (error 106)
+MAX_LIST_TESTS_PER_NODE = 400  # durable's create_ruleset loops forever at 512 unshared $iany children
+MAX_FACT_KEYS = 250  # durable's per-fact property limit is 255
+
+
+def durable_key(path: str) -> str:
+    """Flat durable property name of a fact path."""
+    return path.replace(".", "__")
+
+
+def length_key(path: str) -> str:
+    """Synthetic property holding a list fact's length (durable's ``$iall`` is false on [])."""
+    return durable_key(path) + "__n"
+
+
+_ORDER = {"eq": 0, "ne": 1, "lt": 2, "le": 2, "gt": 2, "ge": 2, "contains": 3, "excludes": 4, "len0": 0}
+
+
+def _durable_test(t: Test) -> dict[str, Any]:
+    k = durable_key(t.path)
+    if t.op == "eq":
+        return {k: t.value}
+    if t.op == "ne":
+        return {"$neq": {k: t.value}}
+    if t.op in ("lt", "le", "gt", "ge"):
+        return {{"lt": "$lt", "le": "$lte", "gt": "$gt", "ge": "$gte"}[t.op]: {k: t.value}}
+    if t.op == "contains":
+        return {"$iany": {k: {"$i": t.value}}}
+    if t.op == "excludes":
+        return {"$iall": {k: {"$neq": {"$i": t.value}}}}
+    if t.op == "len0":
+        return {length_key(t.path): 0}
+    raise AssertionError(t.op)  # pragma: no cover
+
+
+def _split_excludes(conj: list[Test]) -> list[list[Test]]:
+    """``excludes v`` holds on [] too, which ``$iall`` does not: split into (len == 0) | $iall."""
+    out: list[list[Test]] = [[]]
+    for t in conj:
+        if t.op == "excludes":
+            out = [a + [b] for a in out for b in (Test(t.path, "len0", 0, t.span), t)]
+        else:
+            out = [a + [t] for a in out]
+    # an empty list makes every other excludes on the same path true as well: drop duplicates
+    uniq = []
+    for alt in out:
+        paths0 = {x.path for x in alt if x.op == "len0"}
+        alt2 = [x for x in alt if not (x.op == "excludes" and x.path in paths0)]
+        key = tuple(sorted((x.path, x.op, repr(x.value)) for x in alt2))
+        if key not in [k for k, _ in uniq]:
+            uniq.append((key, alt2))
+    return [a for _, a in uniq]
+
+
+@dataclass
+class DurableRule:
+    """One durable rule: which of our rules it stands for, and its condition."""
+
+    name: str
+    rule_index: int
+    stage: str
+    expr: dict[str, Any]
+
+
+@dataclass
+class StageIndex:
+    """Python-backend rules of one stage, bucketed by one equality-tested fact."""
+
+    key: str | None
+    buckets: dict[Any, list[tuple[int, Predicate]]] = field(default_factory=dict)
+    always: list[tuple[int, Predicate]] = field(default_factory=list)
+
+    def candidates(self, facts: dict[str, Any]) -> list[tuple[int, Predicate]]:
+        """Rules that may match these facts, in rulebook order."""
+        if self.key is None:
+            return self.always
+        bucket = self.buckets.get(facts[self.key])
+        if not bucket:
+            return self.always
+        if not self.always:
+            return bucket
+        return sorted(bucket + self.always, key=lambda x: x[0])
+
+
+@dataclass
+class CompiledRulebook:
+    """Everything the matchers need, derived once per rulebook."""
+
+    rulebook: Rulebook
+    predicates: list[Predicate]
+    indexes: dict[str, StageIndex]
+    durable_rules: list[DurableRule]
+    list_paths: tuple[str, ...]
+
+
+def _eq_key(e: RuleEntry) -> tuple[str, Any] | None:
+    c = e.cond
+    parts = c.parts if isinstance(c, All) else (c,)
+    for p in parts:
+        if isinstance(p, Test) and p.op == "eq" and FACTS[p.path].type == "str":
+            return p.path, p.value
+    return None
+
+
+def compile_rulebook(book: Rulebook) -> CompiledRulebook:
+    """Compile every rule for both backends and check durable's limits.
+
+    Raises:
+        RuleFileError: a rule too complex for the durable compiler, or a rulebook past its limits.
+    """
+    problems: list[Diagnostic] = []
+    predicates = [compile_predicate(e.cond) for e in book.rules]
+    indexes: dict[str, StageIndex] = {}
+    for stage in STAGES:
+        entries = [e for e in book.rules if e.stage == stage]
+        keys = Counter(k[0] for e in entries if (k := _eq_key(e)))
+        key = keys.most_common(1)[0][0] if keys and keys.most_common(1)[0][1] >= 4 else None
+        idx = StageIndex(key)
+        for e in entries:
+            k = _eq_key(e)
+            pair = (e.order, predicates[e.order])
+            if key is not None and k is not None and k[0] == key:
+                idx.buckets.setdefault(k[1], []).append(pair)
+            else:
+                idx.always.append(pair)
+        for b in idx.buckets.values():
+            b.sort(key=lambda x: x[0])
+        indexes[stage] = idx
+
+    durable: list[DurableRule] = []
+    fanout: dict[tuple[Any, ...], int] = defaultdict(int)
+    for e in book.rules:
+        try:
+            alts = to_dnf(e.cond)
+        except DnfTooLarge as exc:
+            problems.append(Diagnostic("too-complex", f"rule '{e.id}' expands to {exc}; split it into "
+                                       "several rules.", e.span, rule_id=e.id))
+            continue
+        expanded = [alt for conj in alts for alt in _split_excludes(conj)]
+        for k, conj in enumerate(expanded):
+            conj = sorted(conj, key=lambda t: (_ORDER[t.op], t.path, repr(t.value)))
+            terms = [{"kind": e.stage}] + [_durable_test(t) for t in conj]
+            prefix = tuple((t.path, t.op, repr(t.value)) for t in conj if _ORDER[t.op] < 3)
+            fanout[(e.stage,) + prefix] += sum(1 for t in conj if t.op in ("contains", "excludes"))
+            durable.append(DurableRule(f"{e.id}#{k}", e.order, e.stage, {"$and": terms}))
+    if len(durable) > MAX_DURABLE_RULES:
+        problems.append(Diagnostic("too-many-rules", f"the rulebook compiles to {len(durable)} durable rules; "
+                                   f"durable-rules accepts at most {MAX_DURABLE_RULES}. Simplify 'in' lists or "
+                                   "use the python backend.", book.manifest.span))
+    worst = max(fanout.values(), default=0)
+    if worst > MAX_LIST_TESTS_PER_NODE:
+        problems.append(Diagnostic("too-many-list-tests", f"{worst} list tests hang under one condition node; "
+                                   f"durable-rules stops compiling at 512. Add a distinguishing equality test.",
+                                   book.manifest.span))
+    n_keys = len(FACTS) + sum(1 for s in FACTS.values() if s.type == "list") + 3
+    if n_keys > MAX_FACT_KEYS:  # pragma: no cover - the fact vocabulary is fixed
+        problems.append(Diagnostic("too-many-facts", f"facts have {n_keys} keys; durable allows 255."))
+    if problems:
+        raise RuleFileError(problems)
+    list_paths = tuple(p for p, s in FACTS.items() if s.type == "list")
+    return CompiledRulebook(book, predicates, indexes, durable, list_paths)

@@ -1,0 +1,567 @@
+"""Stage 2 — validate: rule files → :class:`Rulebook` (pydantic + cross-references + conditions)."""
+
+from __future__ import annotations
+
+import hashlib
+import types
+import typing
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from .. import rulebook as rb
+from ..conditions import Cond, ParseContext, parse_condition
+from ..diagnostics import Diagnostic, SourceSpan, allowed, did_you_mean
+from ..errors import RuleFileError
+from ..law import LawLibrary, parse_article_ref, quote_in_article
+from ..load import Loc, RawDocument, YamlProblem, format_loc, load_file
+
+MAX_RULE_FILES = 500
+
+
+def default_rulebook_dir() -> Path:
+    """The bundled default rulebook: the wheel's copy, else the source tree's ``rules/``."""
+    packaged = resources.files("accountrules") / "_rulebook"
+    if packaged.is_dir():
+        return Path(str(packaged))
+    here = Path(__file__).resolve().parents[3] / "rules"
+    return here
+
+
+@dataclass
+class RuleEntry:
+    """A rule with its section, stage, parsed condition and position."""
+
+    section: str
+    stage: str
+    rule: rb.Rule
+    cond: Cond
+    span: SourceSpan
+    order: int
+
+    @property
+    def id(self) -> str:
+        """The rule id."""
+        return self.rule.id
+
+
+@dataclass
+class Rulebook:
+    """A validated rulebook: catalogues, rules in order, and where everything is written."""
+
+    manifest: rb.Manifest
+    directory: Path
+    display_root: str
+    sha256: str
+    files: list[str]
+    instruments: dict[str, rb.Instrument]
+    definitions: dict[str, rb.Definition]
+    categories: dict[str, rb.Category]
+    items: dict[str, rb.Item]
+    grades: dict[str, rb.Grade]
+    responsibilities: dict[str, rb.ResponsibilityType]
+    ladder: list[rb.Level]
+    measures: dict[str, rb.Measure]
+    channels: dict[str, rb.Channel]
+    circumstances: dict[str, rb.Circumstance]
+    unit_measure_types: dict[str, rb.UnitMeasureType]
+    review_tracks: dict[str, rb.ReviewTrack]
+    matrix: rb.Matrix
+    rules: list[RuleEntry]
+    spans: dict[str, SourceSpan] = field(default_factory=dict)
+
+    @cached_property
+    def by_section(self) -> dict[str, list[RuleEntry]]:
+        """Rules grouped by section, in rulebook order."""
+        out: dict[str, list[RuleEntry]] = {s: [] for s in rb.RULE_SECTIONS}
+        for r in self.rules:
+            out[r.section].append(r)
+        return out
+
+    @cached_property
+    def by_id(self) -> dict[str, RuleEntry]:
+        """Rules by id."""
+        return {r.id: r for r in self.rules}
+
+    @cached_property
+    def levels(self) -> dict[str, rb.Level]:
+        """Ladder levels by id."""
+        return {lv.id: lv for lv in self.ladder}
+
+    @cached_property
+    def levels_by_rank(self) -> dict[int, rb.Level]:
+        """Ladder levels by rank."""
+        return {lv.rank: lv for lv in self.ladder}
+
+    @cached_property
+    def vocabs(self) -> dict[str, tuple[str, ...]]:
+        """Rulebook vocabularies that fact values refer to."""
+        return _vocabs(self.items, self.categories, self.circumstances, self.definitions)
+
+    def span_of(self, key: str) -> SourceSpan | None:
+        """Where a catalogue element (``items.P2``, ``ladder.talk`` …) is written."""
+        return self.spans.get(key)
+
+    def source(self, span: SourceSpan | None) -> str:
+        """``rules/file.yaml:LINE`` for reasons."""
+        return span.short if span else f"{self.display_root}"
+
+
+def _vocabs(items: Mapping[str, Any], cats: Mapping[str, Any], circs: Mapping[str, Any],
+            defs: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
+    return {
+        "items": tuple(items),
+        "categories": tuple(cats),
+        "circumstances": tuple(circs),
+        "definitions": tuple(defs),
+    }
+
+
+# --------------------------------------------------------------------------- pydantic → diagnostics
+
+
+def _unwrap(tp: Any) -> list[Any]:
+    origin = typing.get_origin(tp)
+    if origin is typing.Annotated:
+        return _unwrap(typing.get_args(tp)[0])
+    if origin in (typing.Union, types.UnionType):
+        return [x for a in typing.get_args(tp) for x in _unwrap(a)]
+    return [tp]
+
+
+def _model_at(model: type[BaseModel], loc: Loc) -> type[BaseModel] | None:
+    """The model class that validates the mapping at ``loc`` (for 'allowed keys')."""
+    current: list[Any] = [model]
+    for part in loc:
+        nxt: list[Any] = []
+        for c in current:
+            if isinstance(c, type) and issubclass(c, BaseModel):
+                f = c.model_fields.get(str(part))
+                if f is not None:
+                    nxt.extend(_unwrap(f.annotation))
+            else:
+                origin = typing.get_origin(c)
+                args = typing.get_args(c)
+                if origin is list and isinstance(part, int):
+                    nxt.extend(_unwrap(args[0]))
+                elif origin is dict and args:
+                    nxt.extend(_unwrap(args[1]))
+        current = nxt
+    for c in current:
+        if isinstance(c, type) and issubclass(c, BaseModel):
+            return c
+    return None
+
+
+def pydantic_diagnostics(exc: ValidationError, doc: RawDocument, model: type[BaseModel],
+                         base: Loc = ()) -> list[Diagnostic]:
+    """Map pydantic errors to positioned diagnostics with what is allowed."""
+    out: list[Diagnostic] = []
+    for e in exc.errors(include_url=False):
+        loc = base + tuple(e["loc"])
+        etype = e["type"]
+        path = format_loc(loc)
+        if etype == "extra_forbidden":
+            key = str(loc[-1])
+            parent = _model_at(model, tuple(e["loc"])[:-1])
+            keys = list(parent.model_fields) if parent else []
+            msg = f"unexpected key '{key}'{did_you_mean(key, keys)}. {allowed(keys)}"
+            out.append(Diagnostic("unknown-key", msg, doc.key_span(loc), path=path))
+            continue
+        if etype == "missing":
+            key = str(loc[-1])
+            if key == "citations":
+                out.append(Diagnostic("missing-citation", "this rule has no citation; every rule must "
+                                      "cite at least one article (citations: [{instrument, article, "
+                                      "version, quote}]).", doc.span(loc[:-1]), path=path))
+            else:
+                out.append(Diagnostic("missing-key", f"required key '{key}' is missing.", doc.span(loc[:-1]),
+                                      path=path))
+            continue
+        if etype == "too_short" and loc and loc[-1] == "citations":
+            out.append(Diagnostic("missing-citation", "'citations' is empty; every rule must cite at least "
+                                  "one article.", doc.span(loc), path=path))
+            continue
+        found = _found(e.get("input"))
+        if etype in ("literal_error", "enum"):
+            exp = e.get("ctx", {}).get("expected", "")
+            choices = [x.strip().strip("'") for x in str(exp).replace(" or ", ", ").split(",") if x.strip()]
+            msg = f"{found} is not allowed here{did_you_mean(str(e.get('input')), choices)}. Allowed: {exp}."
+            out.append(Diagnostic("bad-value", msg, doc.span(loc), path=path))
+            continue
+        out.append(Diagnostic("bad-value" if "pattern" in etype or "greater" in etype or "less" in etype
+                              else "bad-type", f"{e['msg']}; found {found}.", doc.span(loc), path=path))
+    return out
+
+
+def _found(v: Any) -> str:
+    if isinstance(v, dict):
+        return "a mapping"
+    if isinstance(v, list):
+        return "a list"
+    if v is None:
+        return "nothing (null)"
+    s = str(v)
+    return f"'{s[:60]}'"
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def _rule_files(directory: Path) -> list[Path]:
+    files = sorted(p for p in directory.rglob("*.yaml") if not p.name.endswith(".cases.yaml")
+                   and "law" not in p.relative_to(directory).parts[:-1])
+    return files
+
+
+def load_rulebook(path: str | Path | None = None, *, display_root: str | None = None) -> Rulebook:
+    """Load, validate and cross-check a rulebook directory (default: the bundled one).
+
+    Raises:
+        RuleFileError: listing every problem found, sorted by file and position.
+    """
+    directory = Path(path) if path is not None else default_rulebook_dir()
+    if path is None and display_root is None:
+        display_root = "rules"
+    root = display_root if display_root is not None else str(path).rstrip("/")
+    if not directory.is_dir():
+        raise RuleFileError([Diagnostic("rulebook-not-found", f"'{directory}' is not a rulebook "
+                                        "directory (it must contain rulebook.yaml).", path=str(directory))])
+    files = _rule_files(directory)
+    if not (directory / "rulebook.yaml").is_file():
+        raise RuleFileError([Diagnostic("rulebook-not-found", f"'{directory}' has no rulebook.yaml.",
+                                        path=str(directory))])
+    if len(files) > MAX_RULE_FILES:
+        raise RuleFileError([Diagnostic("too-many-files", f"more than {MAX_RULE_FILES} rule files.",
+                                        path=str(directory))])
+    problems: list[Diagnostic] = []
+    parsed: list[tuple[RawDocument, rb.RuleFile]] = []
+    digest = hashlib.sha256()
+    rel_names: list[str] = []
+    for f in files:
+        rel = f.relative_to(directory).as_posix()
+        rel_names.append(rel)
+        display = f"{root}/{rel}"
+        try:
+            doc = load_file(f, display=display)
+        except YamlProblem as exc:
+            problems.extend(exc.diagnostics)
+            continue
+        digest.update(rel.encode() + b"\0" + f.read_bytes() + b"\0")
+        if doc.data is None:
+            continue
+        if not isinstance(doc.data, dict):
+            problems.append(Diagnostic("bad-type", "a rule file is a mapping of sections "
+                                       f"({', '.join(rb.RuleFile.model_fields)}).", doc.span(())))
+            continue
+        try:
+            model = rb.RuleFile.model_validate(doc.data)
+        except ValidationError as exc:
+            problems.extend(pydantic_diagnostics(exc, doc, rb.RuleFile))
+            continue
+        parsed.append((doc, model))
+    if problems and not parsed:
+        raise RuleFileError(problems)
+    book = _assemble(directory, root, digest.hexdigest(), rel_names, parsed, problems)
+    if problems:
+        raise RuleFileError(problems)
+    assert book is not None
+    return book
+
+
+def _set_span(obj: Any, span: SourceSpan) -> None:
+    if isinstance(obj, BaseModel):
+        object.__setattr__(obj, "__pydantic_private__", {**(obj.__pydantic_private__ or {}), "_span": span})
+
+
+def _assemble(directory: Path, root: str, sha: str, files: list[str],
+              parsed: list[tuple[RawDocument, rb.RuleFile]], problems: list[Diagnostic]) -> Rulebook | None:
+    manifest: rb.Manifest | None = None
+    cats: dict[str, Any] = {}
+    spans: dict[str, SourceSpan] = {}
+    seen_ids: dict[str, SourceSpan] = {}
+    rule_raw: list[tuple[str, RawDocument, Loc, rb.Rule]] = []
+    matrix: rb.Matrix | None = None
+    matrix_doc: tuple[RawDocument, Loc] | None = None
+    catalog: dict[str, dict[str, Any]] = {s: {} for s in rb.CATALOG_SECTIONS}
+    # spans of citations, for quote checks
+    cite_locs: list[tuple[RawDocument, Loc, rb.CitationSpec, str]] = []
+
+    for doc, model in parsed:
+        if model.rulebook is not None:
+            if manifest is not None:
+                problems.append(Diagnostic("duplicate-id", "the manifest 'rulebook:' is defined twice.",
+                                           doc.key_span(("rulebook",))))
+            manifest = model.rulebook
+            _set_span(manifest, doc.span(("rulebook",)))
+        for section in rb.CATALOG_SECTIONS:
+            for i, obj in enumerate(getattr(model, section)):
+                key = obj.code if section == "circumstances" else obj.id
+                loc: Loc = (section, i)
+                span = doc.span(loc)
+                _set_span(obj, span)
+                if key in catalog[section]:
+                    prev = spans[f"{section}.{key}"]
+                    problems.append(Diagnostic("duplicate-id", f"{section} '{key}' is defined twice "
+                                               f"(first at {prev}).", doc.span(loc + ("code" if section ==
+                                               "circumstances" else "id",))))
+                    continue
+                catalog[section][key] = obj
+                spans[f"{section}.{key}"] = span
+                for ci, c in enumerate(getattr(obj, "citations", []) or []):
+                    cite_locs.append((doc, loc + ("citations", ci), c, f"{section}.{key}"))
+                if section == "ladder":
+                    for ch, inf in obj.influence.items():
+                        for ci, c in enumerate(inf.citations):
+                            cite_locs.append((doc, loc + ("influence", ch, "citations", ci), c, f"ladder.{key}"))
+        if model.matrix is not None:
+            if matrix is not None:
+                problems.append(Diagnostic("duplicate-id", "'matrix' is defined twice.", doc.key_span(("matrix",))))
+            matrix = model.matrix
+            matrix_doc = (doc, ("matrix",))
+            _set_span(matrix, doc.span(("matrix",)))
+            spans["matrix"] = doc.span(("matrix",))
+            for g in model.matrix.cells:
+                spans[f"matrix.{g}"] = doc.span(("matrix", "cells", g))
+            for ci, c in enumerate(model.matrix.citations):
+                cite_locs.append((doc, ("matrix", "citations", ci), c, "matrix"))
+        for section in rb.RULE_SECTIONS:
+            for i, rule in enumerate(getattr(model, section)):
+                loc = (section, i)
+                span = doc.span(loc)
+                _set_span(rule, span)
+                if rule.id in seen_ids:
+                    problems.append(Diagnostic("duplicate-id", f"rule id '{rule.id}' is used twice (first at "
+                                               f"{seen_ids[rule.id]}).", doc.span(loc + ("id",)), rule_id=rule.id))
+                    continue
+                seen_ids[rule.id] = span
+                rule_raw.append((section, doc, loc, rule))
+                for ci, c in enumerate(rule.citations):
+                    cite_locs.append((doc, loc + ("citations", ci), c, rule.id))
+
+    anchor = parsed[0][0] if parsed else None
+    if manifest is None:
+        problems.append(Diagnostic("missing-key", "rulebook.yaml must define 'rulebook:' (id, version, title, "
+                                   "jurisdiction, policy).", SourceSpan(f"{root}/rulebook.yaml", 1, 1)))
+        return None
+    if matrix is None:
+        problems.append(Diagnostic("missing-key", "no file defines 'matrix' (grade × responsibility → level).",
+                                   manifest.span))
+        return None
+
+    instruments: dict[str, rb.Instrument] = catalog["instruments"]
+    items: dict[str, rb.Item] = catalog["items"]
+    cat_map: dict[str, rb.Category] = catalog["categories"]
+    grades: dict[str, rb.Grade] = catalog["grades"]
+    levels: dict[str, rb.Level] = catalog["ladder"]
+    measures: dict[str, rb.Measure] = catalog["measures"]
+    channels: dict[str, rb.Channel] = catalog["channels"]
+    circs: dict[str, rb.Circumstance] = catalog["circumstances"]
+    umt: dict[str, rb.UnitMeasureType] = catalog["unit_measure_types"]
+    defs: dict[str, rb.Definition] = catalog["definitions"]
+    resp: dict[str, rb.ResponsibilityType] = catalog["responsibilities"]
+    tracks: dict[str, rb.ReviewTrack] = catalog["review_tracks"]
+
+    def ref(kind: str, value: str, choices: Mapping[str, Any], span: SourceSpan | None, rule_id: str | None = None
+            ) -> None:
+        if value not in choices:
+            problems.append(Diagnostic("unknown-reference", f"unknown {kind} '{value}'"
+                                       f"{did_you_mean(value, choices)}. {allowed(choices)}", span, rule_id=rule_id))
+
+    # catalogue cross-references
+    for it in items.values():
+        ref("category", it.category, cat_map, it.span)
+        ref("grade", it.base_grade, grades, it.span)
+    for lv in levels.values():
+        for ch, ms in lv.measures.items():
+            if ch != "default":
+                ref("channel", ch, channels, lv.span)
+            for mid in ms:
+                ref("measure", mid, measures, lv.span)
+        for ch in lv.influence:
+            if ch != "default":
+                ref("channel", ch, channels, lv.span)
+    ranks: dict[int, str] = {}
+    for lv in levels.values():
+        if lv.rank in ranks:
+            problems.append(Diagnostic("duplicate-id", f"ladder rank {lv.rank} is used by '{ranks[lv.rank]}' and "
+                                       f"'{lv.id}'; ranks must be unique.", lv.span))
+        ranks[lv.rank] = lv.id
+    if 0 not in ranks:
+        problems.append(Diagnostic("missing-key", "the ladder needs a level of rank 0 (no accountability).",
+                                   manifest.span))
+    for req in ("direct", "primary_leadership", "important_leadership", "none"):
+        if req not in resp:
+            problems.append(Diagnostic("missing-key", f"responsibilities must define '{req}'.", manifest.span))
+    if "routine" not in tracks:
+        problems.append(Diagnostic("missing-key", "review_tracks must define 'routine'.", manifest.span))
+    for u in umt.values():
+        for s in u.superseded_by:
+            ref("unit measure", s, umt, u.span)
+    ref("level", manifest.policy.aggravation_cap, levels, manifest.span)
+    if matrix_doc:
+        mdoc, mloc = matrix_doc
+        for g in grades:
+            if g not in matrix.cells:
+                problems.append(Diagnostic("missing-key", f"the matrix has no row for grade '{g}'.",
+                                           mdoc.span(mloc + ("cells",))))
+        for g, row in matrix.cells.items():
+            ref("grade", g, grades, mdoc.key_span(mloc + ("cells", g)))
+            for col in ("direct", "primary_leadership", "important_leadership"):
+                ref("level", getattr(row, col), levels, mdoc.span(mloc + ("cells", g, col)))
+
+    # citations
+    library = LawLibrary.from_dir(directory / "law") if (directory / "law").is_dir() else None
+    for doc, loc, c, owner in cite_locs:
+        span = doc.span(loc)
+        inst = instruments.get(c.instrument)
+        if inst is None:
+            problems.append(Diagnostic("unknown-reference", f"unknown instrument '{c.instrument}'"
+                                       f"{did_you_mean(c.instrument, instruments)}. Instruments are declared in "
+                                       f"'instruments:'. {allowed(instruments)}", doc.span(loc + ("instrument",)),
+                                       rule_id=owner))
+            continue
+        version = c.version or inst.version
+        if version is None:
+            problems.append(Diagnostic("missing-version", f"citation of '{inst.short}' {c.article} has no version, "
+                                       "and the instrument declares none.", span, rule_id=owner))
+        elif c.version and inst.version and c.version != inst.version:
+            problems.append(Diagnostic("version-mismatch", f"citation says version {c.version} but instrument "
+                                       f"'{inst.id}' is version {inst.version}; declare each version as its own "
+                                       "instrument.", doc.span(loc + ("version",)), rule_id=owner))
+        if c.quote and inst.official_text and library is not None:
+            try:
+                num = parse_article_ref(c.article)
+            except ValueError:
+                problems.append(Diagnostic("bad-article", f"cannot read the article number in '{c.article}' "
+                                           "(write it as 第N条 or 第N条第M款).", doc.span(loc + ("article",)),
+                                           rule_id=owner))
+                continue
+            text = library.article_by_file(inst.official_text, num)
+            if text is None:
+                problems.append(Diagnostic("unknown-article", f"{inst.short} ({version}) has no article {num} in "
+                                           f"{inst.official_text}.", doc.span(loc + ("article",)), rule_id=owner))
+            elif not quote_in_article(text, c.quote):
+                problems.append(Diagnostic("quote-mismatch", f"the quote is not the text of {inst.short} "
+                                           f"{c.article} ({version}) character for character; quote the "
+                                           "official text (use …… for omissions).", doc.span(loc + ("quote",)),
+                                           rule_id=owner))
+        elif c.quote and inst.official_text and library is None:
+            problems.append(Diagnostic("missing-law-text", f"instrument '{inst.id}' names official text "
+                                       f"'{inst.official_text}' but the rulebook has no law/ directory.", span))
+    for inst in instruments.values():
+        if inst.official_text and library is not None and not library.has_file(inst.official_text):
+            problems.append(Diagnostic("missing-law-text", f"official text '{inst.official_text}' not found "
+                                       "under law/.", inst.span))
+
+    # rules
+    vocabs = _vocabs(items, cat_map, circs, defs)
+    entries: list[RuleEntry] = []
+    ids_by_section: dict[str, set[str]] = {}
+    for section, _doc, _loc, rule in rule_raw:
+        ids_by_section.setdefault(section, set()).add(rule.id)
+    for order, (section, doc, loc, rule) in enumerate(rule_raw):
+        stage = rb.RULE_SECTIONS[section][0]
+        forbidden = frozenset({"finding.grade"}) if section == "personal_grade_modifiers" else frozenset()
+        ctx = ParseContext(doc, stage, vocabs, rule.id, forbidden)
+        cond = parse_condition(rule.when, loc + ("when",), ctx)
+        problems.extend(ctx.problems)
+        span = doc.span(loc)
+        for j, target in enumerate(rule.exception_to):
+            tspan = doc.span(loc + ("exception_to", j))
+            if target == rule.id:
+                problems.append(Diagnostic("self-exception", f"rule '{rule.id}' names itself in exception_to.",
+                                           tspan, rule_id=rule.id))
+            elif target not in ids_by_section.get(section, set()):
+                all_ids = [r[3].id for r in rule_raw]
+                where = "" if target not in all_ids else " (it exists, but in another section; exceptions " \
+                    "must be between rules of the same section)"
+                problems.append(Diagnostic("dangling-exception", f"exception_to names unknown rule '{target}'"
+                                           f"{where}{did_you_mean(target, ids_by_section.get(section, set()))}.",
+                                           tspan, rule_id=rule.id))
+        _check_then(section, rule, doc, loc, problems, ref, defs, items, levels, channels, circs, umt)
+        entries.append(RuleEntry(section, stage, rule, cond, span, order))
+
+    _check_cycles(entries, problems)
+    return Rulebook(
+        manifest=manifest, directory=directory, display_root=root, sha256=sha, files=files,
+        instruments=instruments, definitions=defs, categories=cat_map, items=items, grades=grades,
+        responsibilities=resp, ladder=sorted(levels.values(), key=lambda lv: lv.rank), measures=measures,
+        channels=channels, circumstances=circs, unit_measure_types=umt, review_tracks=tracks, matrix=matrix,
+        rules=entries, spans=spans,
+    )
+
+
+def _check_then(section: str, rule: rb.Rule, doc: RawDocument, loc: Loc, problems: list[Diagnostic],
+                ref: Any, defs: Mapping[str, Any], items: Mapping[str, Any], levels: Mapping[str, Any],
+                channels: Mapping[str, Any], circs: Mapping[str, rb.Circumstance], umt: Mapping[str, Any]) -> None:
+    then = getattr(rule, "then")
+    tl = loc + ("then",)
+    rid = rule.id
+    if isinstance(rule, rb.StatusRule):
+        if then.definition is not None:
+            ref("definition", then.definition, defs, doc.span(tl + ("definition",)), rid)
+        if then.status == "error_case" and then.definition is None:
+            problems.append(Diagnostic("missing-key", "an error_case status rule must name its definition "
+                                       "(T1…).", doc.span(tl), rule_id=rid))
+    elif isinstance(rule, rb.GroundRule):
+        for i, it in enumerate(then.items):
+            ref("item", it, items, doc.span(tl + ("items", i)), rid)
+        if then.default not in then.items:
+            problems.append(Diagnostic("bad-value", f"default '{then.default}' must be one of items "
+                                       f"{then.items}.", doc.span(tl + ("default",)), rule_id=rid))
+    elif isinstance(rule, rb.EffectRule | rb.ExemptionRule):
+        c = circs.get(then.code)
+        if c is None:
+            ref("circumstance", then.code, circs, doc.span(tl + ("code",)), rid)
+        else:
+            want = "exempting" if isinstance(rule, rb.ExemptionRule) else (
+                "aggravating" if then.effect in ("heavier", "aggravate") else "mitigating")
+            if c.kind != want:
+                problems.append(Diagnostic("bad-value", f"circumstance {then.code} is {c.kind}; this rule needs "
+                                           f"a {want} one.", doc.span(tl + ("code",)), rule_id=rid))
+    elif isinstance(rule, rb.BlockRule):
+        if isinstance(then.blocks, list):
+            for i, code in enumerate(then.blocks):
+                ref("circumstance", code, circs, doc.span(tl + ("blocks", i)), rid)
+    elif isinstance(rule, rb.LevelRule):
+        if then.min_level is None and then.max_level is None:
+            problems.append(Diagnostic("missing-key", "a level rule needs min_level or max_level.",
+                                       doc.span(tl), rule_id=rid))
+        for k in ("min_level", "max_level"):
+            v = getattr(then, k)
+            if v is not None:
+                ref("level", v, levels, doc.span(tl + (k,)), rid)
+    elif isinstance(rule, rb.ChannelRule):
+        ref("channel", then.channel, channels, doc.span(tl + ("channel",)), rid)
+    elif isinstance(rule, rb.UnitRule):
+        for i, mid in enumerate(then.measures):
+            ref("unit measure", mid, umt, doc.span(tl + ("measures", i)), rid)
+
+
+def _check_cycles(entries: Iterable[RuleEntry], problems: list[Diagnostic]) -> None:
+    graph = {e.id: list(e.rule.exception_to) for e in entries}
+    spans = {e.id: e.span for e in entries}
+    state: dict[str, int] = {}
+
+    def visit(n: str, stack: list[str]) -> None:
+        state[n] = 1
+        for m in graph.get(n, []):
+            if m not in graph:
+                continue
+            if state.get(m) == 1:
+                cyc = stack[stack.index(m):] + [m] if m in stack else [n, m]
+                problems.append(Diagnostic("exception-cycle", "exception_to forms a cycle: "
+                                           + " → ".join(cyc) + ".", spans[n], rule_id=n))
+            elif state.get(m) is None:
+                visit(m, stack + [m])
+        state[n] = 2
+
+    for n in sorted(graph):
+        if n not in state:
+            visit(n, [n])

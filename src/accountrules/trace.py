@@ -1,0 +1,45 @@
+"""The typed trace of one evaluation: what fired, what was overridden, what found no rule."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+
+class EventKind(str, Enum):
+    """Closed set of trace events."""
+
+    RULE_FIRED = "rule_fired"
+    OVERRIDDEN_BY = "overridden_by"
+    BLOCKED_BY = "blocked_by"
+    CONFLICT = "conflict"
+    NO_RULE = "no_rule"
+
+
+@dataclass(frozen=True)
+class TraceEvent:
+    """One event: a rule and the fact it concerns (``case``, ``p1``, ``p1×P2``, ``outcome``)."""
+
+    kind: EventKind
+    rule_id: str
+    subject: str
+    detail: str = ""
+
+
+@dataclass
+class Trace:
+    """Events of one evaluation, in order."""
+
+    events: list[TraceEvent] = field(default_factory=list)
+
+    def add(self, kind: EventKind, rule_id: str, subject: str, detail: str = "") -> None:
+        """Record an event."""
+        self.events.append(TraceEvent(kind, rule_id, subject, detail))
+
+    def fired(self) -> set[str]:
+        """Ids of every rule that fired on some fact."""
+        return {e.rule_id for e in self.events if e.kind is EventKind.RULE_FIRED}
+
+    def filter(self, *kinds: EventKind) -> list[TraceEvent]:
+        """Events of the given kinds."""
+        return [e for e in self.events if e.kind in kinds]
