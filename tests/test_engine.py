@@ -1,0 +1,69 @@
+"""The engine: threads, many evaluations, backends agree, no durable error escapes."""
+
+from __future__ import annotations
+
+import random
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from accountrules import Case, Engine, Recommendation
+from accountrules.intake import read_case_file
+from accountrules.render import to_json
+
+from .conftest import EXAMPLE
+
+
+def _variants(n: int) -> list[Case]:
+    base = read_case_file(EXAMPLE).model_dump(mode="json")
+    rng = random.Random(7)
+    faults = ["none", "ordinary_negligence", "gross_negligence", "intentional"]
+    out = []
+    for i in range(n):
+        d: dict[str, Any] = {"case": dict(base["case"], id=f"V-{i}"), "persons": [dict(p) for p in base["persons"]]}
+        d["persons"][0]["fault"] = rng.choice(faults)
+        d["case"]["consequences"] = {"economic_loss_yuan": rng.choice([0, 100000, 2000000])}
+        out.append(Case.model_validate(d))
+    return out
+
+
+def test_threads_match_single_threaded(engine: Engine) -> None:
+    cases = _variants(50)
+    expected = [to_json(engine.evaluate(c)) for c in cases]
+    work = [cases[i % len(cases)] for i in range(8 * 1000)]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        got = list(pool.map(lambda c: to_json(engine.evaluate(c)), work))
+    for i, g in enumerate(got):
+        assert g == expected[i % len(cases)]
+
+
+def test_five_thousand_in_a_row_memory_flat(engine: Engine) -> None:
+    import tracemalloc
+
+    case = read_case_file(EXAMPLE)
+    for _ in range(200):
+        engine.evaluate(case)
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    for _ in range(5000):
+        rec = engine.evaluate(case)
+    after = tracemalloc.get_traced_memory()[0]
+    tracemalloc.stop()
+    assert isinstance(rec, Recommendation)
+    assert after - before < 2_000_000, (before, after)
+
+
+def test_backends_agree_on_variants(engine: Engine, py_engine: Engine) -> None:
+    for c in _variants(200):
+        a = to_json(engine.evaluate(c)).replace('"backend": "durable"', '"backend": "python"')
+        assert a == to_json(py_engine.evaluate(c))
+
+
+def test_two_engines_same_rulebook_coexist(default_book: Any) -> None:
+    e1, e2 = Engine(default_book), Engine(default_book)
+    case = read_case_file(EXAMPLE)
+    assert to_json(e1.evaluate(case)) == to_json(e2.evaluate(case))
+
+
+def test_english_reasons(engine: Engine) -> None:
+    rec = engine.evaluate(read_case_file(EXAMPLE), lang="en")
+    assert all(r.text and not any("\u4e00" <= ch <= "\u9fff" for ch in r.text[:3]) for r in rec.error_case.reasons)

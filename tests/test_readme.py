@@ -1,0 +1,41 @@
+"""The README's examples are run: the Python snippet executes and the shown output is real."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+
+from .conftest import ROOT
+
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def _block_after(marker: str) -> str:
+    i = README.index(marker)
+    m = re.search(r"```[a-z]*\n(.*?)```", README[i:], re.S)
+    assert m
+    return m.group(1)
+
+
+def test_python_snippet_runs() -> None:
+    code = _block_after("## Python API")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("T3 [('p1', 'notified_criticism'), ('p2', 'notified_criticism')]")
+
+
+def test_worked_example_output_is_current() -> None:
+    marker = "<!-- example-output: accountrules evaluate examples/bj-2023-017.yaml --format text --lang en -->"
+    shown = _block_after(marker)
+    env = dict(os.environ)
+    actual = subprocess.run([sys.executable, "-m", "accountrules", "evaluate", "examples/bj-2023-017.yaml",
+                             "--format", "text", "--lang", "en"], capture_output=True, text=True, cwd=ROOT,
+                            env=env, timeout=120).stdout
+    assert shown == actual, "README example output is stale: run `python tests/update_readme.py`"
+
+
+def test_two_commands_present() -> None:
+    assert ".venv/bin/accountrules evaluate examples/bj-2023-017.yaml" in README
+    assert ".venv/bin/python -m pytest" in README
