@@ -12,7 +12,7 @@ from accountrules.load import YamlProblem, load_yaml
 def test_positions_for_every_node() -> None:
     doc = load_yaml("a: 1\nb:\n  - x: 2\n    y: [1, 2]\n", "f.yaml")
     assert doc.data == {"a": 1, "b": [{"x": 2, "y": [1, 2]}]}
-    assert (doc.span(("b", 0, "y", 1)).line, doc.span(("b", 0, "y", 1)).column) == (4, 11)
+    assert (doc.span(("b", 0, "y", 1)).line, doc.span(("b", 0, "y", 1)).column) == (4, 12)
     # a missing key maps to its nearest ancestor
     assert doc.span(("b", 0, "zzz")).line == 3
 

@@ -88,6 +88,15 @@ class _Builder:
         if depth > MAX_DEPTH:
             raise _TooDeep(node)
         self.spans[loc] = _span(self.file, node)
+        if isinstance(node, yaml.MappingNode | yaml.SequenceNode) and node.tag not in _COLLECTION_TAGS:
+            self.problems.append(
+                Diagnostic(
+                    "bad-tag",
+                    f"tag '{node.tag}' is not allowed; only plain YAML mappings and lists are.",
+                    _span(self.file, node),
+                )
+            )
+            return None
         if isinstance(node, yaml.MappingNode):
             out: dict[Any, Any] = {}
             first: dict[Any, yaml.Node] = {}
@@ -145,6 +154,8 @@ class _Builder:
             return None
         return _SCALAR_CONSTRUCTOR.construct_object(node, deep=True)
 
+
+_COLLECTION_TAGS = {"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"}
 
 _ALLOWED_TAGS = {
     "tag:yaml.org,2002:str",

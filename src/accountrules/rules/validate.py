@@ -168,7 +168,7 @@ def pydantic_diagnostics(exc: ValidationError, doc: RawDocument, model: type[Bas
         path = format_loc(loc)
         if etype == "extra_forbidden":
             key = str(loc[-1])
-            parent = _model_at(model, tuple(e["loc"])[:-1])
+            parent = _model_at(model, tuple(e["loc"])[:-1]) if isinstance(model, type) else None
             keys = list(parent.model_fields) if parent else []
             msg = f"unexpected key '{key}'{did_you_mean(key, keys)}. {allowed(keys)}"
             out.append(Diagnostic("unknown-key", msg, doc.key_span(loc), path=path))
@@ -240,6 +240,7 @@ def load_rulebook(path: str | Path | None = None, *, display_root: str | None = 
         raise RuleFileError([Diagnostic("too-many-files", f"more than {MAX_RULE_FILES} rule files.",
                                         path=str(directory))])
     problems: list[Diagnostic] = []
+    broken_all: set[str] = set()
     parsed: list[tuple[RawDocument, rb.RuleFile]] = []
     digest = hashlib.sha256()
     rel_names: list[str] = []
@@ -259,19 +260,74 @@ def load_rulebook(path: str | Path | None = None, *, display_root: str | None = 
             problems.append(Diagnostic("bad-type", "a rule file is a mapping of sections "
                                        f"({', '.join(rb.RuleFile.model_fields)}).", doc.span(())))
             continue
-        try:
-            model = rb.RuleFile.model_validate(doc.data)
-        except ValidationError as exc:
-            problems.extend(pydantic_diagnostics(exc, doc, rb.RuleFile))
-            continue
+        model, broken = _validate_file(doc, problems)
+        broken_all |= broken
         parsed.append((doc, model))
     if problems and not parsed:
         raise RuleFileError(problems)
-    book = _assemble(directory, root, digest.hexdigest(), rel_names, parsed, problems)
+    book = _assemble(directory, root, digest.hexdigest(), rel_names, parsed, problems, broken_all)
     if problems:
         raise RuleFileError(problems)
     assert book is not None
     return book
+
+
+_ADAPTERS: dict[str, Any] = {}
+
+
+def _element_type(section: str) -> Any:
+    ann = rb.RuleFile.model_fields[section].annotation
+    args = typing.get_args(ann)
+    return args[0] if typing.get_origin(ann) is list else next(a for a in args if a is not type(None))
+
+
+def _validate_file(doc: RawDocument, problems: list[Diagnostic]) -> tuple[rb.RuleFile, set[str]]:
+    """Validate element by element, so one bad rule does not hide the problems of the others.
+
+    Returns the valid part of the file and the ids of elements that failed (references to them are
+    not reported again as unknown).
+    """
+    from pydantic import TypeAdapter
+
+    fields = rb.RuleFile.model_fields
+    parts: dict[str, Any] = {}
+    broken: set[str] = set()
+    for key, value in doc.data.items():
+        if key not in fields:
+            problems.append(Diagnostic("unknown-key", f"unknown section '{key}'{did_you_mean(str(key), fields)}. "
+                                       f"{allowed(fields)}", doc.key_span((key,)), path=str(key)))
+            continue
+        etype = _element_type(key)
+        if key not in _ADAPTERS:
+            _ADAPTERS[key] = TypeAdapter(etype)
+        adapter = _ADAPTERS[key]
+        is_list = typing.get_origin(fields[key].annotation) is list
+        if is_list:
+            if value is None:
+                parts[key] = []
+                continue
+            if not isinstance(value, list):
+                problems.append(Diagnostic("bad-type", f"section '{key}' must be a list.", doc.span((key,)),
+                                           path=str(key)))
+                continue
+            good = []
+            for i, el in enumerate(value):
+                try:
+                    good.append(adapter.validate_python(el))
+                except ValidationError as exc:
+                    problems.extend(pydantic_diagnostics(exc, doc, etype, (key, i)))
+                    if isinstance(el, dict):
+                        broken.add(str(el.get("id") or el.get("code") or ""))
+            parts[key] = good
+        else:
+            try:
+                parts[key] = adapter.validate_python(value)
+            except ValidationError as exc:
+                problems.extend(pydantic_diagnostics(exc, doc, etype, (key,)))
+                broken.add(f"<{key}>")
+    return rb.RuleFile.model_construct(**{**{k: [] for k, f in fields.items()
+                                             if typing.get_origin(f.annotation) is list},
+                                          "rulebook": None, "matrix": None, **parts}), broken
 
 
 def _set_span(obj: Any, span: SourceSpan) -> None:
@@ -280,7 +336,9 @@ def _set_span(obj: Any, span: SourceSpan) -> None:
 
 
 def _assemble(directory: Path, root: str, sha: str, files: list[str],
-              parsed: list[tuple[RawDocument, rb.RuleFile]], problems: list[Diagnostic]) -> Rulebook | None:
+              parsed: list[tuple[RawDocument, rb.RuleFile]], problems: list[Diagnostic],
+              broken: set[str] | None = None) -> Rulebook | None:
+    broken = broken or set()
     manifest: rb.Manifest | None = None
     cats: dict[str, Any] = {}
     spans: dict[str, SourceSpan] = {}
@@ -346,10 +404,14 @@ def _assemble(directory: Path, root: str, sha: str, files: list[str],
 
     anchor = parsed[0][0] if parsed else None
     if manifest is None:
+        if "<rulebook>" in broken:
+            return None
         problems.append(Diagnostic("missing-key", "rulebook.yaml must define 'rulebook:' (id, version, title, "
                                    "jurisdiction, policy).", SourceSpan(f"{root}/rulebook.yaml", 1, 1)))
         return None
     if matrix is None:
+        if "<matrix>" in broken:
+            return None
         problems.append(Diagnostic("missing-key", "no file defines 'matrix' (grade × responsibility → level).",
                                    manifest.span))
         return None
@@ -369,7 +431,7 @@ def _assemble(directory: Path, root: str, sha: str, files: list[str],
 
     def ref(kind: str, value: str, choices: Mapping[str, Any], span: SourceSpan | None, rule_id: str | None = None
             ) -> None:
-        if value not in choices:
+        if value not in choices and value not in broken:
             problems.append(Diagnostic("unknown-reference", f"unknown {kind} '{value}'"
                                        f"{did_you_mean(value, choices)}. {allowed(choices)}", span, rule_id=rule_id))
 
@@ -477,7 +539,7 @@ def _assemble(directory: Path, root: str, sha: str, files: list[str],
             if target == rule.id:
                 problems.append(Diagnostic("self-exception", f"rule '{rule.id}' names itself in exception_to.",
                                            tspan, rule_id=rule.id))
-            elif target not in ids_by_section.get(section, set()):
+            elif target not in ids_by_section.get(section, set()) and target not in broken:
                 all_ids = [r[3].id for r in rule_raw]
                 where = "" if target not in all_ids else " (it exists, but in another section; exceptions " \
                     "must be between rules of the same section)"
