@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 from typing import Any
 
 import click
@@ -46,7 +45,7 @@ def evaluate(cases: tuple[str, ...], rules: str | None, fmt: str, lang: str, bac
     """Evaluate case files (YAML/JSON; `-` = stdin; *.jsonl = a batch, one case per line)."""
     from . import render
     from .engine import Engine
-    from .intake import iter_jsonl, read_case_file, read_case_text
+    from .intake import read_case_file, read_case_text
 
     engine = Engine(_book(rules), backend=backend)  # type: ignore[arg-type]
     problems: list[Diagnostic] = []
@@ -132,8 +131,10 @@ def schema(what: str) -> None:
     """Print the JSON Schema of a case file, a recommendation or a rule file."""
     from .models import Case, Recommendation
     from .rulebook import RuleFile
+    from pydantic import BaseModel
 
-    model = {"case": Case, "recommendation": Recommendation, "rulebook": RuleFile}[what]
+    models: dict[str, type[BaseModel]] = {"case": Case, "recommendation": Recommendation, "rulebook": RuleFile}
+    model = models[what]
     click.echo(json.dumps(model.model_json_schema(), ensure_ascii=False, indent=2))
 
 

@@ -79,7 +79,7 @@ def decide(engine: Engine, case: m.Case, lang: str, trace: Trace | None = None) 
     grade_values = sorted(g.value for g in book.grades.values())
     gmin, gmax = grade_values[0], grade_values[-1]
     grade_by_value = {g.value: g for g in book.grades.values()}
-    resp_rank = {r.id: r.rank for r in book.responsibilities.values()}
+    resp_rank: dict[str, int] = {r.id: r.rank for r in book.responsibilities.values()}
     levels_by_rank = book.levels_by_rank
     ranks = sorted(levels_by_rank)
 
@@ -171,7 +171,6 @@ def decide(engine: Engine, case: m.Case, lang: str, trace: Trace | None = None) 
     channel_of: dict[str, tuple[str, m.Reason] | None] = {}
     per_person: dict[str, list[_ItemResult]] = {p.id: [] for p in case.persons}
     considered: dict[str, dict[str, m.Considered]] = {p.id: {} for p in case.persons}
-    person_by_id = {p.id: p for p in case.persons}
     cap_rank = book.levels[policy.aggravation_cap].rank
 
     for (pid, fi), facts, hit in zip(keys, (b[1] for b in batch), results, strict=True):
@@ -295,38 +294,38 @@ def decide(engine: Engine, case: m.Case, lang: str, trace: Trace | None = None) 
     max_grade = 0
     for p in case.persons:
         res = per_person[p.id]
-        items_out = [m.ItemOutcome(item=r.item, responsibility=r.responsibility,  # type: ignore[arg-type]
-                                   grade=grade_by_value[r.grade].id if r.grade is not None else None,
-                                   level=levels_by_rank[r.rank].id, rank=r.rank, exempted_by=r.exempted_by)
-                     for r in res]
-        liable = [r for r in res if r.responsibility != "none"]
-        max_grade = max([max_grade] + [r.grade for r in liable if r.grade is not None])
+        items_out = [m.ItemOutcome(item=ir.item, responsibility=ir.responsibility,  # type: ignore[arg-type]
+                                   grade=grade_by_value[ir.grade].id if ir.grade is not None else None,
+                                   level=levels_by_rank[ir.rank].id, rank=ir.rank, exempted_by=ir.exempted_by)
+                     for ir in res]
+        liable = [ir for ir in res if ir.responsibility != "none"]
+        max_grade = max([max_grade] + [ir.grade for ir in liable if ir.grade is not None])
         if res:
-            decisive = max(res, key=lambda r: (r.rank, resp_rank[r.responsibility], -r.finding_index))
+            decisive = max(res, key=lambda ir: (ir.rank, resp_rank[ir.responsibility], -ir.finding_index))
         rank = decisive.rank if res else 0
         level = levels_by_rank[rank]
         resp = decisive.responsibility if res and (rank > 0 or decisive.exempted_by) else (
-            max(liable, key=lambda r: resp_rank[r.responsibility]).responsibility if liable else "none")
-        ch = channel_of.get(p.id) if is_error and rank > 0 else None
-        channel = ch[0] if ch else None
+            max(liable, key=lambda ir: resp_rank[ir.responsibility]).responsibility if liable else "none")
+        chosen = channel_of.get(p.id) if is_error and rank > 0 else None
+        channel = chosen[0] if chosen else None
         exemption = None
-        reasons: list[m.Reason] = []
-        if rank == 0 and liable and all(r.exempted_by for r in liable):
-            first = next(r for r in liable if r.exempted_by)
+        p_reasons: list[m.Reason] = []
+        if rank == 0 and liable and all(ir.exempted_by for ir in liable):
+            first = next(ir for ir in liable if ir.exempted_by)
             exemption = m.Exemption(code=first.exempted_by or "", reasons=first.exemption_reasons)
-            reasons = first.reasons + first.exemption_reasons
+            p_reasons = first.reasons + first.exemption_reasons
         elif res:
-            for r in res:
-                if r.rank == rank and (rank > 0 or r.reasons):
-                    reasons.extend(x for x in r.reasons if x not in reasons)
+            for ir in res:
+                if ir.rank == rank and (rank > 0 or ir.reasons):
+                    p_reasons.extend(x for x in ir.reasons if x not in p_reasons)
         if not is_error:
-            reasons = list(status_reasons)
-        if ch:
-            reasons.append(ch[1])
-        flags = set().union(*(r.band_flags for r in res if r.rank == rank)) if res else set()
+            p_reasons = list(status_reasons)
+        if chosen:
+            p_reasons.append(chosen[1])
+        p_flags: set[str] = set().union(*(ir.band_flags for ir in res if ir.rank == rank)) if res else set()
         band = None
-        if rank > 0 and flags & {"heavier", "lighter"}:
-            hv, lt = "heavier" in flags, "lighter" in flags
+        if rank > 0 and p_flags & {"heavier", "lighter"}:
+            hv, lt = "heavier" in p_flags, "lighter" in p_flags
             band = "upper" if hv and not lt else "lower" if lt and not hv else "middle"
         measures = list(level.measures.get(channel or "", level.measures.get("default", []))) if rank > 0 else []
         influence = None
@@ -342,7 +341,7 @@ def decide(engine: Engine, case: m.Case, lang: str, trace: Trace | None = None) 
             id=p.id, name=p.name, role=p.role, responsibility=resp,  # type: ignore[arg-type]
             level=level.id, rank=rank, measures=measures, exemption=exemption, referral=level.referral,
             influence=influence, channel=channel, band=band, items=items_out,  # type: ignore[arg-type]
-            considered=list(considered[p.id].values()), reasons=reasons))
+            considered=list(considered[p.id].values()), reasons=p_reasons))
 
     # ---- round 3: the outcome
     out_items = [s.item for s in situations]

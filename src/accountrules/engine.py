@@ -34,7 +34,7 @@ from typing import Any, Literal, Protocol
 
 from . import __version__
 from .diagnostics import Diagnostic
-from .errors import EngineFailure, InvalidCase, RuleFileError, UnsupportedPython
+from .errors import EngineFailure, RuleFileError, UnsupportedPython
 from .models import Case, Recommendation
 from .rules.compile import CompiledRulebook, compile_rulebook, durable_key, length_key
 from .rules.validate import Rulebook

@@ -197,7 +197,7 @@ def _count_aliases(text: str, file: str) -> None:
         for event in yaml.parse(text, Loader=_Loader):
             if isinstance(event, yaml.AliasEvent):
                 aliases += 1
-                if aliases > MAX_ALIASES:
+                if aliases > MAX_ALIASES and event.start_mark is not None:
                     m = event.start_mark
                     raise YamlProblem(
                         [

@@ -108,7 +108,7 @@ class History(_Strict):
     same_field_losses_3y: Annotated[StrictInt, Field(ge=0, le=100_000)] = 0
     same_issue_lost_before: StrictBool = False
     series_cases: Annotated[StrictInt, Field(ge=0, le=100_000)] = Field(
-        0, description="Other cases of the same series (系列案件) in the same field (extension)."
+        default=0, description="Other cases of the same series (系列案件) in the same field (extension)."
     )
 
 
@@ -127,7 +127,7 @@ class CaseInfo(_Strict):
     hearing: Hearing | None = None
     findings: list[Finding] = Field(default_factory=list, max_length=200)
     consequences: Consequences = Field(default_factory=Consequences)
-    history: History = Field(default_factory=History)
+    history: History = Field(default_factory=lambda: History())
 
 
 class Person(_Strict):
@@ -141,14 +141,14 @@ class Person(_Strict):
     fault: Fault
     conduct: list[Conduct] = Field(default_factory=list, max_length=20)
     circumstances: list[Code] = Field(default_factory=list, max_length=40)
-    private_gain: StrictBool = Field(False, description="Acted for private gain (谋取私利) (extension).")
+    private_gain: StrictBool = Field(default=False, description="Acted for private gain (谋取私利) (extension).")
     superior_order_manifestly_unlawful: StrictBool = Field(
-        False, description="Executed a superior's decision that was manifestly unlawful (extension)."
+        default=False, description="Executed a superior's decision that was manifestly unlawful (extension)."
     )
     diligent_review: StrictBool = Field(
-        False, description="Diligent performance of the review duty is documented (extension)."
+        default=False, description="Diligent performance of the review duty is documented (extension)."
     )
-    crime_suspected: StrictBool = Field(False, description="A crime is suspected (extension).")
+    crime_suspected: StrictBool = Field(default=False, description="A crime is suspected (extension).")
 
 
 class Case(_Strict):

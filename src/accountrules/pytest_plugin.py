@@ -23,7 +23,8 @@ def _engines_for(path: Path) -> dict[str, Any]:
     key = str(root)
     if key not in _ENGINES:
         _ENGINES[key] = make_engines(root if (root / "rulebook.yaml").exists() else None)
-    return _ENGINES[key]
+    engines: dict[str, Any] = _ENGINES[key]
+    return engines
 
 
 def pytest_collect_file(parent: pytest.Collector, file_path: Path) -> pytest.Collector | None:

@@ -61,7 +61,7 @@ class CitationSpec(_M):
 class _Cited(_M):
     citations: Annotated[list[CitationSpec], Field(min_length=1)]
     inference: str | None = Field(
-        None, description="Set when the rule rests on inference rather than the cited text alone."
+        default=None, description="Set when the rule rests on inference rather than the cited text alone."
     )
 
 
@@ -79,7 +79,7 @@ class Instrument(_M):
     version: Annotated[str, Field(pattern=r"^\d{4}(-\d{2}-\d{2})?$")] | None = None
     in_force_from: Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$")] | None = None
     in_force_until: Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$")] | None = None
-    official_text: str | None = Field(None, description="Path (relative to the rulebook) of the official text.")
+    official_text: str | None = Field(default=None, description="Path (relative to the rulebook) of the official text.")
     reliability: Literal["V", "Vp", "P", "R", "I"] = "V"
     note: str | None = None
 
@@ -214,7 +214,7 @@ class Rule(_Cited):
     id: Id
     title: Text
     explain: Text | None = Field(
-        None, description="Reason text; {fact.path} placeholders are filled from the facts."
+        default=None, description="Reason text; {fact.path} placeholders are filled from the facts."
     )
     when: Any = None
     exception_to: list[Id] = Field(default_factory=list)
@@ -362,7 +362,7 @@ class Policy(_M):
     """Jurisdiction-level switches."""
 
     chain_weighting: Literal["handler_first", "approver_first"] = "handler_first"
-    aggravation_cap: Id = Field("referral_discipline", description="加重 never goes above this level")
+    aggravation_cap: Id = Field(default="referral_discipline", description="加重 never goes above this level")
     reference_date: Literal["decided_on", "conduct_date"] = "decided_on"
 
 
@@ -373,7 +373,7 @@ class Manifest(_M):
     version: Annotated[str, Field(min_length=1, max_length=40)]
     title: Text
     jurisdiction: Text
-    policy: Policy = Field(default_factory=Policy)
+    policy: Policy = Field(default_factory=lambda: Policy())
     description: Text | None = None
 
 

@@ -65,7 +65,7 @@ def _split_excludes(conj: list[Test]) -> list[list[Test]]:
         else:
             out = [a + [t] for a in out]
     # an empty list makes every other excludes on the same path true as well: drop duplicates
-    uniq = []
+    uniq: list[tuple[tuple[tuple[str, str, str], ...], list[Test]]] = []
     for alt in out:
         paths0 = {x.path for x in alt if x.op == "len0"}
         alt2 = [x for x in alt if not (x.op == "excludes" and x.path in paths0)]
@@ -136,8 +136,8 @@ def compile_rulebook(book: Rulebook) -> CompiledRulebook:
     indexes: dict[str, StageIndex] = {}
     for stage in STAGES:
         entries = [e for e in book.rules if e.stage == stage]
-        keys = Counter(k[0] for e in entries if (k := _eq_key(e)))
-        key = keys.most_common(1)[0][0] if keys and keys.most_common(1)[0][1] >= 4 else None
+        counts = Counter(ek[0] for e in entries if (ek := _eq_key(e)))
+        key = counts.most_common(1)[0][0] if counts and counts.most_common(1)[0][1] >= 4 else None
         idx = StageIndex(key)
         for e in entries:
             k = _eq_key(e)
@@ -160,12 +160,12 @@ def compile_rulebook(book: Rulebook) -> CompiledRulebook:
                                        "several rules.", e.span, rule_id=e.id))
             continue
         expanded = [alt for conj in alts for alt in _split_excludes(conj)]
-        for k, conj in enumerate(expanded):
+        for n, conj in enumerate(expanded):
             conj = sorted(conj, key=lambda t: (_ORDER[t.op], t.path, repr(t.value)))
             terms = [{"kind": e.stage}] + [_durable_test(t) for t in conj]
             prefix = tuple((t.path, t.op, repr(t.value)) for t in conj if _ORDER[t.op] < 3)
             fanout[(e.stage,) + prefix] += sum(1 for t in conj if t.op in ("contains", "excludes"))
-            durable.append(DurableRule(f"{e.id}#{k}", e.order, e.stage, {"$and": terms}))
+            durable.append(DurableRule(f"{e.id}#{n}", e.order, e.stage, {"$and": terms}))
     if len(durable) > MAX_DURABLE_RULES:
         problems.append(Diagnostic("too-many-rules", f"the rulebook compiles to {len(durable)} durable rules; "
                                    f"durable-rules accepts at most {MAX_DURABLE_RULES}. Simplify 'in' lists or "

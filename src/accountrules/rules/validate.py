@@ -340,7 +340,6 @@ def _assemble(directory: Path, root: str, sha: str, files: list[str],
               broken: set[str] | None = None) -> Rulebook | None:
     broken = broken or set()
     manifest: rb.Manifest | None = None
-    cats: dict[str, Any] = {}
     spans: dict[str, SourceSpan] = {}
     seen_ids: dict[str, SourceSpan] = {}
     rule_raw: list[tuple[str, RawDocument, Loc, rb.Rule]] = []
@@ -402,7 +401,6 @@ def _assemble(directory: Path, root: str, sha: str, files: list[str],
                 for ci, c in enumerate(rule.citations):
                     cite_locs.append((doc, loc + ("citations", ci), c, rule.id))
 
-    anchor = parsed[0][0] if parsed else None
     if manifest is None:
         if "<rulebook>" in broken:
             return None
@@ -562,7 +560,7 @@ def _assemble(directory: Path, root: str, sha: str, files: list[str],
 def _check_then(section: str, rule: rb.Rule, doc: RawDocument, loc: Loc, problems: list[Diagnostic],
                 ref: Any, defs: Mapping[str, Any], items: Mapping[str, Any], levels: Mapping[str, Any],
                 channels: Mapping[str, Any], circs: Mapping[str, rb.Circumstance], umt: Mapping[str, Any]) -> None:
-    then = getattr(rule, "then")
+    then = rule.then
     tl = loc + ("then",)
     rid = rule.id
     if isinstance(rule, rb.StatusRule):
