@@ -73,7 +73,7 @@ def decide(engine: Engine, case: m.Case, lang: str, trace: Trace | None = None) 
     policy = book.manifest.policy
     ref_date = (c.decided_on or c.conduct_date) if policy.reference_date == "decided_on" else (
         c.conduct_date or c.decided_on)
-    ex = Explainer(book, lang, ref_date)
+    ex = Explainer(book, lang, ref_date, getattr(engine, "reason_cache", None))
     rules = book.rules
     item_cat = {i.id: i.category for i in book.items.values()}
     grade_values = sorted(g.value for g in book.grades.values())
@@ -315,9 +315,14 @@ def decide(engine: Engine, case: m.Case, lang: str, trace: Trace | None = None) 
             exemption = m.Exemption(code=first.exempted_by or "", reasons=first.exemption_reasons)
             p_reasons = first.reasons + first.exemption_reasons
         elif res:
+            seen: set[tuple[str, str, str, str]] = set()
             for ir in res:
                 if ir.rank == rank and (rank > 0 or ir.reasons):
-                    p_reasons.extend(x for x in ir.reasons if x not in p_reasons)
+                    for x in ir.reasons:
+                        k = (x.rule, x.text, x.source, repr(x.facts))
+                        if k not in seen:
+                            seen.add(k)
+                            p_reasons.append(x)
         if not is_error:
             p_reasons = list(status_reasons)
         if chosen:

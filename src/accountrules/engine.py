@@ -280,6 +280,9 @@ class Engine:
         else:
             raise ValueError(f"unknown backend '{backend}'; allowed: durable, python")
         self.backend: Backend = backend
+        from .explain import ReasonCache
+
+        self.reason_cache = ReasonCache()
 
     def evaluate(self, case: Case | Mapping[str, Any], *, lang: str = "zh") -> Recommendation:
         """Evaluate one case (a :class:`Case` or the dict of contract §1).

@@ -9,6 +9,7 @@ from typing import Any
 
 from . import rulebook as rb
 from .conditions import explain as explain_condition
+from .conditions import tests_of
 from .diagnostics import SourceSpan
 from .models import Citation, Reason
 from .rules.validate import Rulebook, RuleEntry
@@ -30,39 +31,101 @@ def _fill(text: str, facts: Mapping[str, Any]) -> str:
     return _PLACEHOLDER.sub(sub, text)
 
 
+def _hashable(v: Any) -> Any:
+    return tuple(v) if isinstance(v, list) else v
+
+
+class ReasonCache:
+    """Reasons are immutable and determined by their inputs, so one engine shares them across
+    evaluations (bounded; cleared when full — content never depends on the cache)."""
+
+    MAX = 100_000
+
+    def __init__(self) -> None:
+        self.reasons: dict[tuple[Any, ...], Reason] = {}
+        self.citations: dict[tuple[Any, ...], Citation] = {}
+        self.masks: dict[tuple[int, str | None], tuple[bool, ...]] = {}
+        self.paths: dict[int, tuple[str, ...]] = {}
+
+    def trim(self) -> None:
+        """Clear when over the bound (called between evaluations)."""
+        if len(self.reasons) > self.MAX:
+            self.reasons.clear()
+        if len(self.masks) > self.MAX:
+            self.masks.clear()
+
+
 class Explainer:
     """Builds reasons for one evaluation (one case, one language)."""
 
-    def __init__(self, book: Rulebook, lang: str, ref_date: _dt.date | None) -> None:
+    def __init__(self, book: Rulebook, lang: str, ref_date: _dt.date | None, cache: ReasonCache | None = None
+                 ) -> None:
         self.book = book
         self.lang = lang
         self.ref_date = ref_date.isoformat() if ref_date else None
+        self.cache = cache if cache is not None else ReasonCache()
+        self.cache.trim()
 
-    def citations(self, specs: Sequence[rb.CitationSpec]) -> list[Citation]:
-        """The citations in force on the reference date (all of them if none is)."""
-        chosen: list[Citation] = []
-        fallback: list[Citation] = []
-        for c in specs:
+    def _in_force(self, inst: rb.Instrument) -> bool:
+        d = self.ref_date
+        return d is None or ((inst.in_force_from is None or inst.in_force_from <= d)
+                             and (inst.in_force_until is None or d <= inst.in_force_until))
+
+    def _citation(self, c: rb.CitationSpec) -> Citation:
+        key = (c.instrument, c.article, c.version, c.quote)
+        cit = self.cache.citations.get(key)
+        if cit is None:
             inst = self.book.instruments[c.instrument]
             cit = Citation(instrument=inst.name, article=c.article, version=c.version or inst.version or "",
                            quote=c.quote)
-            fallback.append(cit)
-            d = self.ref_date
-            if d is None or ((inst.in_force_from is None or inst.in_force_from <= d)
-                             and (inst.in_force_until is None or d <= inst.in_force_until)):
-                chosen.append(cit)
-        return chosen or fallback
+            self.cache.citations[key] = cit
+        return cit
+
+    def _mask(self, specs: Sequence[rb.CitationSpec]) -> tuple[bool, ...]:
+        key = (id(specs), self.ref_date)
+        mask = self.cache.masks.get(key)
+        if mask is None:
+            mask = tuple(self._in_force(self.book.instruments[c.instrument]) for c in specs)
+            self.cache.masks[key] = mask
+        return mask
+
+    def citations(self, specs: Sequence[rb.CitationSpec]) -> list[Citation]:
+        """The citations in force on the reference date (all of them if none is)."""
+        mask = self._mask(specs)
+        chosen = [self._citation(c) for c, ok in zip(specs, mask, strict=True) if ok]
+        return chosen or [self._citation(c) for c in specs]
 
     def reason(self, *, rule: str, text: str, specs: Sequence[rb.CitationSpec], span: SourceSpan | None,
                facts: Mapping[str, Any], inference: str | None = None) -> Reason:
-        """A reason from its parts."""
+        """A reason from its parts (shared when an identical one was built before)."""
+        mask = self._mask(specs)
+        key = (rule, text, id(specs), mask, span, inference, tuple((k, _hashable(v)) for k, v in facts.items()))
+        cached = self.cache.reasons.get(key)
+        if cached is not None:
+            return cached
         cits = self.citations(specs)
-        return Reason(rule=rule, text=_fill(text, facts), citation=cits[0], citations=cits[1:],
-                      source=self.book.source(span), facts=dict(facts), inference=inference)
+        r = Reason(rule=rule, text=_fill(text, facts), citation=cits[0], citations=cits[1:],
+                   source=self.book.source(span), facts=dict(facts), inference=inference)
+        self.cache.reasons[key] = r
+        return r
 
     def rule_reason(self, entry: RuleEntry, facts: Mapping[str, Any], extra: Mapping[str, Any] | None = None
                     ) -> Reason:
         """Why a fired rule holds: its text, citations and the facts its condition used."""
+        paths = self.cache.paths.get(entry.order)
+        if paths is None:
+            paths = tuple(dict.fromkeys(t.path for t in tests_of(entry.cond)))
+            self.cache.paths[entry.order] = paths
+        key = ("rule", entry.order, self.lang, self._mask(entry.rule.citations),
+               tuple(_hashable(facts[p]) for p in paths), tuple(sorted(extra.items())) if extra else ())
+        cached = self.cache.reasons.get(key)
+        if cached is not None:
+            return cached
+        r = self._rule_reason(entry, facts, extra)
+        self.cache.reasons[key] = r
+        return r
+
+    def _rule_reason(self, entry: RuleEntry, facts: Mapping[str, Any], extra: Mapping[str, Any] | None) -> Reason:
         _, checked = explain_condition(entry.cond, facts)
         used = {c.test.path: facts[c.test.path] for c in checked}
         if extra:

@@ -60,7 +60,7 @@ def case_diagnostics(exc: ValidationError, doc: RawDocument | None, file: str) -
             out.append(Diagnostic("bad-value", f"{path}: '{inp}' is not allowed{did_you_mean(str(inp), choices)}. "
                                   f"Allowed: {exp}.", span, path=None if span else path))
         elif etype == "value_error" and not loc:
-            for part in str(e["msg"]).removeprefix("Value error, ").split("; "):
+            for part in str(e["msg"]).removeprefix("Value error, ").split("\n"):
                 p = part.split(":", 1)[0]
                 out.append(Diagnostic("bad-reference", part + ".", _span_for_path(doc, p), path=None))
         else:

@@ -152,7 +152,12 @@ class _Builder:
                 )
             )
             return None
-        return _SCALAR_CONSTRUCTOR.construct_object(node, deep=True)
+        try:
+            return _SCALAR_CONSTRUCTOR.construct_object(node, deep=True)
+        except (ValueError, OverflowError, yaml.constructor.ConstructorError):
+            # e.g. 2023-13-45 looks like a date but is not one: keep the text, and let the schema
+            # report it against its field
+            return node.value
 
 
 _COLLECTION_TAGS = {"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"}

@@ -179,7 +179,7 @@ class Case(_Strict):
             if len(set(p.circumstances)) != len(p.circumstances):
                 errors.append(f"persons[{i}].circumstances: a code is listed twice")
         if errors:
-            raise ValueError("; ".join(errors))
+            raise ValueError("\n".join(errors))
         return self
 
 

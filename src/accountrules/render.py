@@ -27,12 +27,12 @@ _L = {
 
 def to_json(rec: Recommendation) -> str:
     """Canonical JSON: stable key order (the model's), UTF-8 text, two-space indent, newline."""
-    return json.dumps(rec.model_dump(mode="json"), ensure_ascii=False, indent=2) + "\n"
+    return rec.model_dump_json(indent=2) + "\n"
 
 
 def to_jsonl(rec: Recommendation) -> str:
     """One line of JSON (for batches)."""
-    return json.dumps(rec.model_dump(mode="json"), ensure_ascii=False, separators=(",", ":"))
+    return rec.model_dump_json()
 
 
 def _cite(r: Reason) -> str:
