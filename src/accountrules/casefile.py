@@ -49,6 +49,7 @@ class CaseResult:
     diff: str = ""
     fired: set[str] = field(default_factory=set)
     silent_checked: set[str] = field(default_factory=set)
+    recommendation: Recommendation | None = None
 
 
 def deep_merge(base: Any, over: Any) -> Any:
@@ -203,7 +204,7 @@ def run_case(case: RuleCase, engines: Mapping[str, Any]) -> list[CaseResult]:
             a = json.dumps(want, ensure_ascii=False, indent=2, sort_keys=True).splitlines()
             b = json.dumps(act, ensure_ascii=False, indent=2, sort_keys=True).splitlines()
             diff = "\n".join(difflib.unified_diff(a, b, "expected", f"actual ({backend})", lineterm=""))
-        results.append(CaseResult(case, backend, ok, diff, trace.fired() if trace else set()))
+        results.append(CaseResult(case, backend, ok, diff, trace.fired() if trace else set(), recommendation=rec))
     return results
 
 
@@ -225,28 +226,245 @@ def iter_results(rules: str | Path | None, paths: list[Path], backends: tuple[st
             yield from run_case(c, engines)
 
 
+# --------------------------------------------------------------------------- coverage
+
+
+@dataclass
+class Provision:
+    """An article of an instrument that the rulebook cites, and who cites it."""
+
+    instrument: str
+    article: str
+    name: str
+    cited_by: list[tuple[str, str]] = field(default_factory=list)  # (owner, file:line)
+
+    @property
+    def label(self) -> str:
+        """``行政处罚法 第四十四条 (S09)``."""
+        return f"{self.name} {self.article} ({self.instrument})"
+
+
+@dataclass
+class Coverage:
+    """Which rules the cases fired / left silent, and which cited articles they exercised."""
+
+    cases: int
+    rules: list[str]
+    fired: set[str]
+    silent: set[str]
+    provisions: list[Provision]
+    exercised: set[tuple[str, str]]
+    rule_sources: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def never_fired(self) -> list[str]:
+        """Rules no case fired."""
+        return [r for r in self.rules if r not in self.fired]
+
+    @property
+    def never_silent(self) -> list[str]:
+        """Rules that fired in every case (no case shows them not applying)."""
+        return [r for r in self.rules if r not in self.silent]
+
+    @property
+    def unexercised(self) -> list[Provision]:
+        """Cited articles no case exercises."""
+        return [p for p in self.provisions if (p.instrument, p.article) not in self.exercised]
+
+    @staticmethod
+    def _pct(k: int, n: int) -> float:
+        return 100.0 if n == 0 else round(100.0 * k / n, 1)
+
+    @property
+    def rule_pct(self) -> float:
+        """Share of rules fired by at least one case (percent)."""
+        return self._pct(len(self.rules) - len(self.never_fired), len(self.rules))
+
+    @property
+    def silent_pct(self) -> float:
+        """Share of rules left silent by at least one case (percent)."""
+        return self._pct(len(self.rules) - len(self.never_silent), len(self.rules))
+
+    @property
+    def provision_count(self) -> str:
+        """``exercised/total`` articles."""
+        return f"{len(self.provisions) - len(self.unexercised)}/{len(self.provisions)}"
+
+    @property
+    def provision_pct(self) -> float:
+        """Share of cited articles exercised by at least one case (percent)."""
+        return self._pct(len(self.provisions) - len(self.unexercised), len(self.provisions))
+
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON-friendly summary."""
+        return {
+            "cases": self.cases,
+            "rules": {"total": len(self.rules), "fired_pct": self.rule_pct, "silent_pct": self.silent_pct,
+                      "never_fired": [{"rule": r, "source": self.rule_sources.get(r)} for r in self.never_fired],
+                      "never_silent": [{"rule": r, "source": self.rule_sources.get(r)}
+                                       for r in self.never_silent]},
+            "provisions": {"total": len(self.provisions), "exercised_pct": self.provision_pct,
+                           "unexercised": [{"instrument": p.instrument, "name": p.name, "article": p.article,
+                                            "cited_by": [{"owner": o, "source": src} for o, src in p.cited_by]}
+                                           for p in self.unexercised]},
+        }
+
+    def format_text(self) -> str:
+        """The report printed by ``accountrules test --coverage``."""
+        n = len(self.rules)
+        out = [f"coverage over {self.cases} case(s):",
+               f"  rules fired by a case:        {n - len(self.never_fired)}/{n} ({self.rule_pct}%)",
+               f"  rules silent in a case:       {n - len(self.never_silent)}/{n} ({self.silent_pct}%)",
+               f"  articles exercised by a case: {self.provision_count} ({self.provision_pct}%)"]
+        if self.never_fired:
+            out += ["", "rules never fired:"] + [f"  {r}  {self.rule_sources.get(r, '')}" for r in self.never_fired]
+        if self.never_silent:
+            out += ["", "rules never silent (fired in every case):"] + [
+                f"  {r}  {self.rule_sources.get(r, '')}" for r in self.never_silent]
+        if self.unexercised:
+            out += ["", "ARTICLES NO CASE EXERCISES:"]
+            for p in self.unexercised:
+                who = ", ".join(f"{o} ({src})" for o, src in p.cited_by[:5])
+                more = f", … ({len(p.cited_by) - 5} more)" if len(p.cited_by) > 5 else ""
+                out.append(f"  {p.label} — cited by {who}{more}")
+        return "\n".join(out)
+
+
+def _provision_owners(rec: Recommendation, book: Any) -> set[str]:
+    """Catalogue entries a recommendation relies on (``items.P2``, ``ladder.talk`` …)."""
+    owners: set[str] = set()
+    if rec.error_case.definition:
+        owners.add(f"definitions.{rec.error_case.definition}")
+    owners.update(f"items.{s.item}" for s in rec.situations)
+    owners.update(f"unit_measure_types.{u.measure}" for u in rec.unit_measures)
+    for p in rec.persons:
+        owners.add(f"ladder.{p.level}")
+        owners.add(f"responsibilities.{p.responsibility}")
+        if p.channel:
+            owners.add(f"channels.{p.channel}")
+        if p.influence is not None:
+            level = book.levels.get(p.level)
+            if level is not None:
+                ch = p.channel if p.channel in level.influence else "default"
+                owners.add(f"ladder.{p.level}.influence.{ch}")
+        if p.exemption is not None:
+            owners.add(f"circumstances.{p.exemption.code}")
+        owners.update(f"circumstances.{c.code}" for c in p.considered if c.applied)
+        for it in p.items:
+            owners.add(f"responsibilities.{it.responsibility}")
+    for r in _reasons(rec.model_dump()):
+        rule = str(r.get("rule", ""))
+        if rule.startswith("matrix."):
+            owners.add("matrix")
+        elif rule.startswith(("items.", "ladder.")):
+            owners.add(rule)
+    return owners
+
+
+def _reasons(data: Any) -> Iterator[dict[str, Any]]:
+    if isinstance(data, dict):
+        if "rule" in data and "citation" in data:
+            yield data
+        for v in data.values():
+            yield from _reasons(v)
+    elif isinstance(data, list):
+        for v in data:
+            yield from _reasons(v)
+
+
+def compute_coverage(book: Any, results: list[CaseResult]) -> Coverage:
+    """Coverage by rule and by legal provision over the results of evaluated cases.
+
+    A provision (instrument, article) is exercised when a case fired a rule that cites it, or when
+    the case's recommendation relies on a catalogue entry that cites it (its items, matrix cell,
+    ladder level and influence period, responsibility, channel, circumstances, definition and unit
+    measures). Cases expected to be rejected (``expect: {error: …}``) do not count.
+    """
+    from .lint import iter_citations
+
+    rules = [e.id for e in book.rules]
+    sources = {e.id: book.source(e.span) for e in book.rules}
+    provisions: dict[tuple[str, str], Provision] = {}
+    by_owner: dict[str, set[tuple[str, str]]] = {}
+    for owner, span, c in iter_citations(book):
+        key = (c.instrument, c.article)
+        inst = book.instruments.get(c.instrument)
+        prov = provisions.setdefault(key, Provision(c.instrument, c.article, inst.short if inst else c.instrument))
+        entry = (owner, book.source(span))
+        if entry not in prov.cited_by:
+            prov.cited_by.append(entry)
+        by_owner.setdefault(owner, set()).add(key)
+    fired: set[str] = set()
+    silent: set[str] = set()
+    exercised: set[tuple[str, str]] = set()
+    seen: set[tuple[str, str]] = set()
+    for r in results:
+        if r.recommendation is None:
+            continue
+        seen.add((r.case.file, r.case.name))
+        fired |= r.fired
+        silent |= {x for x in rules if x not in r.fired}
+        for rid in r.fired:
+            exercised |= by_owner.get(rid, set())
+        for owner in _provision_owners(r.recommendation, book):
+            exercised |= by_owner.get(owner, set())
+    order = {k: i for i, k in enumerate(book.instruments)}
+    provs = sorted(provisions.values(), key=lambda p: (order.get(p.instrument, 10**6), p.instrument, p.article))
+    return Coverage(len(seen), rules, fired, silent, provs, exercised, sources)
+
+
 @click.command("test")
 @click.argument("directory", required=False, type=click.Path(exists=True))
 @click.option("--rules", "rules", type=click.Path(file_okay=False), help="Rulebook (default: DIRECTORY, or bundled).")
 @click.option("--backend", type=click.Choice(("both", "python", "durable")), default="both", show_default=True)
+@click.option("--coverage", "show_coverage", is_flag=True,
+              help="Report coverage by rule and by legal provision (articles no case exercises).")
+@click.option("--min-coverage", "min_coverage", type=click.FloatRange(0, 100), default=None, metavar="PCT",
+              help="Fail (exit 1) when rule or provision coverage is below PCT percent (implies --coverage).")
+@click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True)
 @click.option("-q", "--quiet", is_flag=True)
-def command(directory: str | None, rules: str | None, backend: str, quiet: bool) -> None:
-    """Run the *.cases.yaml beside a rulebook's rule files."""
+def command(directory: str | None, rules: str | None, backend: str, show_coverage: bool,
+            min_coverage: float | None, fmt: str, quiet: bool) -> None:
+    """Run the *.cases.yaml beside a rulebook's rule files (and report their coverage)."""
     from .rules import default_rulebook_dir
 
     root = Path(directory) if directory else default_rulebook_dir()
     rules_dir = rules or (str(root) if (root / "rulebook.yaml").exists() else None)
     backends = ("python", "durable") if backend == "both" else (backend,)
-    passed = failed = 0
-    for r in iter_results(rules_dir, find_case_files(root), backends):
-        if r.ok:
-            passed += 1
-        else:
-            failed += 1
+    engines = make_engines(rules_dir, backends)
+    results: list[CaseResult] = []
+    for p in find_case_files(root):
+        for c in load_cases(p):
+            results.extend(run_case(c, engines))
+    failures = [r for r in results if not r.ok]
+    passed, failed = len(results) - len(failures), len(failures)
+    cov = None
+    if show_coverage or min_coverage is not None:
+        cov = compute_coverage(next(iter(engines.values())).rulebook, results)
+    below = cov is not None and min_coverage is not None and (
+        cov.rule_pct < min_coverage or cov.provision_pct < min_coverage)
+    if fmt == "json":
+        doc: dict[str, Any] = {
+            "passed": passed, "failed": failed,
+            "failures": [{"file": r.case.span.file, "line": r.case.span.line, "case": r.case.name,
+                          "backend": r.backend, "diff": r.diff} for r in failures],
+        }
+        if cov is not None:
+            doc["coverage"] = cov.as_dict()
+            if min_coverage is not None:
+                doc["coverage"]["min_coverage"] = min_coverage
+                doc["coverage"]["below_threshold"] = below
+        click.echo(json.dumps(doc, ensure_ascii=False, indent=2))
+    else:
+        for r in failures:
             click.echo(f"FAIL {r.case.span}: case '{r.case.name}' [{r.backend}]\n{r.diff}\n")
-    if not quiet:
-        click.echo(f"{passed} passed, {failed} failed")
-    if failed:
+        if not quiet:
+            click.echo(f"{passed} passed, {failed} failed")
+        if cov is not None:
+            click.echo("\n" + cov.format_text())
+            if below:
+                click.echo(f"\ncoverage below {min_coverage}%: rules {cov.rule_pct}%, articles {cov.provision_pct}%")
+    if failed or below:
         raise SystemExit(1)
 
 

@@ -20,7 +20,7 @@ from .explain import Explainer
 from .facts import case_facts, finding_facts, person_facts
 from .intake import check_codes
 from .rules.validate import Rulebook, RuleEntry
-from .trace import EventKind, Trace
+from .trace import EventKind, NullTrace, Trace
 
 if TYPE_CHECKING:
     from .engine import Engine
@@ -64,26 +64,58 @@ def _grade_sum(fired: Sequence[RuleEntry]) -> int:
     return sum(groups.values())
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """Per-rulebook constants of the decision stage, computed once per engine."""
+
+    item_cat: dict[str, str]
+    gmin: int
+    gmax: int
+    grade_by_value: dict[int, rb.Grade]
+    resp_rank: dict[str, int]
+    ranks: list[int]
+    cap_rank: int
+    policy: dict[str, Any]
+    rulebook_ref: m.RulebookRef
+
+    @classmethod
+    def of(cls, book: Rulebook) -> Prepared:
+        """Compute the constants of ``book``."""
+        values = sorted(g.value for g in book.grades.values())
+        return cls(
+            item_cat={i.id: i.category for i in book.items.values()},
+            gmin=values[0], gmax=values[-1],
+            grade_by_value={g.value: g for g in book.grades.values()},
+            resp_rank={r.id: r.rank for r in book.responsibilities.values()},
+            ranks=sorted(book.levels_by_rank),
+            cap_rank=book.levels[book.manifest.policy.aggravation_cap].rank,
+            policy=book.manifest.policy.model_dump(),
+            rulebook_ref=m.RulebookRef(id=book.manifest.id, version=book.manifest.version, sha256=book.sha256),
+        )
+
+
 def decide(engine: Engine, case: m.Case, lang: str, trace: Trace | None = None) -> m.Recommendation:
     """Evaluate ``case`` with ``engine``'s rulebook and matcher."""
     book: Rulebook = engine.rulebook
-    trace = trace if trace is not None else Trace()
+    trace = trace if trace is not None else NullTrace()
     check_codes(case, book)
+    prep: Prepared | None = getattr(engine, "prepared", None)
+    if prep is None:
+        prep = Prepared.of(book)
     c = case.case
     policy = book.manifest.policy
     ref_date = (c.decided_on or c.conduct_date) if policy.reference_date == "decided_on" else (
         c.conduct_date or c.decided_on)
     ex = Explainer(book, lang, ref_date, getattr(engine, "reason_cache", None))
     rules = book.rules
-    item_cat = {i.id: i.category for i in book.items.values()}
-    grade_values = sorted(g.value for g in book.grades.values())
-    gmin, gmax = grade_values[0], grade_values[-1]
-    grade_by_value = {g.value: g for g in book.grades.values()}
-    resp_rank: dict[str, int] = {r.id: r.rank for r in book.responsibilities.values()}
+    item_cat = prep.item_cat
+    gmin, gmax = prep.gmin, prep.gmax
+    grade_by_value = prep.grade_by_value
+    resp_rank = prep.resp_rank
     levels_by_rank = book.levels_by_rank
-    ranks = sorted(levels_by_rank)
+    ranks = prep.ranks
 
-    cf = case_facts(case, policy.model_dump(), item_cat)
+    cf = case_facts(case, prep.policy, item_cat)
 
     # ---- round 1: the case
     (hits,) = engine.matcher.match([("case", cf)])
@@ -171,7 +203,7 @@ def decide(engine: Engine, case: m.Case, lang: str, trace: Trace | None = None) 
     channel_of: dict[str, tuple[str, m.Reason] | None] = {}
     per_person: dict[str, list[_ItemResult]] = {p.id: [] for p in case.persons}
     considered: dict[str, dict[str, m.Considered]] = {p.id: {} for p in case.persons}
-    cap_rank = book.levels[policy.aggravation_cap].rank
+    cap_rank = prep.cap_rank
 
     for (pid, fi), facts, hit in zip(keys, (b[1] for b in batch), results, strict=True):
         subject = pid if fi < 0 else f"{pid}×{c.findings[fi].item}#{fi}"
@@ -179,7 +211,7 @@ def decide(engine: Engine, case: m.Case, lang: str, trace: Trace | None = None) 
         for e in fired:
             trace.add(EventKind.RULE_FIRED, e.id, subject)
         if fi < 0:
-            ch = [e for e in fired if e.section == "channel_rules"]
+            ch = _surviving([e for e in fired if e.section == "channel_rules"], trace, subject)
             channel_of[pid] = (ch[0].rule.then.channel, ex.rule_reason(ch[0], facts)) if ch else None  # type: ignore[attr-defined]
             continue
         sec: dict[str, list[RuleEntry]] = {}
@@ -294,7 +326,7 @@ def decide(engine: Engine, case: m.Case, lang: str, trace: Trace | None = None) 
     max_grade = 0
     for p in case.persons:
         res = per_person[p.id]
-        items_out = [m.ItemOutcome(item=ir.item, responsibility=ir.responsibility,  # type: ignore[arg-type]
+        items_out = [m.ItemOutcome.model_construct(item=ir.item, responsibility=ir.responsibility,  # type: ignore[arg-type]
                                    grade=grade_by_value[ir.grade].id if ir.grade is not None else None,
                                    level=levels_by_rank[ir.rank].id, rank=ir.rank, exempted_by=ir.exempted_by)
                      for ir in res]
@@ -375,7 +407,7 @@ def decide(engine: Engine, case: m.Case, lang: str, trace: Trace | None = None) 
     unit_out = []
     for mt in book.unit_measure_types.values():
         if mt.id in present and not (set(mt.superseded_by) & present):
-            unit_out.append(m.UnitMeasure(measure=mt.id, code=mt.code, name=mt.name.get(lang),
+            unit_out.append(m.UnitMeasure.model_construct(measure=mt.id, code=mt.code, name=mt.name.get(lang),
                                           reasons=measure_reasons[mt.id]))
     review_rules = _surviving([e for e in fired if e.section == "review"], trace, "outcome")
     if review_rules:
@@ -389,7 +421,7 @@ def decide(engine: Engine, case: m.Case, lang: str, trace: Trace | None = None) 
 
     return m.Recommendation(
         case_id=c.id,
-        rulebook=m.RulebookRef(id=book.manifest.id, version=book.manifest.version, sha256=book.sha256),
+        rulebook=prep.rulebook_ref,
         engine=m.EngineRef(version=__version__, backend=engine.backend),
         error_case=error_case, situations=situations, persons=persons_out, unit_measures=unit_out,
         review=review)

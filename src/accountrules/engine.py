@@ -74,11 +74,8 @@ class PythonMatcher:
 
     def match(self, batch: FactBatch) -> list[list[int]]:
         """Evaluate every candidate rule's predicate on every fact."""
-        out: list[list[int]] = []
-        for stage, facts in batch:
-            idx = self._indexes[stage]
-            out.append([i for i, pred in idx.candidates(dict(facts)) if pred(facts)])
-        return out
+        indexes = self._indexes
+        return [[i for i, pred in indexes[stage].candidates(facts) if pred(facts)] for stage, facts in batch]
 
 
 def _cache_dir() -> Path | None:
@@ -283,6 +280,9 @@ class Engine:
         from .explain import ReasonCache
 
         self.reason_cache = ReasonCache()
+        from .decide import Prepared
+
+        self.prepared = Prepared.of(self.rulebook)
 
     def evaluate(self, case: Case | Mapping[str, Any], *, lang: str = "zh") -> Recommendation:
         """Evaluate one case (a :class:`Case` or the dict of contract §1).

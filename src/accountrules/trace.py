@@ -43,3 +43,10 @@ class Trace:
     def filter(self, *kinds: EventKind) -> list[TraceEvent]:
         """Events of the given kinds."""
         return [e for e in self.events if e.kind in kinds]
+
+
+class NullTrace(Trace):
+    """A trace that records nothing (the default when nobody asks for one)."""
+
+    def add(self, kind: EventKind, rule_id: str, subject: str, detail: str = "") -> None:
+        """Record nothing."""

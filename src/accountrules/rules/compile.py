@@ -11,7 +11,8 @@
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -87,22 +88,60 @@ class DurableRule:
 
 @dataclass
 class StageIndex:
-    """Python-backend rules of one stage, bucketed by one equality-tested fact."""
+    """Python-backend rules of one stage, behind a discrimination index.
 
-    key: str | None
-    buckets: dict[Any, list[tuple[int, Predicate]]] = field(default_factory=dict)
-    always: list[tuple[int, Predicate]] = field(default_factory=list)
+    Each rule is guarded by its most selective top-level test — an equality or membership on a
+    single-valued fact, or a ``contains`` on a list fact. A rule is tried only when the fact
+    satisfies its guard, so the cost of a fact does not grow with rules that cannot match it.
+    Rules without such a test are always tried.
+    """
 
-    def candidates(self, facts: dict[str, Any]) -> list[tuple[int, Predicate]]:
+    scalar: dict[str, dict[Any, list[int]]] = field(default_factory=dict)
+    lists: dict[str, dict[Any, list[int]]] = field(default_factory=dict)
+    always: list[int] = field(default_factory=list)
+    predicates: dict[int, Predicate] = field(default_factory=dict)
+
+    def candidates(self, facts: Mapping[str, Any]) -> list[tuple[int, Predicate]]:
         """Rules that may match these facts, in rulebook order."""
-        if self.key is None:
-            return self.always
-        bucket = self.buckets.get(facts[self.key])
-        if not bucket:
-            return self.always
-        if not self.always:
-            return bucket
-        return sorted(bucket + self.always, key=lambda x: x[0])
+        found: set[int] = set(self.always)
+        for path, buckets in self.scalar.items():
+            hit = buckets.get(facts[path])
+            if hit:
+                found.update(hit)
+        for path, buckets in self.lists.items():
+            for v in facts[path]:
+                hit = buckets.get(v)
+                if hit:
+                    found.update(hit)
+        preds = self.predicates
+        return [(i, preds[i]) for i in sorted(found)]
+
+
+def _guard(e: RuleEntry, vocabs: Mapping[str, tuple[str, ...]]) -> tuple[str, str, list[Any]] | None:
+    """The most selective top-level test of a rule usable as an index key."""
+    c = e.cond
+    parts = c.parts if isinstance(c, All) else (c,)
+    best: tuple[float, tuple[str, str, list[Any]]] | None = None
+    for p in parts:
+        if not isinstance(p, Test):
+            continue
+        spec = FACTS[p.path]
+        vocab = spec.vocabulary(vocabs)
+        size = 2.0 if spec.type == "bool" else float(len(vocab)) if vocab else 20.0
+        if p.op == "eq" and spec.type in ("str", "bool", "int"):
+            g, values = ("scalar", [p.value])
+        elif p.op == "in" and spec.type in ("str", "bool", "int"):
+            g, values = ("scalar", list(p.value))
+        elif p.op == "contains":
+            g, values = ("list", [p.value])
+        elif p.op == "contains_any":
+            g, values = ("list", list(p.value))
+        else:
+            continue
+        score = len(values) / max(size, 1.0)
+        if best is None or score < best[0]:
+            best = (score, (g, p.path, values))
+    return best[1] if best else None
 
 
 @dataclass
@@ -116,15 +155,6 @@ class CompiledRulebook:
     list_paths: tuple[str, ...]
 
 
-def _eq_key(e: RuleEntry) -> tuple[str, Any] | None:
-    c = e.cond
-    parts = c.parts if isinstance(c, All) else (c,)
-    for p in parts:
-        if isinstance(p, Test) and p.op == "eq" and FACTS[p.path].type == "str":
-            return p.path, p.value
-    return None
-
-
 def compile_rulebook(book: Rulebook) -> CompiledRulebook:
     """Compile every rule for both backends and check durable's limits.
 
@@ -135,19 +165,17 @@ def compile_rulebook(book: Rulebook) -> CompiledRulebook:
     predicates = [compile_predicate(e.cond) for e in book.rules]
     indexes: dict[str, StageIndex] = {}
     for stage in STAGES:
-        entries = [e for e in book.rules if e.stage == stage]
-        counts = Counter(ek[0] for e in entries if (ek := _eq_key(e)))
-        key = counts.most_common(1)[0][0] if counts and counts.most_common(1)[0][1] >= 4 else None
-        idx = StageIndex(key)
-        for e in entries:
-            k = _eq_key(e)
-            pair = (e.order, predicates[e.order])
-            if key is not None and k is not None and k[0] == key:
-                idx.buckets.setdefault(k[1], []).append(pair)
-            else:
-                idx.always.append(pair)
-        for b in idx.buckets.values():
-            b.sort(key=lambda x: x[0])
+        idx = StageIndex()
+        for e in (e for e in book.rules if e.stage == stage):
+            idx.predicates[e.order] = predicates[e.order]
+            guard = _guard(e, book.vocabs)
+            if guard is None:
+                idx.always.append(e.order)
+                continue
+            kind, path, values = guard
+            table = idx.scalar if kind == "scalar" else idx.lists
+            for v in values:
+                table.setdefault(path, {}).setdefault(v, []).append(e.order)
         indexes[stage] = idx
 
     durable: list[DurableRule] = []

@@ -434,9 +434,13 @@ def _assemble(directory: Path, root: str, sha: str, files: list[str],
                                        f"{did_you_mean(value, choices)}. {allowed(choices)}", span, rule_id=rule_id))
 
     # catalogue cross-references
+    from ..models import ROLES
+
     for it in items.values():
         ref("category", it.category, cat_map, it.span)
         ref("grade", it.base_grade, grades, it.span)
+        for role in [*it.roles.direct, *it.roles.oversight]:
+            ref("role", role, dict.fromkeys(ROLES), it.span)
     for lv in levels.values():
         for ch, ms in lv.measures.items():
             if ch != "default":

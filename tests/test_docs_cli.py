@@ -1,0 +1,156 @@
+"""accountrules docs (generated reference, --check for CI), docs/errors.md and the authoring guide."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import typing
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+from pydantic import BaseModel
+
+from accountrules import load_rulebook
+from accountrules import rulebook as rb
+from accountrules.docs import GENERATED, command, generate, rule_format_markdown
+from accountrules.errors import RuleFileError
+from accountrules.rules import default_rulebook_dir
+
+from .conftest import MINI, ROOT
+
+DOCS = ROOT / "docs"
+SRC = ROOT / "src" / "accountrules"
+
+
+def _default_ok() -> bool:
+    if not (default_rulebook_dir() / "rulebook.yaml").is_file():
+        return False
+    try:
+        load_rulebook()
+    except RuleFileError:
+        return False
+    return True
+
+
+def test_generate_is_deterministic() -> None:
+    a, b = generate(load_rulebook(MINI)), generate(load_rulebook(MINI))
+    assert a == b and tuple(a) == GENERATED
+    assert "# 规则库目录" in a["catalog.zh.md"] and "# Rulebook catalogue" in a["catalog.en.md"]
+    assert "| `case.origin` | str |" in a["facts.md"]
+
+
+def test_write_then_check(tmp_path: Path) -> None:
+    runner = CliRunner()
+    out = tmp_path / "docs"
+    res = runner.invoke(command, ["--rules", str(MINI), "--out", str(out)])
+    assert res.exit_code == 0 and sorted(p.name for p in out.iterdir()) == sorted(GENERATED)
+    res = runner.invoke(command, ["--rules", str(MINI), "--out", str(out), "--check"])
+    assert res.exit_code == 0 and "up to date" in res.output
+    (out / "facts.md").write_text("edited by hand\n", encoding="utf-8")
+    (out / "catalog.en.md").unlink()
+    res = runner.invoke(command, ["--rules", str(MINI), "--out", str(out), "--check"])
+    assert res.exit_code == 1
+    assert f"stale: {out / 'catalog.en.md'}" in res.output and f"stale: {out / 'facts.md'}" in res.output
+    assert "catalog.zh.md" not in res.output
+    res = runner.invoke(command, ["--rules", str(MINI), "--out", str(out)])
+    assert res.exit_code == 0 and res.output.count("wrote ") == 2
+
+
+def _models(tp: object, seen: list[type[BaseModel]]) -> None:
+    if isinstance(tp, type) and issubclass(tp, BaseModel):
+        if tp in seen:
+            return
+        seen.append(tp)
+        for f in tp.model_fields.values():
+            _models(f.annotation, seen)
+        return
+    for a in typing.get_args(tp):
+        _models(a, seen)
+
+
+def test_rule_format_documents_every_section_and_field() -> None:
+    text = rule_format_markdown()
+    for name in rb.RuleFile.model_fields:
+        assert f"| `{name}` |" in text
+    models: list[type[BaseModel]] = []
+    _models(rb.RuleFile, models)
+    for model in models[1:]:
+        section = text.split(f"### {model.__name__}\n", 1)[1].split("\n### ", 1)[0]
+        for field in model.model_fields:
+            assert f"| `{field}` |" in section, (model.__name__, field)
+    assert "one of `error_case`, `not_error_case`, `pending`" in text
+
+
+def test_committed_docs_are_current() -> None:
+    """What CI runs: `accountrules docs --check` against the committed docs/."""
+    if not _default_ok():
+        pytest.skip("the default rulebook does not validate yet")
+    res = CliRunner().invoke(command, ["--out", str(DOCS), "--check"])
+    assert res.exit_code == 0, res.output
+
+
+def _codes_in_source() -> set[str]:
+    codes: set[str] = set()
+    for p in SRC.rglob("*.py"):
+        text = p.read_text(encoding="utf-8")
+        codes |= set(re.findall(r'(?:Diagnostic\(|\.err\(|\b_d\()\s*"([a-z0-9-]+)"', text))
+        codes |= set(re.findall(r'\bcode(?:: ClassVar\[str\])? = "([a-z0-9-]+)"', text))
+    from accountrules.lint import CODES
+
+    return codes | set(CODES)
+
+
+def test_errors_md_has_a_section_per_code() -> None:
+    text = (DOCS / "errors.md").read_text(encoding="utf-8")
+    headings = set(re.findall(r"^#{2,3} ([a-z0-9-]+)$", text, flags=re.MULTILINE))
+    codes = _codes_in_source()
+    assert {"unsatisfiable", "conflict", "unknown-key", "quote-mismatch", "rule-conflict"} <= codes
+    assert not codes - headings, f"codes without a section in docs/errors.md: {sorted(codes - headings)}"
+
+
+def _yaml_blocks(text: str) -> list[str]:
+    return re.findall(r"```yaml\n(.*?)```", text, flags=re.DOTALL)
+
+
+def test_authoring_guide_snippets_parse() -> None:
+    blocks = _yaml_blocks((DOCS / "authoring.md").read_text(encoding="utf-8"))
+    assert len(blocks) >= 4
+    for b in blocks:
+        yaml.safe_load(b)
+
+
+def test_authoring_guide_worked_example_runs(tmp_path: Path) -> None:
+    """The guide's P5 example, taken from the guide itself, on a copy of the default rulebook."""
+    if not _default_ok():
+        pytest.skip("the default rulebook does not validate yet")
+    from accountrules import Engine
+    from accountrules.casefile import compute_coverage, find_case_files, load_cases, make_engines, run_case
+    from accountrules.diff import iter_replay_cases, replay
+    from accountrules.lint import lint
+
+    guide = (DOCS / "authoring.md").read_text(encoding="utf-8")
+    item = next(b for b in _yaml_blocks(guide) if b.startswith("  - id: P5"))
+    cases = next(b for b in _yaml_blocks(guide) if b.startswith("  - name: P5"))
+    before, after = tmp_path / "before", tmp_path / "rules"
+    shutil.copytree(default_rulebook_dir(), before)
+    shutil.copytree(default_rulebook_dir(), after)
+    (after / "zz_p5.yaml").write_text("items:\n" + item, encoding="utf-8")
+    engines = make_engines(after, ("python",))
+    book = engines["python"].rulebook
+    assert "P5" in book.items
+    assert not [d for d in lint(book) if d.severity == "error"]
+
+    def coverage() -> tuple[bool, list[str]]:
+        results = [r for p in find_case_files(after) for c in load_cases(p) for r in run_case(c, engines)]
+        return all(r.ok for r in results), [p.label for p in compute_coverage(book, results).unexercised]
+
+    assert coverage() == (True, ["行政处罚法 第六十一条第一款 (S09)"])
+    sit = after / "situations.cases.yaml"
+    sit.write_text(sit.read_text(encoding="utf-8").rstrip("\n") + "\n\n" + cases, encoding="utf-8")
+    assert coverage() == (True, [])
+    diffs = replay(Engine(load_rulebook(before), backend="python"), engines["python"],
+                   list(iter_replay_cases([after])))
+    assert [d.label.rsplit(" ", 1)[0].split(":")[0] for d in diffs] == [str(sit)] * 2
+    assert all(d.changes[0].field == "error" and d.changes[0].old == "unknown-code" for d in diffs)
