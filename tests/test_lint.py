@@ -392,8 +392,15 @@ status_rules:
 
 def test_unknown_role_of_an_item(tmp_path: Path) -> None:
     edit = ("roles: {direct: [handler], oversight: [reviewer]}", "roles: {direct: [handler], oversight: [reveiwer]}")
-    found = _lint_with(tmp_path, "", edit)
-    assert found == [("unknown-value", "book.yaml", 10)]
+    book = _copy(MINI, tmp_path)
+    f = book / "book.yaml"
+    f.write_text(f.read_text(encoding="utf-8").replace(*edit), encoding="utf-8")
+    # validation itself rejects it now (before lint runs), with the position and a suggestion
+    with pytest.raises(RuleFileError) as ei:
+        load_rulebook(book)
+    (d,) = ei.value.diagnostics
+    assert (d.code, Path(d.span.file).name, d.span.line) == ("unknown-reference", "book.yaml", 10)  # type: ignore[union-attr]
+    assert "did you mean 'reviewer'" in d.message
 
 
 def test_durable_limits(mini_book: Rulebook, monkeypatch: pytest.MonkeyPatch) -> None:
