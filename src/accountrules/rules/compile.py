@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..conditions import All, DnfTooLarge, Predicate, Test, compile_predicate, to_dnf
+from ..conditions import All, DnfTooLarge, Predicate, Test, compile_predicate, tests_of, to_dnf
 from ..diagnostics import Diagnostic
 from ..errors import RuleFileError
 from ..facts import FACTS, STAGES
@@ -153,6 +153,7 @@ class CompiledRulebook:
     indexes: dict[str, StageIndex]
     durable_rules: list[DurableRule]
     list_paths: tuple[str, ...]
+    durable_paths: tuple[str, ...] = ()
 
 
 def compile_rulebook(book: Rulebook) -> CompiledRulebook:
@@ -208,5 +209,6 @@ def compile_rulebook(book: Rulebook) -> CompiledRulebook:
         problems.append(Diagnostic("too-many-facts", f"facts have {n_keys} keys; durable allows 255."))
     if problems:
         raise RuleFileError(problems)
-    list_paths = tuple(p for p, s in FACTS.items() if s.type == "list")
-    return CompiledRulebook(book, predicates, indexes, durable, list_paths)
+    used = sorted({t.path for e in book.rules for t in tests_of(e.cond)})
+    list_paths = tuple(p for p in used if FACTS[p].type == "list")
+    return CompiledRulebook(book, predicates, indexes, durable, list_paths, tuple(used))
