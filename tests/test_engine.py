@@ -67,3 +67,13 @@ def test_two_engines_same_rulebook_coexist(default_book: Any) -> None:
 def test_english_reasons(engine: Engine) -> None:
     rec = engine.evaluate(read_case_file(EXAMPLE), lang="en")
     assert all(r.text and not any("\u4e00" <= ch <= "\u9fff" for ch in r.text[:3]) for r in rec.error_case.reasons)
+
+
+def test_compact_detail_keeps_the_decision_and_primary_citation(engine: Engine) -> None:
+    case = read_case_file(EXAMPLE)
+    full, compact = engine.evaluate(case), engine.evaluate(case, detail="compact")
+    assert [(p.id, p.level, p.rank) for p in full.persons] == [(p.id, p.level, p.rank) for p in compact.persons]
+    for a, b in zip(full.error_case.reasons, compact.error_case.reasons, strict=True):
+        assert (a.rule, a.citation.instrument, a.citation.article) == (b.rule, b.citation.instrument, b.citation.article)
+        assert b.citation.quote is None and b.citations == []
+    assert len(to_json(compact)) < len(to_json(full))

@@ -41,7 +41,10 @@ def cli() -> None:
 @click.option("--lang", type=click.Choice(("zh", "en")), default="zh", show_default=True)
 @click.option("--backend", type=click.Choice(("durable", "python")), default="durable", show_default=True)
 @click.option("--workers", type=int, default=1, show_default=True, help="Processes for JSON Lines batches.")
-def evaluate(cases: tuple[str, ...], rules: str | None, fmt: str, lang: str, backend: str, workers: int) -> None:
+@click.option("--detail", type=click.Choice(("full", "compact")), default="full", show_default=True,
+              help="compact: each reason's primary citation only, without the quoted text.")
+def evaluate(cases: tuple[str, ...], rules: str | None, fmt: str, lang: str, backend: str, workers: int,
+             detail: str) -> None:
     """Evaluate case files (YAML/JSON; `-` = stdin; *.jsonl = a batch, one case per line)."""
     from . import render
     from .engine import Engine
@@ -58,7 +61,7 @@ def evaluate(cases: tuple[str, ...], rules: str | None, fmt: str, lang: str, bac
             continue
         try:
             case = read_case_text(sys.stdin.buffer.read(), "<stdin>") if src == "-" else read_case_file(src)
-            rec = engine.evaluate(case, lang=lang)
+            rec = engine.evaluate(case, lang=lang, detail=detail)
         except InvalidCase as exc:
             problems += [d if d.span or d.path != d.path else d for d in _with_file(exc.diagnostics, src)]
             continue

@@ -94,7 +94,8 @@ class Prepared:
         )
 
 
-def decide(engine: Engine, case: m.Case, lang: str, trace: Trace | None = None) -> m.Recommendation:
+def decide(engine: Engine, case: m.Case, lang: str, trace: Trace | None = None, detail: str = "full"
+           ) -> m.Recommendation:
     """Evaluate ``case`` with ``engine``'s rulebook and matcher."""
     book: Rulebook = engine.rulebook
     trace = trace if trace is not None else NullTrace()
@@ -106,7 +107,7 @@ def decide(engine: Engine, case: m.Case, lang: str, trace: Trace | None = None) 
     policy = book.manifest.policy
     ref_date = (c.decided_on or c.conduct_date) if policy.reference_date == "decided_on" else (
         c.conduct_date or c.decided_on)
-    ex = Explainer(book, lang, ref_date, getattr(engine, "reason_cache", None))
+    ex = Explainer(book, lang, ref_date, getattr(engine, "reason_cache", None), detail)
     rules = book.rules
     item_cat = prep.item_cat
     gmin, gmax = prep.gmin, prep.gmax

@@ -295,8 +295,15 @@ class Engine:
 
         self.prepared = Prepared.of(self.rulebook)
 
-    def evaluate(self, case: Case | Mapping[str, Any], *, lang: str = "zh") -> Recommendation:
+    def evaluate(self, case: Case | Mapping[str, Any], *, lang: str = "zh", detail: str = "full"
+                 ) -> Recommendation:
         """Evaluate one case (a :class:`Case` or the dict of contract §1).
+
+        Args:
+            case: the case.
+            lang: language of the reason texts, ``zh`` or ``en``.
+            detail: ``full`` (every citation in force, with quoted text) or ``compact`` (the primary
+                citation of each reason, without the quote — about half the output, for batches).
 
         Raises:
             InvalidCase: the case breaks the contract or uses codes the rulebook does not define.
@@ -308,7 +315,9 @@ class Engine:
             case = parse_case(case)
         if lang not in ("zh", "en"):
             raise ValueError("lang must be 'zh' or 'en'")
-        return decide(self, case, lang)
+        if detail not in ("full", "compact"):
+            raise ValueError("detail must be 'full' or 'compact'")
+        return decide(self, case, lang, None, detail)
 
     def evaluate_traced(self, case: Case | Mapping[str, Any], *, lang: str = "zh"
                         ) -> tuple[Recommendation, Trace]:

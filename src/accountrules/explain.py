@@ -58,10 +58,11 @@ class ReasonCache:
 class Explainer:
     """Builds reasons for one evaluation (one case, one language)."""
 
-    def __init__(self, book: Rulebook, lang: str, ref_date: _dt.date | None, cache: ReasonCache | None = None
-                 ) -> None:
+    def __init__(self, book: Rulebook, lang: str, ref_date: _dt.date | None, cache: ReasonCache | None = None,
+                 detail: str = "full") -> None:
         self.book = book
         self.lang = lang
+        self.compact = detail == "compact"
         self.ref_date = ref_date.isoformat() if ref_date else None
         self.cache = cache if cache is not None else ReasonCache()
         self.cache.trim()
@@ -72,12 +73,12 @@ class Explainer:
                              and (inst.in_force_until is None or d <= inst.in_force_until))
 
     def _citation(self, c: rb.CitationSpec) -> Citation:
-        key = (c.instrument, c.article, c.version, c.quote)
+        key = (c.instrument, c.article, c.version, c.quote, self.compact)
         cit = self.cache.citations.get(key)
         if cit is None:
             inst = self.book.instruments[c.instrument]
             cit = Citation(instrument=inst.name, article=c.article, version=c.version or inst.version or "",
-                           quote=c.quote)
+                           quote=None if self.compact else c.quote)
             self.cache.citations[key] = cit
         return cit
 
@@ -93,13 +94,15 @@ class Explainer:
         """The citations in force on the reference date (all of them if none is)."""
         mask = self._mask(specs)
         chosen = [self._citation(c) for c, ok in zip(specs, mask, strict=True) if ok]
-        return chosen or [self._citation(c) for c in specs]
+        chosen = chosen or [self._citation(c) for c in specs]
+        return chosen[:1] if self.compact else chosen
 
     def reason(self, *, rule: str, text: str, specs: Sequence[rb.CitationSpec], span: SourceSpan | None,
                facts: Mapping[str, Any], inference: str | None = None) -> Reason:
         """A reason from its parts (shared when an identical one was built before)."""
         mask = self._mask(specs)
-        key = (rule, text, id(specs), mask, span, inference, tuple((k, _hashable(v)) for k, v in facts.items()))
+        key = (rule, text, id(specs), mask, span, inference, self.compact,
+               tuple((k, _hashable(v)) for k, v in facts.items()))
         cached = self.cache.reasons.get(key)
         if cached is not None:
             return cached
@@ -116,7 +119,7 @@ class Explainer:
         if paths is None:
             paths = tuple(dict.fromkeys(t.path for t in tests_of(entry.cond)))
             self.cache.paths[entry.order] = paths
-        key = ("rule", entry.order, self.lang, self._mask(entry.rule.citations),
+        key = ("rule", entry.order, self.lang, self.compact, self._mask(entry.rule.citations),
                tuple(_hashable(facts[p]) for p in paths), tuple(sorted(extra.items())) if extra else ())
         cached = self.cache.reasons.get(key)
         if cached is not None:
