@@ -37,6 +37,7 @@ class RuleCase:
     data: dict[str, Any]
     expect: dict[str, Any]
     span: SourceSpan
+    policy: dict[str, Any] | None = None
 
 
 @dataclass
@@ -99,9 +100,9 @@ def load_cases(path: str | Path, display: str | None = None) -> list[RuleCase]:
             problems.append(Diagnostic("bad-case", "each case needs 'name', 'case' and 'expect'.", doc.span(loc)))
             continue
         for k in c:
-            if k not in ("name", "case", "expect", "note"):
+            if k not in ("name", "case", "expect", "note", "policy"):
                 problems.append(Diagnostic("unknown-key", f"unexpected key '{k}' in a case. Allowed: name, case, "
-                                           "expect, note.", doc.key_span(loc + (k,))))
+                                           "expect, note, policy.", doc.key_span(loc + (k,))))
         if c["name"] in names:
             problems.append(Diagnostic("duplicate-id", f"case name '{c['name']}' is used twice.",
                                        doc.span(loc + ("name",))))
@@ -111,7 +112,20 @@ def load_cases(path: str | Path, display: str | None = None) -> list[RuleCase]:
             if k not in EXPECT_KEYS:
                 problems.append(Diagnostic("unknown-key", f"unexpected expectation '{k}'. Allowed: "
                                            f"{', '.join(EXPECT_KEYS)}.", doc.key_span(loc + ("expect", k))))
-        out.append(RuleCase(name, str(c["name"]), deep_merge(base, c.get("case") or {}), expect, doc.span(loc)))
+        policy = c.get("policy")
+        if policy is not None:
+            from pydantic import ValidationError
+
+            from .rulebook import Policy
+
+            try:
+                Policy.model_validate(policy)
+            except ValidationError as exc:
+                problems.append(Diagnostic("bad-value", f"policy: {exc.errors()[0]['msg']}; allowed keys: "
+                                           f"{', '.join(Policy.model_fields)}.", doc.span(loc + ("policy",))))
+                policy = None
+        out.append(RuleCase(name, str(c["name"]), deep_merge(base, c.get("case") or {}), expect, doc.span(loc),
+                            policy))
         out[-1].file = name
     if problems:
         raise RuleFileError(problems)
@@ -179,11 +193,33 @@ def _norm(v: Any) -> Any:
     return v
 
 
+_POLICY_ENGINES: dict[tuple[int, str, str], Any] = {}
+
+
+def with_policy(engines: Mapping[str, Any], policy: Mapping[str, Any]) -> dict[str, Any]:
+    """The same engines, for the same rulebook under another jurisdiction policy (cached)."""
+    import dataclasses
+
+    from .engine import Engine
+
+    out: dict[str, Any] = {}
+    for backend, engine in engines.items():
+        key = (id(engine), backend, repr(sorted(policy.items())))
+        if key not in _POLICY_ENGINES:
+            book = engine.rulebook
+            manifest = book.manifest.model_copy(update={"policy": book.manifest.policy.model_copy(update=dict(policy))})
+            _POLICY_ENGINES[key] = Engine(dataclasses.replace(book, manifest=manifest), backend=backend)
+        out[backend] = _POLICY_ENGINES[key]
+    return out
+
+
 def run_case(case: RuleCase, engines: Mapping[str, Any]) -> list[CaseResult]:
     """Run one case on each engine; compare with ``expect``."""
     from .intake import parse_case
 
     results = []
+    if case.policy:
+        engines = with_policy(engines, case.policy)
     for backend, engine in engines.items():
         rec = trace = err = None
         try:
@@ -255,6 +291,7 @@ class Coverage:
     provisions: list[Provision]
     exercised: set[tuple[str, str]]
     rule_sources: dict[str, str] = field(default_factory=dict)
+    unconditional: set[str] = field(default_factory=set)
 
     @property
     def never_fired(self) -> list[str]:
@@ -263,8 +300,12 @@ class Coverage:
 
     @property
     def never_silent(self) -> list[str]:
-        """Rules that fired in every case (no case shows them not applying)."""
-        return [r for r in self.rules if r not in self.silent]
+        """Rules with a condition that fired in every case (no case shows them not applying).
+
+        Rules without a condition (``when`` omitted: defaults such as the routine review) cannot be
+        silent and are not counted.
+        """
+        return [r for r in self.rules if r not in self.silent and r not in self.unconditional]
 
     @property
     def unexercised(self) -> list[Provision]:
@@ -283,7 +324,8 @@ class Coverage:
     @property
     def silent_pct(self) -> float:
         """Share of rules left silent by at least one case (percent)."""
-        return self._pct(len(self.rules) - len(self.never_silent), len(self.rules))
+        counted = len(self.rules) - len(self.unconditional & set(self.rules))
+        return self._pct(counted - len(self.never_silent), counted)
 
     @property
     def provision_count(self) -> str:
@@ -314,7 +356,9 @@ class Coverage:
         n = len(self.rules)
         out = [f"coverage over {self.cases} case(s):",
                f"  rules fired by a case:        {n - len(self.never_fired)}/{n} ({self.rule_pct}%)",
-               f"  rules silent in a case:       {n - len(self.never_silent)}/{n} ({self.silent_pct}%)",
+               f"  rules silent in a case:       {n - len(self.unconditional) - len(self.never_silent)}/"
+               f"{n - len(self.unconditional)} ({self.silent_pct}%; {len(self.unconditional)} unconditional "
+               "rules not counted)",
                f"  articles exercised by a case: {self.provision_count} ({self.provision_pct}%)"]
         if self.never_fired:
             out += ["", "rules never fired:"] + [f"  {r}  {self.rule_sources.get(r, '')}" for r in self.never_fired]
@@ -410,7 +454,10 @@ def compute_coverage(book: Any, results: list[CaseResult]) -> Coverage:
             exercised |= by_owner.get(owner, set())
     order = {k: i for i, k in enumerate(book.instruments)}
     provs = sorted(provisions.values(), key=lambda p: (order.get(p.instrument, 10**6), p.instrument, p.article))
-    return Coverage(len(seen), rules, fired, silent, provs, exercised, sources)
+    from .conditions import TRUE
+
+    unconditional = {e.id for e in book.rules if e.cond == TRUE}
+    return Coverage(len(seen), rules, fired, silent, provs, exercised, sources, unconditional)
 
 
 @click.command("test")
