@@ -91,7 +91,7 @@ def test_json_format(book_dir: Path) -> None:
     assert [(u["instrument"], u["article"]) for u in prov["unexercised"]] == [("S09", "第八十二条")]
     assert prov["unexercised"][0]["cited_by"][0]["owner"] == "crime-direct"
     assert {r["rule"] for r in data["coverage"]["rules"]["never_fired"]} == {"ag2", "mt7", "key", "crime-direct"}
-    assert [r["rule"] for r in data["coverage"]["rules"]["never_silent"]] == ["routine"]
+    assert [r["rule"] for r in data["coverage"]["rules"]["never_silent"]] == []  # "routine" has no condition: it cannot be silent and is not counted
 
 
 def test_coverage_counts_catalogue_entries_used_by_recommendations() -> None:
@@ -100,7 +100,7 @@ def test_coverage_counts_catalogue_entries_used_by_recommendations() -> None:
     cov = compute_coverage(engines["python"].rulebook, results)
     assert cov.cases == 5  # the rejected case does not count
     assert not cov.unexercised
-    assert cov.rule_pct == 75.0 and cov.never_silent == ["routine"]
+    assert cov.rule_pct == 75.0 and cov.never_silent == [] and cov.unconditional == {"routine"}
 
 
 def test_bad_cases_file_is_reported(tmp_path: Path) -> None:
