@@ -208,7 +208,7 @@ def with_policy(engines: Mapping[str, Any], policy: Mapping[str, Any]) -> dict[s
         if key not in _POLICY_ENGINES:
             book = engine.rulebook
             manifest = book.manifest.model_copy(update={"policy": book.manifest.policy.model_copy(update=dict(policy))})
-            _POLICY_ENGINES[key] = Engine(dataclasses.replace(book, manifest=manifest), backend=backend)
+            _POLICY_ENGINES[key] = Engine(dataclasses.replace(book, manifest=manifest), backend=backend)  # type: ignore[arg-type]
         out[backend] = _POLICY_ENGINES[key]
     return out
 

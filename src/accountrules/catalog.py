@@ -76,7 +76,9 @@ _H = {
     "zh": {"title": "规则库目录", "defs": "错案认定", "cats": "问责情形（{ncat}类{nitem}项）", "ladder": "处理梯度",
            "circ": "情节", "matrix": "等级×责任→处理", "rules": "规则", "inst": "引用的法律文件",
            "cit": "依据", "inf": "推断", "grade": "基准等级", "roles": "责任人员"},
-    "en": {"title": "Rulebook catalogue", "defs": "Error-case definitions", "cats": "Situations ({ncat} categories, {nitem} items)", "ladder": "Sanction ladder", "circ": "Circumstances", "matrix": "Grade × responsibility → "
+    "en": {"title": "Rulebook catalogue", "defs": "Error-case definitions",
+           "cats": "Situations ({ncat} categories, {nitem} items)", "ladder": "Sanction ladder",
+           "circ": "Circumstances", "matrix": "Grade × responsibility → "
            "level", "rules": "Rules", "inst": "Instruments cited", "cit": "basis", "inf": "inference",
            "grade": "base grade", "roles": "roles"},
 }

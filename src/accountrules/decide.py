@@ -327,7 +327,7 @@ def decide(engine: Engine, case: m.Case, lang: str, trace: Trace | None = None, 
     max_grade = 0
     for p in case.persons:
         res = per_person[p.id]
-        items_out = [m.ItemOutcome.model_construct(item=ir.item, responsibility=ir.responsibility,  # type: ignore[arg-type]
+        items_out = [m.ItemOutcome.model_construct(item=ir.item, responsibility=ir.responsibility,
                                    grade=grade_by_value[ir.grade].id if ir.grade is not None else None,
                                    level=levels_by_rank[ir.rank].id, rank=ir.rank, exempted_by=ir.exempted_by)
                      for ir in res]

@@ -564,7 +564,7 @@ def _assemble(directory: Path, root: str, sha: str, files: list[str],
 def _check_then(section: str, rule: rb.Rule, doc: RawDocument, loc: Loc, problems: list[Diagnostic],
                 ref: Any, defs: Mapping[str, Any], items: Mapping[str, Any], levels: Mapping[str, Any],
                 channels: Mapping[str, Any], circs: Mapping[str, rb.Circumstance], umt: Mapping[str, Any]) -> None:
-    then = rule.then
+    then = rule.then  # type: ignore[attr-defined]  # every concrete rule class has one
     tl = loc + ("then",)
     rid = rule.id
     if isinstance(rule, rb.StatusRule):
