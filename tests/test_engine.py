@@ -77,3 +77,27 @@ def test_compact_detail_keeps_the_decision_and_primary_citation(engine: Engine) 
         assert (a.rule, a.citation.instrument, a.citation.article) == (b.rule, b.citation.instrument, b.citation.article)
         assert b.citation.quote is None and b.citations == []
     assert len(to_json(compact)) < len(to_json(full))
+
+
+def test_durable_fanout_limit_is_an_error_not_a_hang(tmp_path: Any) -> None:
+    """durable's create_ruleset loops forever past 512 children of one node: we refuse first."""
+    import shutil
+
+    import pytest
+
+    from accountrules import RuleFileError, load_rulebook
+
+    from .conftest import MINI
+
+    d = tmp_path / "wide"
+    shutil.copytree(MINI, d)
+    rules = "\n".join(
+        f"  - id: wide{i}\n    title: {{zh: 宽, en: wide}}\n    when: {{fact: case.agency.field, eq: f{i}}}\n"
+        f"    then: {{responsibility: direct}}\n    citations: [{{instrument: S09, article: 第七十六条}}]"
+        for i in range(520))
+    (d / "wide.yaml").write_text("chain:\n" + rules + "\n", encoding="utf-8")
+    book = load_rulebook(d)
+    Engine(book, backend="python")  # the python backend has no such limit
+    with pytest.raises(RuleFileError) as ei:
+        Engine(book, backend="durable")
+    assert ei.value.diagnostics[0].code == "too-many-branches"

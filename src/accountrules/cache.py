@@ -21,6 +21,8 @@ silently: the rulebook is then simply loaded from its files each time.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import hashlib
 import os
 import pickle
@@ -28,6 +30,7 @@ import sys
 import tempfile
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import pydantic
 
@@ -96,6 +99,19 @@ def rulebook_key(path: str | Path | None = None, *, display_root: str | None = N
     return h.hexdigest()
 
 
+@contextlib.contextmanager
+def _no_gc() -> Any:
+    """Pause the cyclic GC while a rulebook's many objects are built (un)pickling: they hold no
+    garbage cycles, and collections triggered by the allocations would scan them over and over."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
 def _entry_path(directory: Path, key: str) -> Path:
     return directory / f"rulebook-{key[:32]}.pickle"
 
@@ -119,7 +135,8 @@ def _read(entry: Path, key: str) -> Rulebook | None:
     if stored_key != key or hashlib.sha256(payload).hexdigest() != digest:
         return None
     try:
-        book = pickle.loads(payload)
+        with _no_gc():
+            book = pickle.loads(payload)
     except Exception:  # a pickle from an incompatible build: treat as a miss
         return None
     return book if isinstance(book, Rulebook) else None
@@ -127,7 +144,8 @@ def _read(entry: Path, key: str) -> Rulebook | None:
 
 def _write(entry: Path, key: str, book: Rulebook) -> None:
     try:
-        payload = pickle.dumps(book, protocol=pickle.HIGHEST_PROTOCOL)
+        with _no_gc():
+            payload = pickle.dumps(book, protocol=pickle.HIGHEST_PROTOCOL)
     except Exception:  # pragma: no cover - a rulebook that cannot be pickled is simply not cached
         return
     blob = MAGIC + key.encode() + b"\n" + hashlib.sha256(payload).hexdigest().encode() + b"\n" + payload

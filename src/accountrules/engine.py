@@ -165,6 +165,8 @@ class DurableMatcher:
             from durable import engine as durable_engine
         except ImportError as exc:  # pragma: no cover - installation problem
             raise UnsupportedPython(f"durable-rules is not importable here: {exc}") from None
+        if compiled.durable_problems:
+            raise RuleFileError(compiled.durable_problems)
         if watchdog:
             check_compiles(compiled)
         self._dre = dre
@@ -180,6 +182,7 @@ class DurableMatcher:
                 pass
 
         self._rule_index = {r.name: r.rule_index for r in compiled.durable_rules}
+        self._always = compiled.unconditional  # rules without a condition match every fact of their stage
 
         def noop(c: Any) -> None:  # actions are consumed in _run_batch; durable requires a callable
             pass
@@ -257,7 +260,7 @@ class DurableMatcher:
             try:
                 if encoded:
                     self._run_batch(encoded)
-                out: list[set[int]] = [set() for _ in batch]
+                out: list[set[int]] = [set(self._always.get(stage, ())) for stage, _ in batch]
                 for n, idx in self._hits:
                     if n >= 0:
                         out[n].add(idx)

@@ -853,7 +853,11 @@ def _check_durable(book: Rulebook) -> list[Diagnostic]:
     except RuleFileError as exc:
         return [_d("durable-limit", f"{d.message} ({d.code})", d.span or book.manifest.span, d.rule_id)
                 for d in exc.diagnostics]
+    out += [_d("durable-limit", f"{d.message} ({d.code})", d.span or book.manifest.span, d.rule_id)
+            for d in compiled.durable_problems]
     n = len(compiled.durable_rules)
+    if compiled.durable_problems:
+        return out
     if n > NEAR_LIMIT * comp.MAX_DURABLE_RULES:
         out.append(_d("durable-limit", f"the rulebook compiles to {n} durable rules, near the limit of "
                       f"{comp.MAX_DURABLE_RULES} (durable-rules refuses more than 4,096).", book.manifest.span,

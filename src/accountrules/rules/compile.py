@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..conditions import All, DnfTooLarge, Predicate, Test, compile_predicate, tests_of, to_dnf
+from ..conditions import TRUE, All, DnfTooLarge, Predicate, Test, compile_predicate, tests_of, to_dnf
 from ..diagnostics import Diagnostic
 from ..errors import RuleFileError
 from ..facts import FACTS, STAGES
@@ -25,6 +25,7 @@ from .validate import Rulebook, RuleEntry
 MAX_DURABLE_RULES = 4000  # durable refuses more than 4,096 (error 106)
 MAX_LIST_TESTS_PER_NODE = 400  # durable's create_ruleset loops forever at 512 unshared $iany children
 MAX_FACT_KEYS = 250  # durable's per-fact property limit is 255
+MAX_CHILDREN_PER_NODE = 480  # durable's create_ruleset loops forever once a node has 512 distinct children
 
 
 def durable_key(path: str) -> str:
@@ -154,13 +155,19 @@ class CompiledRulebook:
     durable_rules: list[DurableRule]
     list_paths: tuple[str, ...]
     durable_paths: tuple[str, ...] = ()
+    unconditional: dict[str, list[int]] = field(default_factory=dict)
+    durable_problems: list[Diagnostic] = field(default_factory=list)
 
 
 def compile_rulebook(book: Rulebook) -> CompiledRulebook:
     """Compile every rule for both backends and check durable's limits.
 
+    Problems that concern durable-rules only (its rule count, fan-out and node limits) are kept in
+    ``durable_problems`` and raised when a durable matcher is built; the python backend has no such
+    limits.
+
     Raises:
-        RuleFileError: a rule too complex for the durable compiler, or a rulebook past its limits.
+        RuleFileError: a condition too complex to normalise.
     """
     problems: list[Diagnostic] = []
     predicates = [compile_predicate(e.cond) for e in book.rules]
@@ -181,7 +188,10 @@ def compile_rulebook(book: Rulebook) -> CompiledRulebook:
 
     durable: list[DurableRule] = []
     fanout: dict[tuple[Any, ...], int] = defaultdict(int)
+    children: dict[tuple[Any, ...], set[Any]] = defaultdict(set)
     for e in book.rules:
+        if e.cond == TRUE:
+            continue  # a rule without a condition matches every fact of its stage: no durable rule needed
         try:
             alts = to_dnf(e.cond)
         except DnfTooLarge as exc:
@@ -192,6 +202,11 @@ def compile_rulebook(book: Rulebook) -> CompiledRulebook:
         for n, conj in enumerate(expanded):
             conj = sorted(conj, key=lambda t: (_ORDER[t.op], t.path, repr(t.value)))
             terms = [{"kind": e.stage}] + [_durable_test(t) for t in conj]
+            node: tuple[Any, ...] = (e.stage,)
+            for t in conj:  # the alpha network durable builds: one child per distinct next test
+                test_key = (t.path, t.op, repr(t.value))
+                children[node].add(test_key)
+                node = node + (test_key,)
             prefix = tuple((t.path, t.op, repr(t.value)) for t in conj if _ORDER[t.op] < 3)
             fanout[(e.stage,) + prefix] += sum(1 for t in conj if t.op in ("contains", "excludes"))
             durable.append(DurableRule(f"{e.id}#{n}", e.order, e.stage, {"$and": terms}))
@@ -199,6 +214,13 @@ def compile_rulebook(book: Rulebook) -> CompiledRulebook:
         problems.append(Diagnostic("too-many-rules", f"the rulebook compiles to {len(durable)} durable rules; "
                                    f"durable-rules accepts at most {MAX_DURABLE_RULES}. Simplify 'in' lists or "
                                    "use the python backend.", book.manifest.span))
+    widest: tuple[tuple[Any, ...] | None, set[Any]] = max(children.items(), key=lambda kv: len(kv[1]),
+                                                          default=(None, set()))
+    if len(widest[1]) > MAX_CHILDREN_PER_NODE:
+        path = " → ".join(f"{k[0]} {k[1]} {k[2]}" for k in (widest[0] or ())[1:]) or f"kind = {widest[0][0]}"  # type: ignore[index]
+        problems.append(Diagnostic("too-many-branches", f"{len(widest[1])} different tests follow one condition "
+                                   f"node ({path}); durable-rules loops forever past 512. Split the rules by a "
+                                   "distinguishing test or use the python backend.", book.manifest.span))
     worst = max(fanout.values(), default=0)
     if worst > MAX_LIST_TESTS_PER_NODE:
         problems.append(Diagnostic("too-many-list-tests", f"{worst} list tests hang under one condition node; "
@@ -207,8 +229,11 @@ def compile_rulebook(book: Rulebook) -> CompiledRulebook:
     n_keys = len(FACTS) + sum(1 for s in FACTS.values() if s.type == "list") + 3
     if n_keys > MAX_FACT_KEYS:  # pragma: no cover - the fact vocabulary is fixed
         problems.append(Diagnostic("too-many-facts", f"facts have {n_keys} keys; durable allows 255."))
-    if problems:
+    durable_problems = [d for d in problems if d.code != "too-complex"]
+    if len(durable_problems) < len(problems):
         raise RuleFileError(problems)
     used = sorted({t.path for e in book.rules for t in tests_of(e.cond)})
     list_paths = tuple(p for p in used if FACTS[p].type == "list")
-    return CompiledRulebook(book, predicates, indexes, durable, list_paths, tuple(used))
+    unconditional = {stage: [e.order for e in book.rules if e.stage == stage and e.cond == TRUE] for stage in STAGES}
+    return CompiledRulebook(book, predicates, indexes, durable, list_paths, tuple(used), unconditional,
+                            durable_problems)

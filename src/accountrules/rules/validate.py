@@ -225,6 +225,18 @@ def load_rulebook(path: str | Path | None = None, *, display_root: str | None = 
     Raises:
         RuleFileError: listing every problem found, sorted by file and position.
     """
+    import gc
+
+    enabled = gc.isenabled()
+    gc.disable()  # loading builds many small objects and no cycles worth collecting: ~2x faster
+    try:
+        return _load_rulebook(path, display_root)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _load_rulebook(path: str | Path | None, display_root: str | None) -> Rulebook:
     directory = Path(path) if path is not None else default_rulebook_dir()
     if path is None and display_root is None:
         display_root = "rules"
