@@ -36,6 +36,11 @@ class SourceSpan:
         return f"{self.file}:{self.line}"
 
 
+def _tidy(message: str) -> str:
+    """Join 'did you mean …?' with what follows without a stray full stop."""
+    return message.replace("?. ", "? ").replace("?.", "?")
+
+
 @dataclass(frozen=True, slots=True)
 class Diagnostic:
     """One problem found in a rule file, a case file or a rulebook as a whole."""
@@ -57,7 +62,7 @@ class Diagnostic:
         """Render as ``FILE:LINE:COL: CODE: message`` (or ``PATH: CODE: message`` without a span)."""
         where = str(self.span) if self.span else (self.path or "<input>")
         sev = "" if self.severity == "error" else f"{self.severity} "
-        return f"{where}: {sev}{self.code}: {self.message}"
+        return f"{where}: {sev}{self.code}: {_tidy(self.message)}"
 
     def as_dict(self) -> dict[str, object]:
         """A JSON-friendly dict."""
@@ -67,7 +72,7 @@ class Diagnostic:
             "column": self.span.column if self.span else None,
             "severity": self.severity,
             "code": self.code,
-            "message": self.message,
+            "message": _tidy(self.message),
             "rule": self.rule_id,
             "path": self.path,
         }
