@@ -113,3 +113,12 @@ def test_validate_catalog_schema() -> None:
     for what in ("case", "recommendation", "rulebook"):
         schema = json.loads(run("schema", what).stdout)
         assert schema["type"] == "object"
+
+
+def test_trace_lists_fired_and_blocked_rules_with_positions() -> None:
+    p = run("evaluate", "tests/scenarios/abuse.yaml", "--trace", "full", "--backend", "python")
+    assert p.returncode == 0
+    lines = p.stderr.splitlines()
+    assert any("rule_fired" in x and "T1-court-lost" in x and "rules/definitions.yaml:" in x for x in lines)
+    assert any("blocked_by" in x and "EX1-unclear-basis" in x and "(XB-intent)" in x for x in lines)
+    assert json.loads(p.stdout)["persons"][0]["exemption"] is None

@@ -43,8 +43,11 @@ def cli() -> None:
 @click.option("--workers", type=int, default=1, show_default=True, help="Processes for JSON Lines batches.")
 @click.option("--detail", type=click.Choice(("full", "compact")), default="full", show_default=True,
               help="compact: each reason's primary citation only, without the quoted text.")
+@click.option("--trace", "trace_mode", type=click.Choice(("none", "fired", "full")), default="none",
+              show_default=True, help="Print the rule trace to stderr (fired: rules that fired; full: also "
+              "overridden, blocked and no-rule events).")
 def evaluate(cases: tuple[str, ...], rules: str | None, fmt: str, lang: str, backend: str, workers: int,
-             detail: str) -> None:
+             detail: str, trace_mode: str) -> None:
     """Evaluate case files (YAML/JSON; `-` = stdin; *.jsonl = a batch, one case per line)."""
     from . import render
     from .engine import Engine
@@ -61,7 +64,16 @@ def evaluate(cases: tuple[str, ...], rules: str | None, fmt: str, lang: str, bac
             continue
         try:
             case = read_case_text(sys.stdin.buffer.read(), "<stdin>") if src == "-" else read_case_file(src)
-            rec = engine.evaluate(case, lang=lang, detail=detail)
+            if trace_mode == "none":
+                rec = engine.evaluate(case, lang=lang, detail=detail)
+            else:
+                from .decide import decide
+                from .trace import Trace, format_trace
+
+                trace = Trace()
+                engine.check_case(case)
+                rec = decide(engine, case, lang, trace, detail)
+                click.echo(format_trace(trace, engine.rulebook, full=trace_mode == "full"), err=True)
         except InvalidCase as exc:
             problems += [d if d.span or d.path != d.path else d for d in _with_file(exc.diagnostics, src)]
             continue

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 
 class EventKind(StrEnum):
@@ -50,3 +51,17 @@ class NullTrace(Trace):
 
     def add(self, kind: EventKind, rule_id: str, subject: str, detail: str = "") -> None:
         """Record nothing."""
+
+
+def format_trace(trace: Trace, book: Any, *, full: bool = False) -> str:
+    """One line per event: ``subject  KIND  rule  file:line  [detail]`` (``full`` adds every kind)."""
+    kinds = set(EventKind) if full else {EventKind.RULE_FIRED}
+    lines = []
+    for e in trace.events:
+        if e.kind not in kinds:
+            continue
+        entry = book.by_id.get(e.rule_id)
+        where = book.source(entry.span) if entry is not None else ""
+        extra = f"  ({e.detail})" if e.detail else ""
+        lines.append(f"{e.subject:<14} {e.kind.value:<13} {e.rule_id}  {where}{extra}")
+    return "\n".join(lines)
