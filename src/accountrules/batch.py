@@ -268,22 +268,13 @@ def _line_problem(path: str, n: int, exc: AccountRulesError) -> list[Diagnostic]
     return out
 
 
-def _no_dupes(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for k, v in pairs:
-        if k in out:
-            raise ValueError(f"duplicate key '{k}'")
-        out[k] = v
-    return out
-
-
 def _parse_line(path: str, n: int, line: str) -> Case:
     """One JSON line → a case (the same checks and messages as :func:`intake.iter_jsonl`).
 
     Raises:
         InvalidCase: the line is too long, not JSON, or not a valid case.
     """
-    from .intake import parse_case
+    from .intake import _no_dupes, parse_case
 
     if len(line) > MAX_BYTES:
         raise InputTooLarge([Diagnostic("file-too-large", f"line {n} is longer than {MAX_BYTES} bytes.",

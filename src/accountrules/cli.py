@@ -144,9 +144,10 @@ def catalog(rules: str | None, fmt: str, lang: str, facts: bool) -> None:
 @click.argument("what", type=click.Choice(("case", "recommendation", "rulebook")))
 def schema(what: str) -> None:
     """Print the JSON Schema of a case file, a recommendation or a rule file."""
+    from pydantic import BaseModel
+
     from .models import Case, Recommendation
     from .rulebook import RuleFile
-    from pydantic import BaseModel
 
     models: dict[str, type[BaseModel]] = {"case": Case, "recommendation": Recommendation, "rulebook": RuleFile}
     model = models[what]

@@ -748,12 +748,7 @@ def _uncovered(rs: Reasoner, rules: Sequence[tuple[list[list[Test]], list[list[T
     return dfs(0, list(start), frozenset(_key(t) for t in start))
 
 
-def _step(ranks: Sequence[int], rank: int, direction: int) -> int:
-    if direction > 0:
-        above = [r for r in ranks if r > rank]
-        return above[0] if above else rank
-    below = [r for r in ranks if r < rank]
-    return below[-1] if below else rank
+from .decide import _step  # noqa: E402  - the same ladder step the engine uses
 
 
 def _check_unused(book: Rulebook) -> list[Diagnostic]:
