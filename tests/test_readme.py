@@ -39,3 +39,23 @@ def test_worked_example_output_is_current() -> None:
 def test_two_commands_present() -> None:
     assert ".venv/bin/accountrules evaluate examples/bj-2023-017.yaml" in README
     assert ".venv/bin/python -m pytest" in README
+
+
+def test_rule_snippet_agrees_with_the_rulebook() -> None:
+    import yaml
+
+    from accountrules import load_rulebook
+
+    snippet = yaml.safe_load(_block_after("## How to write a rule"))["chain"][0]
+    rule = load_rulebook().by_id[snippet["id"]].rule.model_dump(exclude_none=True)
+    for key in ("title", "then", "inference"):
+        assert rule[key] == snippet[key], key
+    assert snippet["citations"][0] in rule["citations"]
+    from accountrules.conditions import tests_of
+
+    # the condition is the same: same tests, same order
+    book = load_rulebook()
+    got = [(t.path, t.op, t.value) for t in tests_of(book.by_id[snippet["id"]].cond)]
+    want = [(next(iter(t.items()))[1], *[(k, v) for k, v in t.items() if k != "fact"][0])
+            for t in snippet["when"]["all"]]
+    assert got == want
