@@ -90,3 +90,45 @@ def test_default_rulebook_is_valid(default_book: object) -> None:
     assert len(default_book.items) == 28  # type: ignore[attr-defined]
     assert len(default_book.categories) == 7  # type: ignore[attr-defined]
     assert len(default_book.definitions) == 6  # type: ignore[attr-defined]
+
+
+def test_default_rulebook_copy_three_problems_via_cli(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from .conftest import ROOT
+
+    book = tmp_path / "rules"
+    shutil.copytree(ROOT / "rules", book)
+    (book / "injected.yaml").write_text(
+        "chain:\n"
+        "  - id: X-misspelt\n"
+        "    title: {zh: 甲, en: a}\n"
+        "    wen: {fact: finding.named, eq: true}\n"
+        "    then: {responsibility: direct}\n"
+        "    citations: [{instrument: S09, article: 第七十六条}]\n"
+        "  - id: X-uncited\n"
+        "    title: {zh: 乙, en: b}\n"
+        "    when: {fact: finding.named, eq: true}\n"
+        "    then: {responsibility: direct}\n"
+        "  - id: X-dangling\n"
+        "    title: {zh: 丙, en: c}\n"
+        "    when: {fact: finding.named, eq: true}\n"
+        "    then: {responsibility: direct}\n"
+        "    exception_to: [RC1-named-directt]\n"
+        "    citations: [{instrument: S09, article: 第七十六条}]\n",
+        encoding="utf-8",
+    )
+    p = subprocess.run([sys.executable, "-m", "accountrules", "validate", str(book)], capture_output=True,
+                       text=True, timeout=120)
+    assert p.returncode == 1
+    lines = p.stderr.strip().splitlines()
+    f = f"{book}/injected.yaml"
+    assert lines == [
+        f"{f}:4:5: unknown-key: unexpected key 'wen'; did you mean 'when'? Allowed: citations, exception_to, "
+        "explain, id, inference, note, then, title, when.",
+        f"{f}:7:5: missing-citation: this rule has no citation; every rule must cite at least one article "
+        "(citations: [{instrument, article, version, quote}]).",
+        f"{f}:15:20: dangling-exception: exception_to names unknown rule 'RC1-named-directt'; did you mean "
+        "'RC1-named-direct'?",
+    ], p.stderr

@@ -325,7 +325,11 @@ def _validate_file(doc: RawDocument, problems: list[Diagnostic]) -> tuple[rb.Rul
             good = []
             for i, el in enumerate(value):
                 try:
-                    good.append(adapter.validate_python(el))
+                    obj = adapter.validate_python(el)
+                    # remember where it stands in the file: invalid siblings are dropped, and every
+                    # later position must still point at the right element
+                    object.__setattr__(obj, "__pydantic_private__", {**(obj.__pydantic_private__ or {}), "_index": i})
+                    good.append(obj)
                 except ValidationError as exc:
                     problems.extend(pydantic_diagnostics(exc, doc, etype, (key, i)))
                     if isinstance(el, dict):
@@ -340,6 +344,12 @@ def _validate_file(doc: RawDocument, problems: list[Diagnostic]) -> tuple[rb.Rul
     return rb.RuleFile.model_construct(**{**{k: [] for k, f in fields.items()
                                              if typing.get_origin(f.annotation) is list},
                                           "rulebook": None, "matrix": None, **parts}), broken
+
+
+def _orig(obj: Any, i: int) -> int:
+    """The element's index in its file (see ``_validate_file``)."""
+    priv = getattr(obj, "__pydantic_private__", None) or {}
+    return int(priv.get("_index", i))
 
 
 def _set_span(obj: Any, span: SourceSpan) -> None:
@@ -371,7 +381,7 @@ def _assemble(directory: Path, root: str, sha: str, files: list[str],
         for section in rb.CATALOG_SECTIONS:
             for i, obj in enumerate(getattr(model, section)):
                 key = obj.code if section == "circumstances" else obj.id
-                loc: Loc = (section, i)
+                loc: Loc = (section, _orig(obj, i))
                 span = doc.span(loc)
                 _set_span(obj, span)
                 if key in catalog[section]:
@@ -401,7 +411,7 @@ def _assemble(directory: Path, root: str, sha: str, files: list[str],
                 cite_locs.append((doc, ("matrix", "citations", ci), c, "matrix"))
         for section in rb.RULE_SECTIONS:
             for i, rule in enumerate(getattr(model, section)):
-                loc = (section, i)
+                loc = (section, _orig(rule, i))
                 span = doc.span(loc)
                 _set_span(rule, span)
                 if rule.id in seen_ids:
