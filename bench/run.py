@@ -437,22 +437,14 @@ def durable_variant(compiled: Any, *, fresh_state: bool = False, full_facts: boo
             sid = str(Variant.sids % 900 + 1)
             batch = [{**b, "sid": sid} for b in batch] + [
                 {"sid": sid, "id": f"w{Variant.sids}", "kind": "__warmup__", "n": -1}]
-            dre, handle, index = self._dre, self._handle, self._rule_index
+            dre, handle = self._dre, self._handle
             _code, state = dre.assert_facts(handle, json.dumps(batch, ensure_ascii=False))
-            result = dre.start_action_for_state(handle, state)
-            message = result[1] if result else None
-            while message:
-                for name, body in json.loads(message).items():
-                    fact = body.get("m", body) if isinstance(body, dict) else {}
-                    rule = index.get(name)
-                    if rule is not None and isinstance(fact, dict):
-                        self._hits.append((int(fact.get("n", -1)), rule))
-                message = dre.complete_and_start_action(handle, state)
+            self._consume_actions(state)
             dre.delete_state(handle, sid)
             return None
 
     m = Variant(compiled, watchdog=False)
-    for attr in ("_dre", "_handle", "_rule_index", "_hits"):
+    for attr in ("_dre", "_handle", "_consume_actions"):
         if not hasattr(m, attr):
             raise RuntimeError(f"DurableMatcher has no {attr} any more")
     return m

@@ -49,7 +49,6 @@ class CaseResult:
     ok: bool
     diff: str = ""
     fired: set[str] = field(default_factory=set)
-    silent_checked: set[str] = field(default_factory=set)
     recommendation: Recommendation | None = None
 
 
@@ -126,7 +125,6 @@ def load_cases(path: str | Path, display: str | None = None) -> list[RuleCase]:
                 policy = None
         out.append(RuleCase(name, str(c["name"]), deep_merge(base, c.get("case") or {}), expect, doc.span(loc),
                             policy))
-        out[-1].file = name
     if problems:
         raise RuleFileError(problems)
     return out

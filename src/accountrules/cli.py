@@ -71,7 +71,6 @@ def evaluate(cases: tuple[str, ...], rules: str | None, fmt: str, lang: str, bac
                 from .trace import Trace, format_trace
 
                 trace = Trace()
-                engine.check_case(case)
                 rec = decide(engine, case, lang, trace, detail)
                 click.echo(format_trace(trace, engine.rulebook, full=trace_mode == "full"), err=True)
         except InvalidCase as exc:

@@ -329,7 +329,7 @@ def _show_actual(a: Any) -> str:
     return _show(a)
 
 
-def explain(c: Cond, facts: Mapping[str, Any], negated: bool = False) -> tuple[bool, list[Checked]]:
+def explain(c: Cond, facts: Mapping[str, Any]) -> tuple[bool, list[Checked]]:
     """Evaluate with an explanation: the tests that decided the result.
 
     For a true condition, the tests that made it true; for a false one, the tests that failed.

@@ -8,7 +8,7 @@ and the review track — and asks :mod:`accountrules.explain` for the cited reas
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -442,7 +442,3 @@ def _matrix_text(lang: str, item: rb.Item, grade: rb.Grade, resp: rb.Responsibil
         return f"{item.id}「{item.name.zh}」为{grade.name.zh}（{grade.id}），{resp.name.zh} → {level.name.zh}"
     return f"{item.id} ({item.name.en}) is {grade.name.en} ({grade.id}); {resp.name.en} → {level.name.en}"
 
-
-def facts_for_stage(case: m.Case, book: Rulebook) -> Mapping[str, Any]:
-    """The case-level facts of ``case`` (for tools)."""
-    return case_facts(case, book.manifest.policy.model_dump(), {i.id: i.category for i in book.items.values()})

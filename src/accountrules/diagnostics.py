@@ -14,8 +14,6 @@ from typing import Literal
 
 Severity = Literal["error", "warning"]
 
-DOCS_ERRORS = "docs/errors.md"
-
 
 @dataclass(frozen=True, slots=True, order=True)
 class SourceSpan:

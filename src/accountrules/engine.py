@@ -224,21 +224,11 @@ class DurableMatcher:
         dre = self._dre
         handle = self._handle
         payload = json.dumps(batch, ensure_ascii=False)
-        index = self._rule_index
-        hits = self._hits
         try:
             code, state = dre.assert_facts(handle, payload)
             if code not in (0, 1):
                 raise EngineFailure(f"durable-rules refused the facts: {_translate(f'error code: {code}')}")
-            result = dre.start_action_for_state(handle, state)
-            message = result[1] if result else None
-            while message:
-                for name, body in json.loads(message).items():
-                    fact = body.get("m", body) if isinstance(body, dict) else {}
-                    rule = index.get(name)
-                    if rule is not None and isinstance(fact, dict):
-                        hits.append((int(fact.get("n", -1)), rule))
-                message = dre.complete_and_start_action(handle, state)
+            self._consume_actions(state)
         except EngineFailure:
             raise
         except MemoryError:
@@ -250,6 +240,19 @@ class DurableMatcher:
                 dre.retract_facts(handle, payload)
             except Exception:  # pragma: no cover - defensive: the facts were never asserted
                 pass
+
+    def _consume_actions(self, state: int) -> None:
+        """Record (fact number, rule index) for every action pending in ``state``."""
+        dre, handle, index, hits = self._dre, self._handle, self._rule_index, self._hits
+        result = dre.start_action_for_state(handle, state)
+        message = result[1] if result else None
+        while message:
+            for name, body in json.loads(message).items():
+                fact = body.get("m", body) if isinstance(body, dict) else {}
+                rule = index.get(name)
+                if rule is not None and isinstance(fact, dict):
+                    hits.append((int(fact.get("n", -1)), rule))
+            message = dre.complete_and_start_action(handle, state)
 
     def match(self, batch: FactBatch) -> list[list[int]]:
         """Assert the facts, collect the actions, retract — under one lock."""

@@ -106,11 +106,6 @@ _SPECS = [
 FACTS: dict[str, FactSpec] = {s.path: s for s in _SPECS}
 
 
-def paths_for(stage: str) -> list[str]:
-    """Fact paths available at ``stage``."""
-    return [p for p, s in FACTS.items() if stage in s.stages]
-
-
 def case_facts(case: m.Case, policy: Mapping[str, Any], item_category: Mapping[str, str]) -> dict[str, Any]:
     """The case-level facts shared by every stage."""
     c = case.case

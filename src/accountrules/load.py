@@ -14,8 +14,6 @@ The result is a :class:`RawDocument`: the plain data plus a map from key path to
 
 from __future__ import annotations
 
-import datetime as _dt
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -119,7 +117,7 @@ class _Builder:
                             f"duplicate key '{key}' (first defined at line {prev.line}, "
                             f"column {prev.column}); each key may appear once.",
                             _span(self.file, key_node),
-                            path=_fmt_loc(loc + (key,)),
+                            path=format_loc(loc + (key,)),
                         )
                     )
                     continue
@@ -181,7 +179,8 @@ class _TooDeep(_TooComplex):
     pass
 
 
-def _fmt_loc(loc: Loc) -> str:
+def format_loc(loc: Loc) -> str:
+    """Render a key path the way the contract does: ``persons[0].role``."""
     out = ""
     for part in loc:
         if isinstance(part, int):
@@ -189,11 +188,6 @@ def _fmt_loc(loc: Loc) -> str:
         else:
             out += ("." if out else "") + str(part)
     return out or "<root>"
-
-
-def format_loc(loc: Loc) -> str:
-    """Render a key path the way the contract does: ``persons[0].role``."""
-    return _fmt_loc(loc)
 
 
 def _count_aliases(text: str, file: str) -> None:
@@ -332,24 +326,3 @@ def load_file(path: str | Path, *, display: str | None = None, max_bytes: int = 
         )
     return load_yaml(p.read_bytes(), name, max_bytes=max_bytes)
 
-
-def iter_locs(data: Any, loc: Loc = ()) -> Iterator[Loc]:
-    """Every key path in ``data`` (depth first)."""
-    yield loc
-    if isinstance(data, dict):
-        for k, v in data.items():
-            yield from iter_locs(v, loc + (k,))
-    elif isinstance(data, list):
-        for i, v in enumerate(data):
-            yield from iter_locs(v, loc + (i,))
-
-
-def to_jsonable(value: Any) -> Any:
-    """Dates to ISO strings (for hashing and JSON output)."""
-    if isinstance(value, _dt.date):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {k: to_jsonable(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [to_jsonable(v) for v in value]
-    return value
