@@ -122,3 +122,14 @@ def test_trace_lists_fired_and_blocked_rules_with_positions() -> None:
     assert any("rule_fired" in x and "T1-court-lost" in x and "rules/definitions.yaml:" in x for x in lines)
     assert any("blocked_by" in x and "EX1-unclear-basis" in x and "(XB-intent)" in x for x in lines)
     assert json.loads(p.stdout)["persons"][0]["exemption"] is None
+
+
+def test_every_problem_of_a_case_file_in_one_run(tmp_path: Path) -> None:
+    f = _bad(tmp_path, "two.yaml", "outcome: revoked", "outcome: revokd")
+    f.write_text(f.read_text(encoding="utf-8").replace("persons: [p1, p2]", "persons: [p1, p9]"), encoding="utf-8")
+    p = run("evaluate", str(f))
+    assert p.returncode == 1
+    lines = p.stderr.strip().splitlines()
+    assert len(lines) == 2, p.stderr
+    assert "case.outcome" in lines[0] and "did you mean 'revoked'" in lines[0]
+    assert "case.findings[0].persons[1]: unknown person 'p9'" in lines[1]

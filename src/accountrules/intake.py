@@ -96,7 +96,33 @@ def parse_case(data: Mapping[str, Any], *, doc: RawDocument | None = None, file:
     try:
         return Case.model_validate(dict(data))
     except ValidationError as exc:
-        raise InvalidCase(case_diagnostics(exc, doc, file)) from None
+        diags = case_diagnostics(exc, doc, file)
+        if not any(d.code == "bad-reference" for d in diags):
+            diags += _reference_problems(data, doc, file)
+        raise InvalidCase(diags) from None
+
+
+def _reference_problems(data: Mapping[str, Any], doc: RawDocument | None, file: str) -> list[Diagnostic]:
+    """Findings that name unknown persons, checked on the raw data.
+
+    The model checks this only once every field is valid; reporting it with the field errors means
+    one run shows every problem of the file.
+    """
+    persons = data.get("persons")
+    case = data.get("case")
+    if not isinstance(persons, list) or not isinstance(case, Mapping) or not isinstance(case.get("findings"), list):
+        return []
+    ids = [p.get("id") for p in persons if isinstance(p, Mapping)]
+    out = []
+    for fi, f in enumerate(case["findings"]):
+        names = f.get("persons") if isinstance(f, Mapping) else None
+        for pi, pid in enumerate(names if isinstance(names, list) else []):
+            if isinstance(pid, str) and pid not in ids:
+                path = f"case.findings[{fi}].persons[{pi}]"
+                known = ", ".join(str(i) for i in ids) or "none"
+                out.append(Diagnostic("bad-reference", f"{path}: unknown person '{pid}'; persons defined: {known}.",
+                                      _span_for_path(doc, path), path=None if doc else file))
+    return out
 
 
 def read_case_text(text: str | bytes, file: str = "<case>", *, max_bytes: int = MAX_BYTES) -> Case:
