@@ -36,6 +36,7 @@ from . import __version__
 from .diagnostics import Diagnostic
 from .errors import EngineFailure, RuleFileError, UnsupportedPython
 from .models import Case, Recommendation
+from .rules.codegen import generate
 from .rules.compile import CompiledRulebook, compile_rulebook, durable_key, length_key
 from .rules.validate import Rulebook
 from .trace import Trace
@@ -65,17 +66,20 @@ class Matcher(Protocol):
 
 
 class PythonMatcher:
-    """The reference interpreter as a matcher: compiled closures, indexed per stage. Thread-safe."""
+    """The python backend: one generated function per stage (:mod:`accountrules.rules.codegen`),
+    behind the same discrimination index as :class:`~accountrules.rules.compile.StageIndex`.
+    Thread-safe (the generated functions keep no state)."""
 
     backend: Backend = "python"
 
     def __init__(self, compiled: CompiledRulebook) -> None:
-        self._indexes = compiled.indexes
+        self.generated = generate(compiled.rulebook)
+        self._functions = self.generated.functions
 
     def match(self, batch: FactBatch) -> list[list[int]]:
-        """Evaluate every candidate rule's predicate on every fact."""
-        indexes = self._indexes
-        return [[i for i, pred in indexes[stage].candidates(facts) if pred(facts)] for stage, facts in batch]
+        """The rules of each fact's stage whose condition holds, in rulebook order."""
+        functions = self._functions
+        return [functions[stage](facts) for stage, facts in batch]
 
 
 def _cache_dir() -> Path | None:

@@ -11,6 +11,7 @@ from . import rulebook as rb
 from .conditions import explain as explain_condition
 from .conditions import tests_of
 from .diagnostics import SourceSpan
+from .facts import FACTS
 from .models import Citation, Reason
 from .rules.validate import Rulebook, RuleEntry
 
@@ -44,14 +45,18 @@ class ReasonCache:
     def __init__(self) -> None:
         self.reasons: dict[tuple[Any, ...], Reason] = {}
         self.citations: dict[tuple[Any, ...], Citation] = {}
-        self.masks: dict[tuple[int, str | None], tuple[bool, ...]] = {}
-        self.paths: dict[int, tuple[str, ...]] = {}
+        # (lang, compact) → key → reason, for rule reasons and catalogue reasons
+        self.by_lang: dict[tuple[str, bool], dict[tuple[Any, ...], Reason]] = {}
+        # reference date → id(citation specs) → which of them are in force
+        self.masks: dict[str | None, dict[int, tuple[bool, ...]]] = {}
+        self.paths: dict[int, tuple[tuple[str, bool], ...]] = {}
 
     def trim(self) -> None:
         """Clear when over the bound (called between evaluations)."""
-        if len(self.reasons) > self.MAX:
+        if len(self.reasons) > self.MAX or sum(len(d) for d in self.by_lang.values()) > self.MAX:
             self.reasons.clear()
-        if len(self.masks) > self.MAX:
+            self.by_lang.clear()
+        if len(self.masks) > 10_000:
             self.masks.clear()
 
 
@@ -66,6 +71,8 @@ class Explainer:
         self.ref_date = ref_date.isoformat() if ref_date else None
         self.cache = cache if cache is not None else ReasonCache()
         self.cache.trim()
+        self._masks = self.cache.masks.setdefault(self.ref_date, {})
+        self._keyed = self.cache.by_lang.setdefault((lang, self.compact), {})
 
     def _in_force(self, inst: rb.Instrument) -> bool:
         d = self.ref_date
@@ -82,17 +89,17 @@ class Explainer:
             self.cache.citations[key] = cit
         return cit
 
-    def _mask(self, specs: Sequence[rb.CitationSpec]) -> tuple[bool, ...]:
-        key = (id(specs), self.ref_date)
-        mask = self.cache.masks.get(key)
+    def mask(self, specs: Sequence[rb.CitationSpec]) -> tuple[bool, ...]:
+        """Which of ``specs`` are in force on the reference date (``specs`` are rulebook objects)."""
+        mask = self._masks.get(id(specs))
         if mask is None:
             mask = tuple(self._in_force(self.book.instruments[c.instrument]) for c in specs)
-            self.cache.masks[key] = mask
+            self._masks[id(specs)] = mask
         return mask
 
     def citations(self, specs: Sequence[rb.CitationSpec]) -> list[Citation]:
         """The citations in force on the reference date (all of them if none is)."""
-        mask = self._mask(specs)
+        mask = self.mask(specs)
         chosen = [self._citation(c) for c, ok in zip(specs, mask, strict=True) if ok]
         chosen = chosen or [self._citation(c) for c in specs]
         return chosen[:1] if self.compact else chosen
@@ -100,7 +107,7 @@ class Explainer:
     def reason(self, *, rule: str, text: str, specs: Sequence[rb.CitationSpec], span: SourceSpan | None,
                facts: Mapping[str, Any], inference: str | None = None) -> Reason:
         """A reason from its parts (shared when an identical one was built before)."""
-        mask = self._mask(specs)
+        mask = self.mask(specs)
         key = (rule, text, id(specs), mask, span, inference, self.compact,
                tuple((k, _hashable(v)) for k, v in facts.items()))
         cached = self.cache.reasons.get(key)
@@ -112,20 +119,34 @@ class Explainer:
         self.cache.reasons[key] = r
         return r
 
+    def catalogue_key(self, key: tuple[Any, ...], specs: Sequence[rb.CitationSpec]) -> tuple[Any, ...]:
+        """The cache key of a catalogue reason that ``key`` determines (with the citations in force)."""
+        return key + (self.mask(specs),)
+
+    def known(self, key: tuple[Any, ...]) -> Reason | None:
+        """The reason remembered under ``key`` in this language, if any."""
+        return self._keyed.get(key)
+
+    def remember(self, key: tuple[Any, ...], reason: Reason) -> Reason:
+        """Remember ``reason`` under ``key`` in this language."""
+        self._keyed[key] = reason
+        return reason
+
     def rule_reason(self, entry: RuleEntry, facts: Mapping[str, Any], extra: Mapping[str, Any] | None = None
                     ) -> Reason:
         """Why a fired rule holds: its text, citations and the facts its condition used."""
         paths = self.cache.paths.get(entry.order)
         if paths is None:
-            paths = tuple(dict.fromkeys(t.path for t in tests_of(entry.cond)))
+            paths = tuple((p, FACTS[p].type == "list") for p in dict.fromkeys(t.path for t in tests_of(entry.cond)))
             self.cache.paths[entry.order] = paths
-        key = ("rule", entry.order, self.lang, self.compact, self._mask(entry.rule.citations),
-               tuple(_hashable(facts[p]) for p in paths), tuple(sorted(extra.items())) if extra else ())
-        cached = self.cache.reasons.get(key)
+        key = (entry.order, self.mask(entry.rule.citations),
+               tuple([tuple(facts[p]) if is_list else facts[p] for p, is_list in paths]),
+               tuple(sorted(extra.items())) if extra else ())
+        cached = self._keyed.get(key)
         if cached is not None:
             return cached
         r = self._rule_reason(entry, facts, extra)
-        self.cache.reasons[key] = r
+        self._keyed[key] = r
         return r
 
     def _rule_reason(self, entry: RuleEntry, facts: Mapping[str, Any], extra: Mapping[str, Any] | None) -> Reason:

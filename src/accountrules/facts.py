@@ -7,7 +7,7 @@ Stages (one fact per …): ``case`` (the case), ``pf`` (person × finding), ``pe
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -177,11 +177,13 @@ def finding_facts(
     category: str,
     base_grade: int,
     grade: int,
-    direct_roles: tuple[str, ...],
-    oversight_roles: tuple[str, ...],
+    direct_roles: Collection[str],
+    oversight_roles: Collection[str],
+    roles: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    """Facts about one finding as seen from one person."""
-    roles = {p.id: p.role for p in case.persons}
+    """Facts about one finding as seen from one person (``roles``: person id → role, if at hand)."""
+    if roles is None:
+        roles = {p.id: p.role for p in case.persons}
     named_roles = sorted({roles[pid] for pid in finding.persons if pid in roles})
     return {
         "finding.item": finding.item,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .jsonout import dumps
 from .models import Reason, Recommendation
 
 _L = {
@@ -25,12 +26,26 @@ _L = {
 
 
 def to_json(rec: Recommendation) -> str:
-    """Canonical JSON: stable key order (the model's), UTF-8 text, two-space indent, newline."""
-    return rec.model_dump_json(indent=2) + "\n"
+    """Canonical JSON: stable key order (the model's), UTF-8 text, two-space indent, newline.
+
+    Byte for byte :func:`to_json_reference` (pydantic's ``model_dump_json(indent=2)``), written by
+    :mod:`accountrules.jsonout`, which caches the text of the reasons the engine shares.
+    """
+    return dumps(rec, indent=True) + "\n"
 
 
 def to_jsonl(rec: Recommendation) -> str:
-    """One line of JSON (for batches)."""
+    """One line of JSON (for batches); byte for byte :func:`to_jsonl_reference`."""
+    return dumps(rec, indent=False)
+
+
+def to_json_reference(rec: Recommendation) -> str:
+    """:func:`to_json` as pydantic writes it (the reference the fast writer is tested against)."""
+    return rec.model_dump_json(indent=2) + "\n"
+
+
+def to_jsonl_reference(rec: Recommendation) -> str:
+    """:func:`to_jsonl` as pydantic writes it."""
     return rec.model_dump_json()
 
 
@@ -118,8 +133,8 @@ def to_markdown(rec: Recommendation, lang: str = "zh") -> str:
         for s in rec.situations:
             basis = "; ".join(_cite(r) for r in s.reasons)
             out.append(f"| {s.item} {s.name} | {', '.join(s.persons) or '—'} | {basis} |")
-    out += ["", f"## {t['persons']}", "", f"| id | role | {t['responsibility']} | {t['level']} | rank | "
-            f"{t['exemption']} | {t['referral']} |", "| --- | --- | --- | --- | --- | --- | --- |"]
+    out += ["", f"## {t['persons']}", "", (f"| id | role | {t['responsibility']} | {t['level']} | rank | "
+            f"{t['exemption']} | {t['referral']} |"), "| --- | --- | --- | --- | --- | --- | --- |"]
     for p in rec.persons:
         out.append(f"| {p.id} {p.name} | {p.role} | {p.responsibility} | {p.level} | {p.rank} | "
                    f"{p.exemption.code if p.exemption else '—'} | {p.referral or '—'} |")
@@ -133,8 +148,8 @@ def to_markdown(rec: Recommendation, lang: str = "zh") -> str:
     for u in rec.unit_measures:
         out.append(f"- **{u.measure}** ({u.code} {u.name}) — " + "; ".join(_cite(r) for r in u.reasons))
     out += ["", f"## {t['review']}: `{rec.review.track}`", ""] + _md_reasons(rec.review.reasons)
-    out += ["", f"<sub>{rec.rulebook.id} {rec.rulebook.version} · sha256 {rec.rulebook.sha256[:12]} · "
-            f"engine {rec.engine.version} ({rec.engine.backend})</sub>", ""]
+    out += ["", (f"<sub>{rec.rulebook.id} {rec.rulebook.version} · sha256 {rec.rulebook.sha256[:12]} · "
+            f"engine {rec.engine.version} ({rec.engine.backend})</sub>"), ""]
     return "\n".join(out)
 
 

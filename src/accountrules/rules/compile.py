@@ -1,7 +1,9 @@
 """Stage 3 — compile: a validated :class:`Rulebook` → matchers' inputs.
 
-* For the python backend: one closure per rule, indexed per stage by the value of the fact that
-  most rules of the stage test for equality, so rules that cannot match are never called.
+* For the python backend: one closure per rule, indexed per stage by each rule's most selective
+  top-level test (:func:`guard_of`), so rules that cannot match are never called. The matcher
+  itself is generated from the same guards as Python source (:mod:`accountrules.rules.codegen`);
+  the closures and :meth:`StageIndex.candidates` remain the reference it is checked against.
 * For durable-rules: plain JSON-able ruleset definitions. Each rule becomes one durable rule per
   alternative of its disjunctive normal form (so no ``$or`` — durable caps ``$or`` fan-out at
   128 and hangs joins on every alternative), with tests ordered equalities → ranges → list tests
@@ -16,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..conditions import TRUE, All, DnfTooLarge, Predicate, Test, compile_predicate, tests_of, to_dnf
+from ..conditions import TRUE, All, Cond, DnfTooLarge, Predicate, Test, compile_predicate, tests_of, to_dnf
 from ..diagnostics import Diagnostic
 from ..errors import RuleFileError
 from ..facts import FACTS, STAGES
@@ -118,11 +120,17 @@ class StageIndex:
         return [(i, preds[i]) for i in sorted(found)]
 
 
-def _guard(e: RuleEntry, vocabs: Mapping[str, tuple[str, ...]]) -> tuple[str, str, list[Any]] | None:
-    """The most selective top-level test of a rule usable as an index key."""
-    c = e.cond
+def guard_of(c: Cond, vocabs: Mapping[str, tuple[str, ...]]) -> tuple[str, Test, list[Any]] | None:
+    """The most selective top-level test of a rule's condition usable as an index key.
+
+    Returns ``(kind, test, values)``: ``kind`` is ``scalar`` (an ``eq``/``in`` on a single-valued
+    fact: the rule can hold only when the fact equals one of ``values``) or ``list`` (a
+    ``contains``/``contains_any`` on a list fact: only when the list holds one of ``values``).
+    The test is one of the rule's top-level conjuncts, so a fact found under one of its keys
+    satisfies it (the generated matcher relies on that and does not test it again).
+    """
     parts = c.parts if isinstance(c, All) else (c,)
-    best: tuple[float, tuple[str, str, list[Any]]] | None = None
+    best: tuple[float, tuple[str, Test, list[Any]]] | None = None
     for p in parts:
         if not isinstance(p, Test):
             continue
@@ -141,8 +149,14 @@ def _guard(e: RuleEntry, vocabs: Mapping[str, tuple[str, ...]]) -> tuple[str, st
             continue
         score = len(values) / max(size, 1.0)
         if best is None or score < best[0]:
-            best = (score, (g, p.path, values))
+            best = (score, (g, p, values))
     return best[1] if best else None
+
+
+def _guard(e: RuleEntry, vocabs: Mapping[str, tuple[str, ...]]) -> tuple[str, str, list[Any]] | None:
+    """The rule's index key as ``(kind, path, values)`` (see :func:`guard_of`)."""
+    g = guard_of(e.cond, vocabs)
+    return (g[0], g[1].path, g[2]) if g else None
 
 
 @dataclass
