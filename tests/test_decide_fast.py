@@ -11,6 +11,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pydantic import ValidationError
 
 from accountrules import Engine, load_rulebook
 from accountrules import models as m
@@ -35,7 +36,7 @@ def test_trusted_equals_validated() -> None:
     assert fast == slow
     assert fast.exempted_by is None  # the default of a field not given
     assert fast.model_dump_json() == slow.model_dump_json()
-    with pytest.raises(Exception):  # still frozen
+    with pytest.raises(ValidationError):  # still frozen
         fast.rank = 4  # type: ignore[misc]
 
 
@@ -82,3 +83,40 @@ def test_trusted_keeps_declaration_order() -> None:
     assert list(fast.__dict__) == list(m.ItemOutcome.model_fields)
     assert fast.model_dump_json() == m.ItemOutcome(item="P2", responsibility="direct", grade="G2", level="talk",
                                                    rank=3).model_dump_json()
+
+
+def test_repeated_cases_add_nothing_to_any_cache() -> None:
+    """Memory stays flat over a long batch: once a set of cases has been seen, evaluating and
+    rendering them again must not grow the reason cache, the shared objects or the JSON writer's
+    identity caches (an object made afresh per evaluation must never be cached by identity)."""
+    from accountrules import jsonout
+    from accountrules.casefile import find_case_files, load_cases
+    from accountrules.intake import parse_case
+    from accountrules.render import to_jsonl
+
+    engine = Engine(BOOK, backend="python")
+    pool = [read_case_file(p) for p in sorted((ROOT / "examples").glob("*.yaml"))]
+    for path in find_case_files(ROOT / "rules"):
+        for rc in load_cases(path):
+            if not rc.policy and "error" not in rc.expect:
+                pool.append(parse_case(rc.data))
+    assert len(pool) > 100
+
+    def sizes() -> tuple[int, ...]:
+        rc = engine.reason_cache
+        return (len(rc.reasons), sum(map(len, rc.by_lang.values())), len(engine.prepared.shared),
+                jsonout._count[0])
+
+    def run() -> None:
+        for case in pool:
+            for lang in ("zh", "en"):
+                rec = engine.evaluate(case, lang=lang)
+                to_json(rec)
+                to_jsonl(rec)
+
+    jsonout.clear_caches()
+    run()
+    first = sizes()
+    run()
+    run()
+    assert sizes() == first

@@ -21,7 +21,9 @@ import gc
 import json
 import multiprocessing
 import os
+import shutil
 import sys
+import tempfile
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -296,16 +298,27 @@ def _jsonl_one(engine: Engine, path: str, n: int, line: str, lang: str) -> tuple
         return n, _line_problem(path, n, exc)
 
 
-def _jsonl_chunk(lines: Sequence[tuple[int, str]], path: str, lang: str
-                 ) -> list[tuple[int, bytes | list[Diagnostic]]]:
-    """A chunk of lines in a worker. Output lines travel as UTF-8 bytes, newline included: the
-    parent writes them to a binary stream as they are, with no decoding and re-encoding."""
+def _jsonl_chunk_to_file(lines: Sequence[tuple[int, str]], path: str, lang: str, out_dir: str
+                         ) -> tuple[str, int, list[list[Diagnostic]]]:
+    """A chunk of lines in a worker, its output written to a file of its own in ``out_dir``.
+
+    Returns the file, how many lines it holds, and the diagnostics of the bad lines. The parent
+    copies the files into the sink in input order: the output never passes through a pipe or a
+    pickle, so the parent's share of the work stays small and two workers use two cores.
+    """
     engine = _worker_engine()
-    out: list[tuple[int, bytes | list[Diagnostic]]] = []
-    for n, line in lines:
-        _, result = _jsonl_one(engine, path, n, line, lang)
-        out.append((n, (result + "\n").encode("utf-8") if isinstance(result, str) else result))
-    return out
+    problems: list[list[Diagnostic]] = []
+    fd, name = tempfile.mkstemp(dir=out_dir, suffix=".jsonl")
+    written = 0
+    with os.fdopen(fd, "wb") as fh:
+        for n, line in lines:
+            _, result = _jsonl_one(engine, path, n, line, lang)
+            if isinstance(result, str):
+                fh.write((result + "\n").encode("utf-8"))
+                written += 1
+            else:
+                problems.append(result)
+    return name, written, problems
 
 
 def _numbered_lines(path: str | Path) -> Iterator[tuple[int, str]]:
@@ -325,9 +338,9 @@ class _Progress:
         self.bad = 0
         self.start = self.last = time.monotonic()
 
-    def step(self, ok: bool) -> None:
-        self.n += 1
-        self.bad += not ok
+    def step(self, ok: bool, count: int = 1) -> None:
+        self.n += count
+        self.bad += 0 if ok else count
         if self.on:
             now = time.monotonic()
             if now - self.last >= 0.2:
@@ -393,11 +406,22 @@ def evaluate_jsonl(engine: Engine, path: str | Path, *, lang: str = "zh", worker
                 emit(_jsonl_one(engine, src, n, line, lang)[1])
         else:
             sink.flush()  # what was written as text goes first; workers' lines go to the binary buffer
-            with _pool(engine, n_workers) as pool:
-                for results in _ordered_map(pool, _jsonl_chunk, _chunks(lines, chunksize), src, lang,
-                                            ahead=4 * n_workers):
-                    for _n, result in results:
-                        emit(result)
+            out_dir = tempfile.mkdtemp(prefix="accountrules-jsonl-")
+            try:
+                with _pool(engine, n_workers) as pool:
+                    for name, written, bad in _ordered_map(pool, _jsonl_chunk_to_file, _chunks(lines, chunksize),
+                                                           src, lang, out_dir, ahead=4 * n_workers):
+                        with open(name, "rb") as fh:
+                            if raw is not None:
+                                shutil.copyfileobj(fh, raw, 1 << 20)
+                            else:
+                                sink.write(fh.read().decode("utf-8"))
+                        os.unlink(name)
+                        progress.step(True, written)
+                        for diags in bad:
+                            emit(diags)
+            finally:
+                shutil.rmtree(out_dir, ignore_errors=True)
     except UnicodeDecodeError as exc:
         problems.append(Diagnostic("bad-encoding", f"the file is not UTF-8 ({exc.reason}); nothing after "
                                    "this point was read.", path=src))

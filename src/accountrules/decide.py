@@ -131,7 +131,7 @@ class Prepared:
         Keys may hold ``id()`` of objects that ``obj`` refers to: while the entry lives, those
         objects live, so their ids cannot be reused by others.
         """
-        if len(self.shared) > 50_000:
+        if len(self.shared) > 20_000:
             self.shared.clear()
         self.shared[key] = obj
         return obj
@@ -165,6 +165,8 @@ def decide(engine: Engine, case: m.Case, lang: str, trace: Trace | None = None, 
     levels_by_rank = book.levels_by_rank
     ranks = prep.ranks
     shared, keep = prep.shared, prep.keep
+    # Shared output objects are keyed by the ids of the reasons they hold: a shared object keeps
+    # its reasons alive, so no other object can have those ids while the entry exists.
 
     cf = case_facts(case, prep.policy, prep.item_cat)
 
@@ -191,11 +193,13 @@ def decide(engine: Engine, case: m.Case, lang: str, trace: Trace | None = None, 
     else:
         trace.add(EventKind.NO_RULE, "status_rules", "case")
         status, definition = "not_error_case", None
-        status_reasons = [m.Reason(rule="no-rule", text=_NO_RULE_TEXT[lang],
-                                   citation=m.Citation(instrument="—", article="—", version="—"),
-                                   source=book.display_root, facts={"case.origin": c.origin,
-                                                                    "case.outcome": c.outcome})]
-    error_case = m.trusted(m.ErrorCaseOut, status=status, definition=definition, reasons=status_reasons)
+        key: tuple[Any, ...] = ("no-rule", c.origin, c.outcome)
+        status_reasons = [ex.known(key) or ex.remember(key, m.Reason(
+            rule="no-rule", text=_NO_RULE_TEXT[lang], citation=m.Citation(instrument="—", article="—", version="—"),
+            source=book.display_root, facts={"case.origin": c.origin, "case.outcome": c.outcome}))]
+    key = ("error_case", status, definition, *map(id, status_reasons))
+    error_case = shared.get(key) or keep(key, m.trusted(m.ErrorCaseOut, status=status, definition=definition,
+                                                        reasons=status_reasons))
     is_error = status == "error_case"
 
     case_delta = _grade_sum(by_sec.get("grade_modifiers", []))
@@ -231,8 +235,9 @@ def decide(engine: Engine, case: m.Case, lang: str, trace: Trace | None = None, 
                 facts={"finding.item": item_id}, inference=item.inference))
             reasons = [r]
             reasons += ground_reasons.get(item_id, [])
-            situations.append(m.trusted(m.Situation, item=item_id, category=info.category, name=name,
-                                        persons=persons, reasons=reasons))
+            key = ("situation", item_id, name, tuple(persons), *map(id, reasons))
+            situations.append(shared.get(key) or keep(key, m.trusted(
+                m.Situation, item=item_id, category=info.category, name=name, persons=persons, reasons=reasons)))
 
     # ---- round 2: persons × findings, and persons
     pfacts = {p.id: person_facts(case, p) for p in case.persons}
@@ -494,17 +499,21 @@ def decide(engine: Engine, case: m.Case, lang: str, trace: Trace | None = None, 
     unit_out = []
     for mt in book.unit_measure_types.values():
         if mt.id in present and not (set(mt.superseded_by) & present):
-            unit_out.append(m.trusted(m.UnitMeasure, measure=mt.id, code=mt.code, name=mt.name.get(lang),
-                                      reasons=measure_reasons[mt.id]))
+            reasons = measure_reasons[mt.id]
+            key = ("unit", mt.id, lang, *map(id, reasons))
+            unit_out.append(shared.get(key) or keep(key, m.trusted(
+                m.UnitMeasure, measure=mt.id, code=mt.code, name=mt.name.get(lang), reasons=reasons)))
     review_rules = _surviving([e for e in fired if e.section == "review"], trace, "outcome")
     if review_rules:
         best = max(review_rules, key=lambda e: (book.review_tracks[e.rule.then.track].rank, -e.order))  # type: ignore[attr-defined]
         track = best.rule.then.track  # type: ignore[attr-defined]
-        review = m.trusted(m.Review, track=track, reasons=[ex.rule_reason(e, of) for e in review_rules
-                                                           if e.rule.then.track == track])  # type: ignore[attr-defined]
+        reasons = [ex.rule_reason(e, of) for e in review_rules if e.rule.then.track == track]  # type: ignore[attr-defined]
+        key = ("review", track, *map(id, reasons))
+        review = shared.get(key) or keep(key, m.trusted(m.Review, track=track, reasons=reasons))
     else:
         trace.add(EventKind.NO_RULE, "review", "outcome")
-        review = m.trusted(m.Review, track="routine", reasons=[])
+        review = shared.get(("review", "routine")) or keep(("review", "routine"), m.trusted(
+            m.Review, track="routine", reasons=[]))
 
     return m.trusted(
         m.Recommendation,

@@ -24,6 +24,7 @@ import hashlib
 import itertools
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -33,6 +34,7 @@ from pathlib import Path
 from typing import Any, Literal, Protocol
 
 from . import __version__
+from .conditions import tests_of
 from .diagnostics import Diagnostic
 from .errors import EngineFailure, RuleFileError, UnsupportedPython
 from .models import Case, Recommendation
@@ -154,6 +156,10 @@ def _translate(message: str) -> str:
     return message
 
 
+# the head of an action message: the durable rule's name and the id of the fact it matched
+_ACTION_HEAD = re.compile(r'\{"([A-Za-z0-9_.#-]+)":\{"m":\{"sid": "\d+", "id": "(\d+)"')
+
+
 class DurableMatcher:
     """durable-rules as a matcher: one long-lived state, facts asserted then retracted."""
 
@@ -177,9 +183,16 @@ class DurableMatcher:
         self._lock = threading.Lock()
         self._hits: list[tuple[int, int]] = []
         self._ids = itertools.count()
-        # only the properties some rule tests travel to durable (less JSON to build and parse)
-        self._keys = [(p, durable_key(p)) for p in compiled.durable_paths]
-        self._len_keys = [(p, length_key(p)) for p in compiled.list_paths]
+        # only the properties that some rule of the fact's stage tests travel to durable: less JSON
+        # to build, for durable to parse, and to read back in every action message
+        tested: dict[str, set[str]] = {}
+        for r in compiled.durable_rules:
+            entry = compiled.rulebook.rules[r.rule_index]
+            tested.setdefault(r.stage, set()).update(t.path for t in tests_of(entry.cond))
+        self._stage_keys = {
+            stage: ([(p, durable_key(p)) for p in sorted(paths)],
+                    [(p, length_key(p)) for p in sorted(paths) if p in compiled.list_paths])
+            for stage, paths in tested.items()}
 
         class _QuietHost(durable_engine.Host):  # type: ignore[misc]
             def _run(self) -> None:  # no polling threads for a synchronous library
@@ -206,12 +219,17 @@ class DurableMatcher:
         # segfault guard: run one action in the state before anything else happens in it
         self._run_batch([{"sid": "0", "id": "warmup", "kind": "__warmup__", "n": -1}])
 
-    def _encode(self, stage: str, facts: Mapping[str, Any], n: int, uid: int) -> dict[str, Any]:
+    def _encode(self, stage: str, facts: Mapping[str, Any], n: int, uid: int) -> dict[str, Any] | None:
+        """The fact as durable sees it, or None when no durable rule of its stage could match it."""
+        keys = self._stage_keys.get(stage)
+        if keys is None:
+            return None
+        # the action loop reads "sid" and "id" at the head of each message: keep them first
         out: dict[str, Any] = {"sid": "0", "id": f"{uid}", "kind": stage, "n": n}
-        for p, key in self._keys:
+        for p, key in keys[0]:
             if p in facts:
                 out[key] = facts[p]
-        for p, key in self._len_keys:
+        for p, key in keys[1]:
             if p in facts:
                 out[key] = len(facts[p])
         return out
@@ -246,16 +264,29 @@ class DurableMatcher:
                 pass
 
     def _consume_actions(self, state: int) -> None:
-        """Record (fact number, rule index) for every action pending in ``state``."""
+        """Record (fact id, rule index) for every action pending in ``state``.
+
+        A message is ``{"RULE":{"m":{FACT}}}`` with the fact as we wrote it, so the rule name and
+        the fact's id are read from its head without parsing the rest (the fact is most of the
+        message, and json.loads of it was the largest cost of the whole durable path). Anything
+        else is parsed in full.
+        """
         dre, handle, index, hits = self._dre, self._handle, self._rule_index, self._hits
+        head = _ACTION_HEAD.match
         result = dre.start_action_for_state(handle, state)
         message = result[1] if result else None
         while message:
-            for name, body in json.loads(message).items():
-                fact = body.get("m", body) if isinstance(body, dict) else {}
-                rule = index.get(name)
-                if rule is not None and isinstance(fact, dict):
-                    hits.append((int(fact.get("n", -1)), rule))
+            found = head(message)
+            if found is not None:
+                rule = index.get(found[1])
+                if rule is not None:
+                    hits.append((int(found[2]), rule))
+            else:
+                for name, body in json.loads(message).items():
+                    fact = body.get("m", body) if isinstance(body, dict) else {}
+                    rule = index.get(name)
+                    if rule is not None and isinstance(fact, dict) and "id" in fact:
+                        hits.append((int(fact["id"]), rule))
             message = dre.complete_and_start_action(handle, state)
 
     def match(self, batch: FactBatch) -> list[list[int]]:
@@ -263,13 +294,15 @@ class DurableMatcher:
         with self._lock:
             self._hits.clear()
             base = next(self._ids) * 100_000
-            encoded = [self._encode(stage, f, n, base + n) for n, (stage, f) in enumerate(batch)]
+            encoded = [e for n, (stage, f) in enumerate(batch)
+                       if (e := self._encode(stage, f, n, base + n)) is not None]
             try:
                 if encoded:
                     self._run_batch(encoded)
                 out: list[set[int]] = [set(self._always.get(stage, ())) for stage, _ in batch]
-                for n, idx in self._hits:
-                    if n >= 0:
+                for uid, idx in self._hits:
+                    n = uid - base
+                    if 0 <= n < len(out):
                         out[n].add(idx)
             finally:
                 self._hits.clear()

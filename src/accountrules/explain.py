@@ -40,15 +40,17 @@ class ReasonCache:
     """Reasons are immutable and determined by their inputs, so one engine shares them across
     evaluations (bounded; cleared when full — content never depends on the cache)."""
 
-    MAX = 100_000
+    MAX = 20_000
 
     def __init__(self) -> None:
         self.reasons: dict[tuple[Any, ...], Reason] = {}
         self.citations: dict[tuple[Any, ...], Citation] = {}
         # (lang, compact) → key → reason, for rule reasons and catalogue reasons
         self.by_lang: dict[tuple[str, bool], dict[tuple[Any, ...], Reason]] = {}
-        # reference date → id(citation specs) → which of them are in force
-        self.masks: dict[str | None, dict[int, tuple[bool, ...]]] = {}
+        # reference date → which instruments are in force on it (its "era"); few dates differ in that
+        self.eras: dict[str | None, tuple[bool, ...]] = {}
+        # era → id(citation specs) → which of them are in force
+        self.masks: dict[tuple[bool, ...], dict[int, tuple[bool, ...]]] = {}
         self.paths: dict[int, tuple[tuple[str, bool], ...]] = {}
 
     def trim(self) -> None:
@@ -56,7 +58,8 @@ class ReasonCache:
         if len(self.reasons) > self.MAX or sum(len(d) for d in self.by_lang.values()) > self.MAX:
             self.reasons.clear()
             self.by_lang.clear()
-        if len(self.masks) > 10_000:
+        if len(self.eras) > 10_000:
+            self.eras.clear()
             self.masks.clear()
 
 
@@ -71,7 +74,10 @@ class Explainer:
         self.ref_date = ref_date.isoformat() if ref_date else None
         self.cache = cache if cache is not None else ReasonCache()
         self.cache.trim()
-        self._masks = self.cache.masks.setdefault(self.ref_date, {})
+        era = self.cache.eras.get(self.ref_date)
+        if era is None:
+            era = self.cache.eras[self.ref_date] = tuple(self._in_force(i) for i in book.instruments.values())
+        self._masks = self.cache.masks.setdefault(era, {})
         self._keyed = self.cache.by_lang.setdefault((lang, self.compact), {})
 
     def _in_force(self, inst: rb.Instrument) -> bool:

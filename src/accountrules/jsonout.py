@@ -62,11 +62,12 @@ __all__ = ["CACHED_CLASSES", "CACHE_MAX_CHARS", "CACHE_MAX_ENTRIES", "MAX_DEPTH"
 
 #: Output classes whose instances the engine shares; their text is cached by identity.
 CACHED_CLASSES: frozenset[type[BaseModel]] = frozenset({
-    _m.Reason, _m.Citation, _m.Influence, _m.ItemOutcome, _m.Considered, _m.RulebookRef, _m.EngineRef,
+    _m.Reason, _m.Citation, _m.Influence, _m.ItemOutcome, _m.RulebookRef, _m.EngineRef,
+    _m.ErrorCaseOut, _m.Situation, _m.UnitMeasure, _m.Review,
 })
 #: Bounds of the identity caches (all modes and depths together): cleared when either is passed.
-CACHE_MAX_ENTRIES = 50_000
-CACHE_MAX_CHARS = 64_000_000
+CACHE_MAX_ENTRIES = 20_000
+CACHE_MAX_CHARS = 16_000_000
 #: Strings up to this length have their escaped form cached (at most ``_STR_MAX`` of them).
 _STR_LEN = 256
 _STR_MAX = 50_000
