@@ -161,6 +161,39 @@ def test_evaluate_jsonl_binary_sink_gets_the_same_bytes(engine: Engine, tmp_path
     assert raw.getvalue().decode("utf-8") == "before\n" + text.getvalue()
 
 
+@pytest.mark.parametrize("chunksize", [1, 2, 64])
+def test_evaluate_jsonl_workers_agree_with_one_process_across_chunk_boundaries(engine: Engine, tmp_path: Path,
+                                                                                chunksize: int) -> None:
+    # CRLF endings, blank and whitespace-only lines, and no newline at the end: line numbers and
+    # output must not depend on how the file is cut into runs for the workers
+    good, good2 = _cases(2)
+    lines = ["", json.dumps(good, ensure_ascii=False), "  ", "{broken", "", json.dumps(good2, ensure_ascii=False),
+             json.dumps(good, ensure_ascii=False)]
+    path = tmp_path / "crlf.jsonl"
+    path.write_bytes("\r\n".join(lines).encode("utf-8"))
+    one, two = io.StringIO(), io.StringIO()
+    p1 = evaluate_jsonl(engine, path, workers=1, out=one)
+    p2 = evaluate_jsonl(engine, path, workers=2, out=two, chunksize=chunksize)
+    assert one.getvalue() == two.getvalue()
+    assert len(one.getvalue().splitlines()) == 3
+    assert [(d.path, d.code) for d in p1] == [(d.path, d.code) for d in p2] == [(f"{path}:4", "json-syntax")]
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_evaluate_jsonl_stops_at_the_first_line_that_is_not_utf8(engine: Engine, tmp_path: Path,
+                                                                  workers: int) -> None:
+    good, good2 = _cases(2)
+    data = (json.dumps(good, ensure_ascii=False) + "\n").encode("utf-8") * 3
+    data += b'{"case": "\xff\xfe"}\n' + (json.dumps(good2, ensure_ascii=False) + "\n").encode("utf-8") * 3
+    path = tmp_path / "latin.jsonl"
+    path.write_bytes(data)
+    out = io.StringIO()
+    problems = evaluate_jsonl(engine, path, workers=workers, out=out, chunksize=2)
+    assert len(out.getvalue().splitlines()) == 3  # the lines before the bad one, nothing after
+    assert [(d.code, d.path) for d in problems] == [("bad-encoding", f"{path}:4")]
+    assert "line 4 is not UTF-8" in problems[0].message
+
+
 def test_evaluate_jsonl_missing_file(engine: Engine, tmp_path: Path) -> None:
     with pytest.raises(InvalidCase):
         evaluate_jsonl(engine, tmp_path / "nope.jsonl", out=io.StringIO())

@@ -298,34 +298,87 @@ def _jsonl_one(engine: Engine, path: str, n: int, line: str, lang: str) -> tuple
         return n, _line_problem(path, n, exc)
 
 
-def _jsonl_chunk_to_file(lines: Sequence[tuple[int, str]], path: str, lang: str, out_dir: str
-                         ) -> tuple[str, int, list[list[Diagnostic]]]:
-    """A chunk of lines in a worker, its output written to a file of its own in ``out_dir``.
+class _BadEncoding(Exception):
+    """A line that is not UTF-8: reading stops there."""
 
-    Returns the file, how many lines it holds, and the diagnostics of the bad lines. The parent
-    copies the files into the sink in input order: the output never passes through a pipe or a
-    pickle, so the parent's share of the work stays small and two workers use two cores.
+    def __init__(self, line: int, reason: str) -> None:
+        super().__init__(line, reason)
+        self.line, self.reason = line, reason
+
+
+def _decoded(raw_lines: Iterable[bytes], first: int) -> Iterator[tuple[int, str]]:
+    """Number and decode lines (split on ``\\n``), skipping blank ones.
+
+    Raises:
+        _BadEncoding: at the first line that is not UTF-8.
     """
+    for n, raw in enumerate(raw_lines, first):
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise _BadEncoding(n, exc.reason) from None
+        if line.strip():
+            yield n, line
+
+
+def _line_ranges(path: str, size: int) -> Iterator[tuple[int, int, int]]:
+    """``(start byte, end byte, first line number)`` of consecutive runs of ``size`` non-blank lines."""
+    with open(path, "rb") as fh:
+        pos = start = 0
+        first = 1
+        count = 0
+        for n, raw in enumerate(fh, 1):
+            if count == 0 and pos == start:
+                first = n
+            pos += len(raw)
+            if raw.strip():
+                count += 1
+                if count >= size:
+                    yield start, pos, first
+                    start, count = pos, 0
+        if pos > start:
+            yield start, pos, first
+
+
+def _jsonl_range_to_file(span: tuple[int, int, int], path: str, lang: str, out_dir: str
+                         ) -> tuple[str, int, list[list[Diagnostic]], tuple[int, str] | None]:
+    """A run of lines in a worker: read from the file itself (bytes ``start:end``), the output
+    written to a file of its own in ``out_dir``.
+
+    Returns the file, how many lines it holds, the diagnostics of the bad lines, and where the
+    file stops being UTF-8 (if it does in this run). The parent sends only byte ranges and copies
+    the output files into the sink in input order: no case and no recommendation passes through a
+    pipe or a pickle, so the parent's share of the work stays small and two workers use two cores.
+    """
+    start, end, first = span
     engine = _worker_engine()
     problems: list[list[Diagnostic]] = []
+    with open(path, "rb") as src:
+        src.seek(start)
+        data = src.read(end - start)
+    raw_lines = data.split(b"\n")
+    if raw_lines and raw_lines[-1] == b"":
+        raw_lines.pop()
     fd, name = tempfile.mkstemp(dir=out_dir, suffix=".jsonl")
     written = 0
+    stop: tuple[int, str] | None = None
     with os.fdopen(fd, "wb") as fh:
-        for n, line in lines:
-            _, result = _jsonl_one(engine, path, n, line, lang)
-            if isinstance(result, str):
-                fh.write((result + "\n").encode("utf-8"))
-                written += 1
-            else:
-                problems.append(result)
-    return name, written, problems
+        try:
+            for n, line in _decoded(raw_lines, first):
+                _, result = _jsonl_one(engine, path, n, line, lang)
+                if isinstance(result, str):
+                    fh.write((result + "\n").encode("utf-8"))
+                    written += 1
+                else:
+                    problems.append(result)
+        except _BadEncoding as exc:
+            stop = (exc.line, exc.reason)
+    return name, written, problems, stop
 
 
 def _numbered_lines(path: str | Path) -> Iterator[tuple[int, str]]:
-    with open(path, encoding="utf-8") as fh:
-        for n, line in enumerate(fh, 1):
-            if line.strip():
-                yield n, line
+    with open(path, "rb") as fh:
+        yield from _decoded(fh, 1)
 
 
 class _Progress:
@@ -360,11 +413,13 @@ class _Progress:
 
 
 def evaluate_jsonl(engine: Engine, path: str | Path, *, lang: str = "zh", workers: int | None = 1,
-                   out: TextIO | None = None, chunksize: int = 64) -> list[Diagnostic]:
+                   out: TextIO | None = None, chunksize: int = 128) -> list[Diagnostic]:
     """Evaluate a JSON Lines file: one compact JSON recommendation per valid line, in input order.
 
-    Blank lines are skipped. Lines are read, validated and evaluated in the workers; results are
-    written as they come, in order, so memory stays bounded however long the file is.
+    Lines end at ``\\n`` (a ``\\r`` before it is whitespace); blank lines are skipped. With
+    workers, each reads its own runs of lines from the file and writes its output to a file of its
+    own; results are copied out as they come, in order, so memory stays bounded however long the
+    file is. Reading stops at the first line that is not UTF-8 (one diagnostic says where).
 
     Returns:
         One diagnostic per problem of each invalid line (bad JSON, an invalid case, an unknown
@@ -399,18 +454,22 @@ def evaluate_jsonl(engine: Engine, path: str | Path, *, lang: str = "zh", worker
             problems.extend(result)
             progress.step(False)
 
+    def bad_encoding(line: int, reason: str) -> None:
+        problems.append(Diagnostic("bad-encoding", f"line {line} is not UTF-8 ({reason}); nothing from this "
+                                   "line on was read.", path=f"{src}:{line}"))
+
     try:
-        lines = _numbered_lines(src)
         if n_workers <= 1:
-            for n, line in lines:
+            for n, line in _numbered_lines(src):
                 emit(_jsonl_one(engine, src, n, line, lang)[1])
         else:
             sink.flush()  # what was written as text goes first; workers' lines go to the binary buffer
             out_dir = tempfile.mkdtemp(prefix="accountrules-jsonl-")
             try:
                 with _pool(engine, n_workers) as pool:
-                    for name, written, bad in _ordered_map(pool, _jsonl_chunk_to_file, _chunks(lines, chunksize),
-                                                           src, lang, out_dir, ahead=4 * n_workers):
+                    for name, written, bad, stop in _ordered_map(
+                            pool, _jsonl_range_to_file, _line_ranges(src, chunksize), src, lang, out_dir,
+                            ahead=4 * n_workers):
                         with open(name, "rb") as fh:
                             if raw is not None:
                                 shutil.copyfileobj(fh, raw, 1 << 20)
@@ -420,11 +479,14 @@ def evaluate_jsonl(engine: Engine, path: str | Path, *, lang: str = "zh", worker
                         progress.step(True, written)
                         for diags in bad:
                             emit(diags)
+                        if stop is not None:
+                            bad_encoding(*stop)
+                            pool.shutdown(wait=True, cancel_futures=True)
+                            break
             finally:
                 shutil.rmtree(out_dir, ignore_errors=True)
-    except UnicodeDecodeError as exc:
-        problems.append(Diagnostic("bad-encoding", f"the file is not UTF-8 ({exc.reason}); nothing after "
-                                   "this point was read.", path=src))
+    except _BadEncoding as exc:
+        bad_encoding(exc.line, exc.reason)
     except OSError as exc:
         raise InvalidCase([Diagnostic("file-not-found", f"cannot read case file: {exc.strerror}.",
                                       path=src)]) from None

@@ -15,7 +15,8 @@ Operators: ``eq ne in not_in lt le gt ge`` on scalars; ``contains excludes conta
 contains_none`` on lists; ``all any not`` combine. ``when`` omitted (or ``always``) is true.
 
 This module parses raw YAML into :class:`Cond` trees (with positions and all problems reported
-at once), compiles them to Python closures for the fast backend, evaluates them with an
+at once), compiles them to Python closures (the generated matcher of :mod:`accountrules.rules.codegen`
+falls back to them for very deep conditions), evaluates them with an
 explanation (which facts made a rule true or false), and rewrites them into disjunctive normal
 form for the durable-rules compiler.
 """

@@ -436,7 +436,7 @@ def json_roundtrip(checker: Checker, case: m.Case, params: Params) -> Violation 
 
 
 def durable_agrees(checker: Checker, case: m.Case, params: Params) -> Violation | None:
-    """The durable-rules matcher gives the same recommendation as the reference interpreter."""
+    """The durable-rules matcher gives the same recommendation as the python backend."""
     if checker.durable is None:
         raise NotApplicable("no durable engine")
     py = checker.evaluate(case).model_dump(mode="json")
