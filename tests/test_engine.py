@@ -101,3 +101,19 @@ def test_durable_fanout_limit_is_an_error_not_a_hang(tmp_path: Any) -> None:
     with pytest.raises(RuleFileError) as ei:
         Engine(book, backend="durable")
     assert ei.value.diagnostics[0].code == "too-many-branches"
+
+
+def test_durable_actions_parsed_in_full_when_the_head_is_not_recognised(engine: Engine, py_engine: Engine,
+                                                                         monkeypatch: Any) -> None:
+    """The adapter reads an action's rule and fact from the message head; a message of any other
+    shape is parsed in full — and must give the same matches."""
+    import re
+
+    import accountrules.engine as eng_mod
+
+    case = read_case_file(EXAMPLE)
+    fast = to_json(engine.evaluate(case))
+    monkeypatch.setattr(eng_mod, "_ACTION_HEAD", re.compile(r"(?!)"))  # never matches
+    slow = to_json(engine.evaluate(case))
+    assert slow == fast
+    assert slow.replace('"durable"', '"python"') == to_json(py_engine.evaluate(case))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as _dt
+from bisect import bisect_left, bisect_right
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -47,8 +48,10 @@ class ReasonCache:
         self.citations: dict[tuple[Any, ...], Citation] = {}
         # (lang, compact) → key → reason, for rule reasons and catalogue reasons
         self.by_lang: dict[tuple[str, bool], dict[tuple[Any, ...], Reason]] = {}
-        # reference date → which instruments are in force on it (its "era"); few dates differ in that
-        self.eras: dict[str | None, tuple[bool, ...]] = {}
+        # which instruments are in force (an "era"), by where a date falls among the in-force
+        # boundaries of the rulebook's instruments: few eras, however many dates
+        self.bounds: tuple[list[str], list[str]] | None = None
+        self.eras: dict[tuple[int, int] | None, tuple[bool, ...]] = {}
         # era → id(citation specs) → which of them are in force
         self.masks: dict[tuple[bool, ...], dict[int, tuple[bool, ...]]] = {}
         self.paths: dict[int, tuple[tuple[str, bool], ...]] = {}
@@ -74,9 +77,17 @@ class Explainer:
         self.ref_date = ref_date.isoformat() if ref_date else None
         self.cache = cache if cache is not None else ReasonCache()
         self.cache.trim()
-        era = self.cache.eras.get(self.ref_date)
+        bounds = self.cache.bounds
+        if bounds is None:
+            insts = book.instruments.values()
+            bounds = self.cache.bounds = (sorted({i.in_force_from for i in insts if i.in_force_from}),
+                                          sorted({i.in_force_until for i in insts if i.in_force_until}))
+        d = self.ref_date
+        # in force ⇔ from ≤ d ≤ until: the pattern only changes where d passes a from or an until
+        slot = None if d is None else (bisect_right(bounds[0], d), bisect_left(bounds[1], d))
+        era = self.cache.eras.get(slot)
         if era is None:
-            era = self.cache.eras[self.ref_date] = tuple(self._in_force(i) for i in book.instruments.values())
+            era = self.cache.eras[slot] = tuple(self._in_force(i) for i in book.instruments.values())
         self._masks = self.cache.masks.setdefault(era, {})
         self._keyed = self.cache.by_lang.setdefault((lang, self.compact), {})
 
