@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import datetime as _dt
-from bisect import bisect_left, bisect_right
 import re
+from bisect import bisect_left, bisect_right
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -13,7 +13,7 @@ from .conditions import explain as explain_condition
 from .conditions import tests_of
 from .diagnostics import SourceSpan
 from .facts import FACTS
-from .models import Citation, Reason
+from .models import Citation, Reason, trusted
 from .rules.validate import Rulebook, RuleEntry
 
 _PLACEHOLDER = re.compile(r"\{([a-z_]+(?:\.[a-z_0-9]+)+)\}")
@@ -131,8 +131,8 @@ class Explainer:
         if cached is not None:
             return cached
         cits = self.citations(specs)
-        r = Reason(rule=rule, text=_fill(text, facts), citation=cits[0], citations=cits[1:],
-                   source=self.book.source(span), facts=dict(facts), inference=inference)
+        r = trusted(Reason, rule=rule, text=_fill(text, facts), citation=cits[0], citations=cits[1:],
+                    source=self.book.source(span), facts=dict(facts), inference=inference)
         self.cache.reasons[key] = r
         return r
 
