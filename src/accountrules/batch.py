@@ -5,7 +5,7 @@
   pool whose initializer builds one :class:`~accountrules.engine.Engine` per worker, and cases
   travel in chunks (validation happens in the workers too). The rulebook comes from
   :func:`~accountrules.cache.load_rulebook_cached`.
-* :func:`evaluate_many_json` — the same, rendered to JSON in the workers: what scales.
+* :func:`evaluate_many_json` — the same, rendered to JSON in the workers.
 * :func:`evaluate_jsonl` — what ``accountrules evaluate FILE.jsonl`` runs: one JSON line out per
   valid case, in input order, streamed; one diagnostic (``FILE:LINE``) per bad line, never
   stopping at the first.
@@ -34,8 +34,10 @@ from typing import Any, TextIO, TypeVar
 from .diagnostics import Diagnostic
 from .engine import Backend, Engine
 from .errors import AccountRulesError, EvaluationError, InputTooLarge, InvalidCase
+from .intake import _no_dupes, parse_case
 from .load import MAX_BYTES
 from .models import Case, Recommendation
+from .render import to_json, to_jsonl
 from .rules.validate import Rulebook
 
 T = TypeVar("T")
@@ -99,8 +101,6 @@ def _eval_chunk(cases: Sequence[Case | dict[str, Any]], lang: str) -> list[Any]:
 
 def _json_chunk(cases: Sequence[Case | dict[str, Any]], lang: str, compact: bool) -> list[Any]:
     """Evaluate a chunk in a worker and render it: canonical JSON text (or one line), or a packed error."""
-    from .render import to_json, to_jsonl
-
     engine = _worker_engine()
     render = to_jsonl if compact else to_json
     out: list[Any] = []
@@ -243,10 +243,10 @@ def evaluate_many_json(cases: Iterable[Case | dict[str, Any]], *, rulebook_dir: 
                        compact: bool = False) -> list[str]:
     """Like :func:`evaluate_many`, but each result is the recommendation's JSON, rendered in the
     worker: :func:`~accountrules.render.to_json` (or :func:`~accountrules.render.to_jsonl` with
-    ``compact=True``). Nothing is rebuilt in this process, so throughput scales with workers.
+    ``compact=True``). Nothing is rebuilt in this process, but every text is decoded here (about
+    70 µs for a 44 KiB recommendation), which bounds what more workers add; for throughput over
+    processes, :func:`evaluate_jsonl` scales best (``docs/performance.md``).
     """
-    from .render import to_json, to_jsonl
-
     items = list(cases)
     local, n_workers = _prepare(rulebook_dir, backend, lang, workers, engine)
     if n_workers == 1 or len(items) <= 1:
@@ -276,8 +276,6 @@ def _parse_line(path: str, n: int, line: str) -> Case:
     Raises:
         InvalidCase: the line is too long, not JSON, or not a valid case.
     """
-    from .intake import _no_dupes, parse_case
-
     if len(line) > MAX_BYTES:
         raise InputTooLarge([Diagnostic("file-too-large", f"line {n} is longer than {MAX_BYTES} bytes.",
                                         path=f"{path}:{n}")])
@@ -289,8 +287,6 @@ def _parse_line(path: str, n: int, line: str) -> Case:
 
 
 def _jsonl_one(engine: Engine, path: str, n: int, line: str, lang: str) -> tuple[int, str | list[Diagnostic]]:
-    from .render import to_jsonl
-
     try:
         case = _parse_line(path, n, line)
         return n, to_jsonl(engine.evaluate(case, lang=lang))

@@ -334,9 +334,12 @@ class Engine:
         from .explain import ReasonCache
 
         self.reason_cache = ReasonCache()
-        from .decide import Prepared
+        from .decide import Prepared, decide
+        from .intake import parse_case
 
         self.prepared = Prepared.of(self.rulebook)
+        self._decide = decide  # the later stages, imported once (not on every evaluation)
+        self._parse_case = parse_case
 
     def evaluate(self, case: Case | Mapping[str, Any], *, lang: str = "zh", detail: str = "full"
                  ) -> Recommendation:
@@ -351,16 +354,13 @@ class Engine:
         Raises:
             InvalidCase: the case breaks the contract or uses codes the rulebook does not define.
         """
-        from .decide import decide
-        from .intake import parse_case
-
         if not isinstance(case, Case):
-            case = parse_case(case)
+            case = self._parse_case(case)
         if lang not in ("zh", "en"):
             raise ValueError("lang must be 'zh' or 'en'")
         if detail not in ("full", "compact"):
             raise ValueError("detail must be 'full' or 'compact'")
-        return decide(self, case, lang, None, detail)
+        return self._decide(self, case, lang, None, detail)
 
     def evaluate_traced(self, case: Case | Mapping[str, Any], *, lang: str = "zh"
                         ) -> tuple[Recommendation, Trace]:
