@@ -34,7 +34,6 @@ from pathlib import Path
 from typing import Any, Literal, Protocol
 
 from . import __version__
-from .conditions import tests_of
 from .diagnostics import Diagnostic
 from .errors import EngineFailure, RuleFileError, UnsupportedPython
 from .models import Case, Recommendation
@@ -185,14 +184,10 @@ class DurableMatcher:
         self._ids = itertools.count()
         # only the properties that some rule of the fact's stage tests travel to durable: less JSON
         # to build, for durable to parse, and to read back in every action message
-        tested: dict[str, set[str]] = {}
-        for r in compiled.durable_rules:
-            entry = compiled.rulebook.rules[r.rule_index]
-            tested.setdefault(r.stage, set()).update(t.path for t in tests_of(entry.cond))
         self._stage_keys = {
-            stage: ([(p, durable_key(p)) for p in sorted(paths)],
-                    [(p, length_key(p)) for p in sorted(paths) if p in compiled.list_paths])
-            for stage, paths in tested.items()}
+            stage: ([(p, durable_key(p)) for p in paths],
+                    [(p, length_key(p)) for p in paths if p in compiled.list_paths])
+            for stage, paths in compiled.stage_paths.items()}
 
         class _QuietHost(durable_engine.Host):  # type: ignore[misc]
             def _run(self) -> None:  # no polling threads for a synchronous library

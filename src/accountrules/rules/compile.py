@@ -168,7 +168,8 @@ class CompiledRulebook:
     indexes: dict[str, StageIndex]
     durable_rules: list[DurableRule]
     list_paths: tuple[str, ...]
-    durable_paths: tuple[str, ...] = ()
+    # per stage, the fact paths its durable rules test (the only properties asserted to durable)
+    stage_paths: dict[str, tuple[str, ...]] = field(default_factory=dict)
     unconditional: dict[str, list[int]] = field(default_factory=dict)
     durable_problems: list[Diagnostic] = field(default_factory=list)
 
@@ -248,6 +249,10 @@ def compile_rulebook(book: Rulebook) -> CompiledRulebook:
         raise RuleFileError(problems)
     used = sorted({t.path for e in book.rules for t in tests_of(e.cond)})
     list_paths = tuple(p for p in used if FACTS[p].type == "list")
+    tested: dict[str, set[str]] = {}
+    for r in durable:
+        tested.setdefault(r.stage, set()).update(t.path for t in tests_of(book.rules[r.rule_index].cond))
+    stage_paths = {stage: tuple(sorted(paths)) for stage, paths in tested.items()}
     unconditional = {stage: [e.order for e in book.rules if e.stage == stage and e.cond == TRUE] for stage in STAGES}
-    return CompiledRulebook(book, predicates, indexes, durable, list_paths, tuple(used), unconditional,
+    return CompiledRulebook(book, predicates, indexes, durable, list_paths, stage_paths, unconditional,
                             durable_problems)
