@@ -436,14 +436,8 @@ def evaluate_jsonl(engine: Engine, path: str | Path, *, lang: str = "zh", worker
     if raw is not None and str(getattr(sink, "encoding", "")).lower().replace("-", "") != "utf8":
         raw = None
 
-    def emit(result: str | bytes | list[Diagnostic]) -> None:
-        if isinstance(result, bytes):
-            if raw is not None:
-                raw.write(result)
-            else:
-                sink.write(result.decode("utf-8"))
-            progress.step(True)
-        elif isinstance(result, str):
+    def emit(result: str | list[Diagnostic]) -> None:
+        if isinstance(result, str):
             sink.write(result + "\n")
             progress.step(True)
         else:

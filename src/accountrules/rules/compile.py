@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from ..conditions import TRUE, All, Cond, DnfTooLarge, Predicate, Test, compile_predicate, tests_of, to_dnf
@@ -165,13 +166,34 @@ class CompiledRulebook:
 
     rulebook: Rulebook
     predicates: list[Predicate]
-    indexes: dict[str, StageIndex]
     durable_rules: list[DurableRule]
     list_paths: tuple[str, ...]
     # per stage, the fact paths its durable rules test (the only properties asserted to durable)
     stage_paths: dict[str, tuple[str, ...]] = field(default_factory=dict)
     unconditional: dict[str, list[int]] = field(default_factory=dict)
     durable_problems: list[Diagnostic] = field(default_factory=list)
+
+    @cached_property
+    def indexes(self) -> dict[str, StageIndex]:
+        """The closure index per stage: the reference the generated matcher
+        (:mod:`accountrules.rules.codegen`, which picks the same guards) is checked against.
+        Built on first use — the engine itself never needs it."""
+        book = self.rulebook
+        indexes: dict[str, StageIndex] = {}
+        for stage in STAGES:
+            idx = StageIndex()
+            for e in (e for e in book.rules if e.stage == stage):
+                idx.predicates[e.order] = self.predicates[e.order]
+                guard = _guard(e, book.vocabs)
+                if guard is None:
+                    idx.always.append(e.order)
+                    continue
+                kind, path, values = guard
+                table = idx.scalar if kind == "scalar" else idx.lists
+                for v in values:
+                    table.setdefault(path, {}).setdefault(v, []).append(e.order)
+            indexes[stage] = idx
+        return indexes
 
 
 def compile_rulebook(book: Rulebook) -> CompiledRulebook:
@@ -186,20 +208,6 @@ def compile_rulebook(book: Rulebook) -> CompiledRulebook:
     """
     problems: list[Diagnostic] = []
     predicates = [compile_predicate(e.cond) for e in book.rules]
-    indexes: dict[str, StageIndex] = {}
-    for stage in STAGES:
-        idx = StageIndex()
-        for e in (e for e in book.rules if e.stage == stage):
-            idx.predicates[e.order] = predicates[e.order]
-            guard = _guard(e, book.vocabs)
-            if guard is None:
-                idx.always.append(e.order)
-                continue
-            kind, path, values = guard
-            table = idx.scalar if kind == "scalar" else idx.lists
-            for v in values:
-                table.setdefault(path, {}).setdefault(v, []).append(e.order)
-        indexes[stage] = idx
 
     durable: list[DurableRule] = []
     fanout: dict[tuple[Any, ...], int] = defaultdict(int)
@@ -254,5 +262,4 @@ def compile_rulebook(book: Rulebook) -> CompiledRulebook:
         tested.setdefault(r.stage, set()).update(t.path for t in tests_of(book.rules[r.rule_index].cond))
     stage_paths = {stage: tuple(sorted(paths)) for stage, paths in tested.items()}
     unconditional = {stage: [e.order for e in book.rules if e.stage == stage and e.cond == TRUE] for stage in STAGES}
-    return CompiledRulebook(book, predicates, indexes, durable, list_paths, stage_paths, unconditional,
-                            durable_problems)
+    return CompiledRulebook(book, predicates, durable, list_paths, stage_paths, unconditional, durable_problems)
