@@ -18,6 +18,7 @@ instead of unpickling it (elsewhere it is pickled once per worker).
 from __future__ import annotations
 
 import gc
+import itertools
 import json
 import multiprocessing
 import os
@@ -26,6 +27,8 @@ import sys
 import tempfile
 import time
 from collections import deque
+from contextlib import contextmanager, nullcontext
+from functools import partial
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
@@ -35,15 +38,21 @@ from .diagnostics import Diagnostic
 from .engine import Backend, Engine
 from .errors import AccountRulesError, EvaluationError, InputTooLarge, InvalidCase
 from .intake import _no_dupes, parse_case
+from .jsonout import dumps_parts
 from .load import MAX_BYTES
 from .models import Case, Recommendation
 from .render import to_json, to_jsonl
 from .rules.validate import Rulebook
+from .transport import Decoder, Encoder, TextDecoder, TextEncoder
 
 T = TypeVar("T")
 R = TypeVar("R")
 
 _ENGINE: Engine | None = None  # the worker's engine (set by the pool initializer)
+_ENCODER: Encoder | None = None  # the worker's side of the recommendation transport (idem)
+_TEXT_ENCODER: TextEncoder | None = None  # and of the JSON text transport (idem)
+_INHERITED: dict[int, list[Any]] = {}  # inputs of running fan-outs, read by forked workers by token
+_TOKENS = itertools.count()
 _ENGINES: dict[tuple[str, str, str], Engine] = {}  # in-process engines, by (rulebook key, backend)
 
 
@@ -51,7 +60,8 @@ _ENGINES: dict[tuple[str, str, str], Engine] = {}  # in-process engines, by (rul
 
 
 def _init_worker(source: Engine | Rulebook, backend: Backend) -> None:
-    global _ENGINE
+    global _ENGINE, _ENCODER, _TEXT_ENCODER
+    _ENCODER, _TEXT_ENCODER = Encoder(), TextEncoder()
     if isinstance(source, Engine):
         # forked from the parent: its python engine (compiled rules, warm caches) is ours too
         _ENGINE = source
@@ -81,13 +91,12 @@ def _unpack_error(name: str, diags: list[Diagnostic]) -> AccountRulesError:
     return cls(diags)
 
 
-def _eval_chunk(cases: Sequence[Case | dict[str, Any]], lang: str) -> list[Any]:
+def _eval_chunk(cases: Sequence[Case | dict[str, Any]], lang: str) -> tuple[int, int, list[Any]]:
     """Evaluate a chunk in a worker: each result is a recommendation, or a packed error.
 
-    The chunk's recommendations travel as one pickle, which keeps the objects they share (most
-    reasons and citations are shared) shared: a fifth of the bytes of their JSON, and rebuilt in
-    the parent in half the time ``model_validate_json`` takes — the parent's share of the work is
-    what limits scaling.
+    The recommendations travel encoded by :class:`~accountrules.transport.Encoder`: each reason,
+    citation or other shared object once per worker, not once per chunk, and rebuilt in the parent
+    without pydantic's ``__setstate__`` — the parent's share of the work is what limits scaling.
     """
     engine = _worker_engine()
     out: list[Any] = []
@@ -96,20 +105,30 @@ def _eval_chunk(cases: Sequence[Case | dict[str, Any]], lang: str) -> list[Any]:
             out.append(engine.evaluate(c, lang=lang))
         except AccountRulesError as exc:
             out.append(_pack_error(exc))
-    return out
+    if _ENCODER is None:  # pragma: no cover - the initializer always runs first
+        raise RuntimeError("worker encoder not initialised")
+    return _ENCODER.chunk(out)
 
 
-def _json_chunk(cases: Sequence[Case | dict[str, Any]], lang: str, compact: bool) -> list[Any]:
-    """Evaluate a chunk in a worker and render it: canonical JSON text (or one line), or a packed error."""
+def _json_chunk(cases: Sequence[Case | dict[str, Any]], lang: str, compact: bool) -> bytes:
+    """Evaluate a chunk in a worker and render it: canonical JSON text (or one line), or a packed
+    error. Texts travel as their pieces (:class:`~accountrules.transport.TextEncoder`): the text
+    of each shared reason or citation once per worker."""
     engine = _worker_engine()
-    render = to_jsonl if compact else to_json
     out: list[Any] = []
     for c in cases:
         try:
-            out.append(render(engine.evaluate(c, lang=lang)))
+            rec = engine.evaluate(c, lang=lang)
         except AccountRulesError as exc:
             out.append(_pack_error(exc))
-    return out
+            continue
+        pieces = dumps_parts(rec, indent=not compact)
+        if not compact:
+            pieces.append("\n")  # to_json's final newline
+        out.append(pieces)
+    if _TEXT_ENCODER is None:  # pragma: no cover - the initializer always runs first
+        raise RuntimeError("worker encoder not initialised")
+    return _TEXT_ENCODER.chunk(out)
 
 
 def _mp_context() -> Any:
@@ -197,16 +216,53 @@ def _prepare(rulebook_dir: str | Path | None, backend: Backend, lang: str, worke
     return local, n_workers
 
 
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """The cyclic GC off for a moment (rebuilding a chunk makes only acyclic objects; with GC on,
+    its collections scan every result kept so far, again and again — 4× the cost of the rebuild)."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
 def _fan_out(items: list[Any], engine: Engine, n_workers: int, chunksize: int | None,
-             fn: Callable[..., list[Any]], *args: Any) -> Iterator[Any]:
-    """Results of ``fn`` over chunks of ``items`` in worker processes, in input order."""
+             fn: Callable[..., Any], *args: Any, decode: Callable[[Any], list[Any]] | None = None
+             ) -> Iterator[Any]:
+    """Results of ``fn`` over chunks of ``items`` in worker processes, in input order (each
+    chunk's result passed through ``decode`` first, if given)."""
     size = chunksize or _auto_chunksize(len(items), n_workers)
-    with _pool(engine, min(n_workers, -(-len(items) // size))) as pool:
-        for results in _ordered_map(pool, fn, _chunks(items, size), *args, ahead=4 * n_workers):
-            for r in results:
-                if isinstance(r, tuple):
-                    raise _unpack_error(*r)
-                yield r
+    forked = _mp_context().get_start_method() == "fork"
+    token = next(_TOKENS)
+    if forked:
+        # forked workers inherit the parent's memory: a chunk travels as its index range
+        _INHERITED[token] = items
+        work: Iterable[Any] = ((token, i, i + size) for i in range(0, len(items), size))
+        call: Callable[..., Any] = partial(_ranged, fn)
+    else:
+        work, call = _chunks(items, size), fn
+    try:
+        # rebuilt results are acyclic: the cyclic GC would only scan them, again and again
+        with _pool(engine, min(n_workers, -(-len(items) // size))) as pool, \
+                (_gc_paused() if decode is not None else nullcontext()):
+            for results in _ordered_map(pool, call, work, *args, ahead=4 * n_workers):
+                if decode is not None:
+                    results = decode(results)
+                for r in results:
+                    if isinstance(r, tuple):
+                        raise _unpack_error(*r)
+                    yield r
+    finally:
+        _INHERITED.pop(token, None)
+
+
+def _ranged(fn: Callable[..., R], span: tuple[int, int, int], *args: Any) -> R:
+    """``fn`` over the items ``span`` = (token, start, stop) names, in a forked worker."""
+    token, start, stop = span
+    return fn(_INHERITED[token][start:stop], *args)
 
 
 def evaluate_many(cases: Iterable[Case | dict[str, Any]], *, rulebook_dir: str | Path | None = None,
@@ -214,9 +270,9 @@ def evaluate_many(cases: Iterable[Case | dict[str, Any]], *, rulebook_dir: str |
                   chunksize: int | None = None, engine: Engine | None = None) -> list[Recommendation]:
     """Evaluate many cases, over ``workers`` processes; results in input order.
 
-    Each chunk of recommendations crosses back from its worker as one pickle and is rebuilt here,
-    which costs about half of what evaluating them costs: when what you want is JSON,
-    :func:`evaluate_many_json` or :func:`evaluate_jsonl` scale much better.
+    Recommendations cross back from the workers encoded by :mod:`accountrules.transport` (each
+    shared reason or citation sent once per worker) and are rebuilt here without validation; they
+    equal what :meth:`Engine.evaluate` returns in this process.
 
     Args:
         cases: case dicts (contract §1) or :class:`Case` objects.
@@ -234,7 +290,7 @@ def evaluate_many(cases: Iterable[Case | dict[str, Any]], *, rulebook_dir: str |
     local, n_workers = _prepare(rulebook_dir, backend, lang, workers, engine)
     if n_workers == 1 or len(items) <= 1:
         return [local.evaluate(c, lang=lang) for c in items]
-    return list(_fan_out(items, local, n_workers, chunksize, _eval_chunk, lang))
+    return list(_fan_out(items, local, n_workers, chunksize, _eval_chunk, lang, decode=Decoder().chunk))
 
 
 def evaluate_many_json(cases: Iterable[Case | dict[str, Any]], *, rulebook_dir: str | Path | None = None,
@@ -252,7 +308,8 @@ def evaluate_many_json(cases: Iterable[Case | dict[str, Any]], *, rulebook_dir: 
     if n_workers == 1 or len(items) <= 1:
         render = to_jsonl if compact else to_json
         return [render(local.evaluate(c, lang=lang)) for c in items]
-    return list(_fan_out(items, local, n_workers, chunksize, _json_chunk, lang, compact))
+    return list(_fan_out(items, local, n_workers, chunksize, _json_chunk, lang, compact,
+                         decode=TextDecoder().chunk))
 
 
 # --------------------------------------------------------------------------- JSON Lines

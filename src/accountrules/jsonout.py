@@ -58,7 +58,8 @@ from pydantic import BaseModel
 
 from . import models as _m
 
-__all__ = ["CACHED_CLASSES", "CACHE_MAX_CHARS", "CACHE_MAX_ENTRIES", "MAX_DEPTH", "clear_caches", "dumps", "stats"]
+__all__ = ["CACHED_CLASSES", "CACHE_MAX_CHARS", "CACHE_MAX_ENTRIES", "MAX_DEPTH", "clear_caches", "dumps", "dumps_parts",
+           "stats"]
 
 #: Output classes whose instances the engine shares; their text is cached by identity.
 CACHED_CLASSES: frozenset[type[BaseModel]] = frozenset({
@@ -519,11 +520,18 @@ def clear_caches() -> None:
 
 def dumps(obj: BaseModel, *, indent: bool) -> str:
     """``obj.model_dump_json(indent=2)`` (``indent``) or ``obj.model_dump_json()``, byte for byte."""
+    return "".join(dumps_parts(obj, indent=indent))
+
+
+def dumps_parts(obj: BaseModel, *, indent: bool) -> list[str]:
+    """:func:`dumps` as the list of pieces it joins. The text of a shared object (a reason, a
+    citation …) is one piece, the same ``str`` object each time while it is cached — which is what
+    :mod:`accountrules.transport` uses to send each such text once per worker."""
     mode = _INDENTED if indent else _COMPACT
     out: list[str] = []
     try:
         mode.writer(type(obj))(obj, 0, out.append)
     except Exception:  # noqa: BLE001 - anything unexpected: pydantic writes it (or raises its own error)
         stats["fallbacks"] += 1
-        return obj.model_dump_json(indent=2) if indent else obj.model_dump_json()
-    return "".join(out)
+        return [obj.model_dump_json(indent=2) if indent else obj.model_dump_json()]
+    return out
