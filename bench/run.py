@@ -710,26 +710,31 @@ def task_scale(a: argparse.Namespace) -> dict[str, Any]:
         if probs:
             raise RuntimeError(f"evaluate_jsonl reported problems: {probs[:3]}")
 
-    # every run gets its own engine, warmed on other cases first (not timed). JSON Lines first: as
-    # the CLI runs it, in a process that has not held thousands of results (forked workers copy
-    # the parent's address space, so what earlier runs left behind would weigh on them)
-    for w in (1, 2):
-        e = engine_()
-        measure(f"jsonl_{w}", lambda w=w, e=e: jsonl(w, e))
-    for w in (1, 2):
-        e = engine_()
-        measure(f"many_{w}", lambda w=w, e=e: evaluate_many(cases, engine=e, workers=w))
-        e = engine_()
-        measure(f"json_{w}", lambda w=w, e=e: evaluate_many_json(cases, engine=e, workers=w))
-    # what two free cores would give: the one-process CPU cost against the two-process total
-    # (parent + workers) shared by 2 cores — robust to other load on the machine
-    for k in ("many", "json", "jsonl"):
-        one = r[f"{k}_1_cpu_parent"]
-        two = r[f"{k}_2_cpu_parent"] + r[f"{k}_2_cpu_workers"]
-        r[f"{k}_cpu_ratio"] = 2 * one / max(two, 1e-9)
+    # every run gets its own engine, warmed on other cases first (not timed); main() starts one
+    # process per API and worker count (--api, --scale-workers), this loop serves a bare --child run
+    apis = [a.api] if a.api else ["jsonl", "many", "json"]
+    counts = [a.scale_workers] if a.scale_workers else [1, 2]
+    runs = {"jsonl": jsonl,
+            "many": lambda w, e: evaluate_many(cases, engine=e, workers=w),
+            "json": lambda w, e: evaluate_many_json(cases, engine=e, workers=w)}
+    for k in apis:
+        for w in counts:
+            e = engine_()
+            measure(f"{k}_{w}", lambda w=w, e=e, k=k: runs[k](w, e))
+    _scale_ratios(r)
     path.unlink()
     out_path.unlink(missing_ok=True)
     return r
+
+
+def _scale_ratios(r: dict[str, Any]) -> None:
+    """What two free cores would give: the one-process CPU cost against the two-process total
+    (parent + workers) shared by 2 cores — robust to other load on the machine."""
+    for k in ("jsonl", "many", "json"):
+        if f"{k}_1_cpu_parent" in r and f"{k}_2_cpu_parent" in r:
+            one = r[f"{k}_1_cpu_parent"]
+            two = r[f"{k}_2_cpu_parent"] + r[f"{k}_2_cpu_workers"]
+            r[f"{k}_cpu_ratio"] = 2 * one / max(two, 1e-9)
 
 
 TASKS = {"pipeline": task_pipeline, "flat": task_flat, "scale": task_scale}
@@ -824,6 +829,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--stage-cases", type=int, default=300, help=argparse.SUPPRESS)
     ap.add_argument("--seconds", type=float, default=0, help=argparse.SUPPRESS)
     ap.add_argument("--lever", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--api", choices=["jsonl", "many", "json"], help=argparse.SUPPRESS)
+    ap.add_argument("--scale-workers", type=int, choices=[1, 2], help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
     if a.child:
         child_main(a)
@@ -914,8 +921,21 @@ def parent(a: argparse.Namespace) -> int:
         print(f"  scaling: 1 vs 2 worker processes on '{ref_name}' …", flush=True)
         results["scale"] = {}
         for backend in ("python",) if quick else ("python", "durable"):
-            results["scale"][backend] = run_child("scale", rules=ref_path, backend=backend, cases=n_scale,
-                                                  seed=a.seed + 2, cache_dir=str(shared))
+            # each API and worker count in a fresh process, as a batch job runs: forked workers
+            # copy the parent's address space, so what an earlier run left behind would weigh on them
+            merged: dict[str, Any] = {}
+            for api in ("jsonl", "many", "json"):
+                for w in (1, 2):
+                    got = run_child("scale", rules=ref_path, backend=backend, cases=n_scale, seed=a.seed + 2,
+                                    cache_dir=str(shared), api=api, scale_workers=w)
+                    if "error" in got:
+                        merged = got
+                        break
+                    merged.update(got)
+                if "error" in merged:
+                    break
+            _scale_ratios(merged)
+            results["scale"][backend] = merged
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     results["elapsed_s"] = time.perf_counter() - t_start
@@ -1036,10 +1056,11 @@ def report(res: dict[str, Any]) -> bool:
                          f"{sc[f'{k}_2'] / sc[f'{k}_1']:.2f}×", f"{sc[f'{k}_cpu_ratio']:.2f}×"])
     print(table(["backend", f"{next(iter(scale.values()), {}).get('cases', '')} cases", "1 process", "2 workers",
                  "wall ratio", "CPU ratio"], rows))
-    print("(models: Recommendation objects, unpickled in the parent, one pickle per chunk; evaluate_many_json:\n"
-          " to_json text rendered in the workers; evaluate_jsonl: file → file. Each run gets an engine warmed on\n"
-          " 300 other cases first. CPU ratio: 2 × CPU-s of one process ÷ CPU-s of parent + workers — what two\n"
-          " otherwise idle cores give, whatever else runs)")
+    print("(models: Recommendation objects, rebuilt in the parent from accountrules.transport's encoding;\n"
+          " evaluate_many_json: to_json text rendered in the workers, joined in the parent; evaluate_jsonl:\n"
+          " file → file. Each API and worker count runs in a fresh process, with an engine warmed on 300 other\n"
+          " cases first. CPU ratio: 2 × CPU-s of one process ÷ CPU-s of parent + workers — what two otherwise idle\n"
+          " cores give, whatever else runs)")
 
     # agreement
     print()

@@ -269,3 +269,30 @@ def test_unwritable_cache_is_skipped(tmp_path: Path) -> None:
     blocker.write_text("not a directory")
     book = load_rulebook_cached(MINI, cache_dir=blocker / "cache")
     assert book.manifest.id == "mini"
+
+
+def test_evaluate_many_with_spawned_workers(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where processes are spawned (macOS, Windows), chunks travel as lists of cases and each
+    worker builds its engine from the pickled rulebook: the results are the same."""
+    import multiprocessing
+
+    from accountrules import batch
+
+    monkeypatch.setattr(batch, "_mp_context", lambda: multiprocessing.get_context("spawn"))
+    cases = _cases(11)
+    assert evaluate_many(cases, engine=engine, workers=2) == [engine.evaluate(c) for c in cases]
+    assert evaluate_many_json(cases, engine=engine, workers=2, compact=True) == [
+        to_jsonl(engine.evaluate(c)) for c in cases]
+
+
+def test_guided_chunks_cover_every_case_once() -> None:
+    from accountrules.batch import _spans
+
+    for n in (0, 1, 7, 8, 9, 100, 6000):
+        for workers in (1, 2, 3):
+            spans = _spans(n, workers, None)
+            assert [i for a, b in spans for i in range(a, b)] == list(range(n))
+            assert all(b - a <= 128 for a, b in spans)
+            if len(spans) > 2:  # they shrink towards the end
+                assert spans[-2][1] - spans[-2][0] <= spans[0][1] - spans[0][0]
+        assert _spans(n, 2, 5) == [(i, min(n, i + 5)) for i in range(0, n, 5)]

@@ -160,17 +160,6 @@ def _pool(engine: Engine, workers: int) -> ProcessPoolExecutor:
                                initargs=(source, engine.backend))
 
 
-def _chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
-    chunk: list[T] = []
-    for x in items:
-        chunk.append(x)
-        if len(chunk) >= size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
-
-
 def _ordered_map(pool: ProcessPoolExecutor, fn: Callable[..., R], chunks: Iterable[T], *args: Any,
                  ahead: int) -> Iterator[R]:
     """``pool.map`` with at most ``ahead`` chunks in flight (bounded memory for long inputs)."""
@@ -183,10 +172,17 @@ def _ordered_map(pool: ProcessPoolExecutor, fn: Callable[..., R], chunks: Iterab
         yield pending.popleft().result()
 
 
-def _auto_chunksize(n: int | None, workers: int) -> int:
-    if n is None:
-        return 64
-    return max(1, min(256, n // (workers * 8) or 1))
+def _spans(n: int, workers: int, chunksize: int | None) -> list[tuple[int, int]]:
+    """Index ranges of the chunks of ``n`` items: ``chunksize`` each if given; otherwise guided —
+    a quarter of what is left per worker, between 8 and 128 — so chunks shrink towards the end and
+    the workers finish together instead of one waiting on the other's last big chunk."""
+    out = []
+    i = 0
+    while i < n:
+        size = chunksize or max(8, min(128, (n - i) // (workers * 4)))
+        out.append((i, min(n, i + size)))
+        i += size
+    return out
 
 
 # --------------------------------------------------------------------------- evaluate_many
@@ -234,19 +230,19 @@ def _fan_out(items: list[Any], engine: Engine, n_workers: int, chunksize: int | 
              ) -> Iterator[Any]:
     """Results of ``fn`` over chunks of ``items`` in worker processes, in input order (each
     chunk's result passed through ``decode`` first, if given)."""
-    size = chunksize or _auto_chunksize(len(items), n_workers)
+    spans = _spans(len(items), n_workers, chunksize)
     forked = _mp_context().get_start_method() == "fork"
     token = next(_TOKENS)
     if forked:
         # forked workers inherit the parent's memory: a chunk travels as its index range
         _INHERITED[token] = items
-        work: Iterable[Any] = ((token, i, i + size) for i in range(0, len(items), size))
+        work: Iterable[Any] = ((token, i, j) for i, j in spans)
         call: Callable[..., Any] = partial(_ranged, fn)
     else:
-        work, call = _chunks(items, size), fn
+        work, call = (items[i:j] for i, j in spans), fn
     try:
         # rebuilt results are acyclic: the cyclic GC would only scan them, again and again
-        with _pool(engine, min(n_workers, -(-len(items) // size))) as pool, \
+        with _pool(engine, min(n_workers, len(spans))) as pool, \
                 (_gc_paused() if decode is not None else nullcontext()):
             for results in _ordered_map(pool, call, work, *args, ahead=4 * n_workers):
                 if decode is not None:
@@ -279,7 +275,8 @@ def evaluate_many(cases: Iterable[Case | dict[str, Any]], *, rulebook_dir: str |
         rulebook_dir: the rulebook (default: the bundled one); ignored when ``engine`` is given.
         backend: ``"python"`` or ``"durable"``; ignored when ``engine`` is given.
         workers: processes (default: the CPUs available); 1 evaluates in this process.
-        chunksize: cases sent to a worker at a time (default: about 8 chunks per worker, ≤ 256).
+        chunksize: cases sent to a worker at a time (default: guided — up to 128, shrinking towards
+            the end so the workers finish together).
         engine: evaluate with this engine's rulebook and backend (each worker builds its own).
 
     Raises:
