@@ -42,7 +42,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 ROOT = Path(__file__).resolve().parents[1]
 MINI = ROOT / "tests" / "fixtures" / "mini"
@@ -100,7 +100,7 @@ def machine() -> dict[str, Any]:
 
         import durable  # noqa: F401
         durable_v = version("durable-rules")
-    except Exception:
+    except Exception:  # noqa: BLE001 - any failure: the figure is reported as unavailable
         durable_v = "not importable"
     from importlib.metadata import version as v
 
@@ -372,7 +372,7 @@ class ExplainTimer:
         self.depth = 0
         self.saved: dict[str, Any] = {}
 
-    def __enter__(self) -> ExplainTimer:
+    def __enter__(self) -> Self:
         from accountrules.explain import Explainer
 
         for name in self.NAMES:
@@ -612,7 +612,7 @@ def task_pipeline(a: argparse.Namespace) -> dict[str, Any]:
         for label, kw in (("fresh_state", {"fresh_state": True}), ("full_facts", {"full_facts": True})):
             try:
                 alt = durable_variant(compiled, **kw)
-            except Exception as exc:  # report, don't fail the run
+            except Exception as exc:  # noqa: BLE001 - report, don't fail the run
                 r[f"{label}_error"] = str(exc)[:200]
                 continue
             for calls in sample[:10]:
@@ -743,7 +743,7 @@ TASKS = {"pipeline": task_pipeline, "flat": task_flat, "scale": task_scale}
 def child_main(a: argparse.Namespace) -> None:
     try:
         out = TASKS[a.child](a)
-    except Exception as exc:  # report, don't crash the parent's table
+    except Exception as exc:  # noqa: BLE001 - report, don't crash the parent's table
         import traceback
 
         out = {"error": f"{type(exc).__name__}: {exc}", "trace": traceback.format_exc()[-2000:]}

@@ -16,7 +16,8 @@ CLI = [sys.executable, "-m", "accountrules"]
 
 
 def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*CLI, *args], capture_output=True, text=True, input=stdin, cwd=ROOT, timeout=120)
+    return subprocess.run([*CLI, *args], capture_output=True, text=True, input=stdin, cwd=ROOT, timeout=120,
+                          check=False)
 
 
 def test_evaluate_example_contract_keys() -> None:

@@ -19,7 +19,7 @@ def test_only_engine_imports_durable() -> None:
     src = Path(accountrules.__file__).parent
     import re
 
-    pat = re.compile(r"^\s*(import durable|from durable|import durable_rules_engine)", re.M)
+    pat = re.compile(r"^\s*(import durable|from durable|import durable_rules_engine)", re.MULTILINE)
     importers = sorted(p.name for p in src.rglob("*.py") if pat.search(p.read_text(encoding="utf-8")))
     assert importers == ["engine.py"]
 

@@ -10,9 +10,9 @@ from accountrules.render import to_json
 from .conftest import EXAMPLE
 
 fastapi = pytest.importorskip("fastapi")
-from fastapi.testclient import TestClient  # noqa: E402
+from fastapi.testclient import TestClient
 
-from accountrules.server import create_app  # noqa: E402
+from accountrules.server import create_app
 
 
 @pytest.fixture(scope="module")

@@ -15,6 +15,6 @@ out = subprocess.run([sys.executable, "-m", "accountrules", "evaluate", "example
 readme = (ROOT / "README.md").read_text(encoding="utf-8")
 i = readme.index(MARK) + len(MARK)
 new = readme[:i] + re.sub(r"\n```text\n.*?```", lambda _: "\n```text\n" + out + "```", readme[i:], count=1,
-                          flags=re.S)
+                          flags=re.DOTALL)
 (ROOT / "README.md").write_text(new, encoding="utf-8")
 print("README updated")

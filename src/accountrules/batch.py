@@ -27,10 +27,10 @@ import sys
 import tempfile
 import time
 from collections import deque
-from contextlib import contextmanager, nullcontext
-from functools import partial
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import contextmanager, nullcontext
+from functools import partial
 from pathlib import Path
 from typing import Any, TextIO, TypeVar
 
@@ -91,7 +91,7 @@ def _unpack_error(name: str, diags: list[Diagnostic]) -> AccountRulesError:
     return cls(diags)
 
 
-def _eval_chunk(cases: Sequence[Case | dict[str, Any]], lang: str) -> tuple[int, int, list[Any]]:
+def _eval_chunk(cases: Sequence[Case | dict[str, Any]], lang: str) -> bytes:
     """Evaluate a chunk in a worker: each result is a recommendation, or a packed error.
 
     The recommendations travel encoded by :class:`~accountrules.transport.Encoder`: each reason,

@@ -137,7 +137,7 @@ def _read(entry: Path, key: str) -> Rulebook | None:
     try:
         with _no_gc():
             book = pickle.loads(payload)
-    except Exception:  # a pickle from an incompatible build: treat as a miss
+    except Exception:  # noqa: BLE001 - a pickle from an incompatible build: treat as a miss
         return None
     return book if isinstance(book, Rulebook) else None
 
@@ -146,7 +146,7 @@ def _write(entry: Path, key: str, book: Rulebook) -> None:
     try:
         with _no_gc():
             payload = pickle.dumps(book, protocol=pickle.HIGHEST_PROTOCOL)
-    except Exception:  # pragma: no cover - a rulebook that cannot be pickled is simply not cached
+    except Exception:  # noqa: BLE001  # pragma: no cover - a rulebook that cannot be pickled is not cached
         return
     blob = MAGIC + key.encode() + b"\n" + hashlib.sha256(payload).hexdigest().encode() + b"\n" + payload
     try:

@@ -354,9 +354,9 @@ class Coverage:
         n = len(self.rules)
         out = [f"coverage over {self.cases} case(s):",
                f"  rules fired by a case:        {n - len(self.never_fired)}/{n} ({self.rule_pct}%)",
-               f"  rules silent in a case:       {n - len(self.unconditional) - len(self.never_silent)}/"
-               f"{n - len(self.unconditional)} ({self.silent_pct}%; {len(self.unconditional)} unconditional "
-               "rules not counted)",
+               (f"  rules silent in a case:       {n - len(self.unconditional) - len(self.never_silent)}/"
+                f"{n - len(self.unconditional)} ({self.silent_pct}%; {len(self.unconditional)} unconditional "
+                "rules not counted)"),
                f"  articles exercised by a case: {self.provision_count} ({self.provision_pct}%)"]
         if self.never_fired:
             out += ["", "rules never fired:"] + [f"  {r}  {self.rule_sources.get(r, '')}" for r in self.never_fired]

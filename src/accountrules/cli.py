@@ -74,7 +74,7 @@ def evaluate(cases: tuple[str, ...], rules: str | None, fmt: str, lang: str, bac
                 rec = decide(engine, case, lang, trace, detail)
                 click.echo(format_trace(trace, engine.rulebook, full=trace_mode == "full"), err=True)
         except InvalidCase as exc:
-            problems += [d if d.span or d.path != d.path else d for d in _with_file(exc.diagnostics, src)]
+            problems += _with_file(exc.diagnostics, src)
             continue
         if fmt == "json":
             outputs.append(render.to_json(rec))
@@ -190,7 +190,7 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(130)
     except BrokenPipeError:
         sys.exit(0)
-    except Exception as exc:  # last line of defence: never a traceback
+    except Exception as exc:  # noqa: BLE001 - last line of defence: never a traceback
         click.echo(f"accountrules: internal error: {type(exc).__name__}: {exc} (please report this)", err=True)
         sys.exit(3)
 

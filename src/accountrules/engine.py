@@ -128,7 +128,7 @@ def check_compiles(compiled: CompiledRulebook, timeout: float = 60.0) -> None:
         fh.write(blob)
         name = fh.name
     try:
-        proc = subprocess.run([sys.executable, "-c", _WATCHDOG_SCRIPT, name], capture_output=True, text=True,
+        proc = subprocess.run([sys.executable, "-c", _WATCHDOG_SCRIPT, name], capture_output=True, text=True, check=False,
                               timeout=timeout)
     except subprocess.TimeoutExpired:
         raise RuleFileError([Diagnostic("compile-hang", f"durable-rules did not finish compiling this rulebook "
@@ -205,7 +205,7 @@ class DurableMatcher:
         host = _QuietHost()
         try:
             host.register_rulesets({self._name: defs})
-        except Exception as exc:  # durable raises bare errors with numeric codes
+        except Exception as exc:  # noqa: BLE001 - durable raises bare errors with numeric codes
             raise RuleFileError([Diagnostic("compile-failed", "durable-rules could not compile this rulebook: "
                                             f"{_translate(str(exc))}", compiled.rulebook.manifest.span)]) from None
         self._host = host
@@ -250,12 +250,12 @@ class DurableMatcher:
             raise
         except MemoryError:
             raise EngineFailure("durable-rules ran out of states (it caps live states at 1,024).") from None
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - durable raises bare errors with numeric codes
             raise EngineFailure(f"durable-rules failed: {_translate(str(exc))}") from None
         finally:
             try:
                 dre.retract_facts(handle, payload)
-            except Exception:  # pragma: no cover - defensive: the facts were never asserted
+            except Exception:  # noqa: BLE001, S110  # pragma: no cover - defensive: the facts were never asserted
                 pass
 
     def _consume_actions(self, state: int) -> None:

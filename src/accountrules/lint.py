@@ -748,7 +748,7 @@ def _uncovered(rs: Reasoner, rules: Sequence[tuple[list[list[Test]], list[list[T
     return dfs(0, list(start), frozenset(_key(t) for t in start))
 
 
-from .decide import _step  # noqa: E402  - the same ladder step the engine uses
+from .decide import _step
 
 
 def _check_unused(book: Rulebook) -> list[Diagnostic]:

@@ -39,8 +39,17 @@ from pydantic import BaseModel
 
 from . import models as m
 
-__all__ = ["BIG_PIECE", "CLASSES", "Decoder", "Encoder", "MAX_ENTRIES", "MAX_TEXT_CHARS", "SHARED_CLASSES", "TextDecoder",
-           "TextEncoder"]
+__all__ = [
+    "BIG_PIECE",
+    "CLASSES",
+    "MAX_ENTRIES",
+    "MAX_TEXT_CHARS",
+    "SHARED_CLASSES",
+    "Decoder",
+    "Encoder",
+    "TextDecoder",
+    "TextEncoder",
+]
 
 #: Output classes with a code on the wire (the index in this tuple).
 CLASSES: tuple[type[BaseModel], ...] = (
