@@ -339,7 +339,8 @@ MAX_TEXT_CHARS = 16_000_000
 class TextEncoder:
     """The worker's side for rendered JSON: each result is the list of pieces
     :func:`accountrules.jsonout.dumps_parts` wrote, and a long piece (the same ``str`` object
-    each time a shared object is written) is sent once per epoch, then by its number.
+    each time a shared object is written) is sent once per epoch, then by its number. Short
+    pieces in a row travel joined, as one text.
 
     Sending the joined text instead costs the parent a UTF-8 decode of every text (about 70 µs
     for a 60,000-character recommendation); this costs it a join.
@@ -354,18 +355,21 @@ class TextEncoder:
         self.sender = _sender()
 
     def chunk(self, results: list[Any]) -> bytes:
-        """A chunk on the wire: the pickle of ``(sender, epoch, [pieces' form, or (None, anything else)])``."""
+        """A chunk on the wire: the pickle of ``(sender, epoch, new pieces, [pieces' form, or (None,
+        anything else)])``; new pieces are ``(number, text)``, registered before the texts are read."""
         if len(self._sent) > self.max_entries or self._chars > self.max_chars:
             self._sent.clear()
             self._chars = 0
             self.epoch += 1
-        items = [self.encode(r) if r.__class__ is list else (None, r) for r in results]
-        return pickle.dumps((self.sender, self.epoch, items), protocol=pickle.HIGHEST_PROTOCOL)
+        new: list[tuple[int, str]] = []
+        items = [self.encode(r, new) if r.__class__ is list else (None, r) for r in results]
+        return pickle.dumps((self.sender, self.epoch, new, items), protocol=pickle.HIGHEST_PROTOCOL)
 
-    def encode(self, pieces: list[str]) -> list[Any]:
-        """``pieces`` on the wire: text (short pieces joined), a number, or ``(number, text)`` the first time."""
+    def encode(self, pieces: list[str], new: list[tuple[int, str]]) -> list[str | int]:
+        """``pieces`` on the wire: text (short pieces joined) or the number of a long piece (appended
+        to ``new`` the first time)."""
         sent = self._sent
-        out: list[Any] = []
+        out: list[str | int] = []
         run: list[str] = []
         for p in pieces:
             if len(p) < BIG_PIECE:
@@ -381,7 +385,8 @@ class TextEncoder:
                 number = len(sent)
                 sent[id(p)] = (number, p)  # holds p: its id is not reused while numbered
                 self._chars += len(p)
-                out.append((number, p))
+                new.append((number, p))
+                out.append(number)
         if run:
             out.append("".join(run))
         return out
@@ -398,25 +403,12 @@ class TextDecoder:
 
         Only for bytes from :meth:`TextEncoder.chunk` of this program's own workers: it unpickles them.
         """
-        sender, epoch, items = pickle.loads(payload)
+        sender, epoch, new, items = pickle.loads(payload)
         known = self._tables.get(sender)
         if known is None or known[0] != epoch:
             known = (epoch, {})
             self._tables[sender] = known
         table = known[1]
-        out: list[Any] = []
-        for item in items:
-            if item.__class__ is not list:
-                out.append(item[1])
-                continue
-            parts = []
-            for x in item:
-                if x.__class__ is str:
-                    parts.append(x)
-                elif x.__class__ is int:
-                    parts.append(table[x])
-                else:
-                    table[x[0]] = x[1]
-                    parts.append(x[1])
-            out.append("".join(parts))
-        return out
+        table.update(new)
+        return ["".join([table[x] if x.__class__ is int else x for x in item]) if item.__class__ is list else item[1]
+                for item in items]
