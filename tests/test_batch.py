@@ -101,6 +101,28 @@ def test_evaluate_many_raises_the_workers_error_with_its_diagnostics(engine: Eng
     assert d.path == "case.findings[0].item"
 
 
+def test_the_cyclic_gc_is_back_on_after_a_batch(engine: Engine) -> None:
+    """Workers pause this process's cyclic GC while results are rebuilt; it must come back on,
+    also when the batch fails — and stay off if it was off."""
+    import gc
+
+    cases = _cases(6)
+    assert gc.isenabled()
+    evaluate_many(cases, engine=engine, workers=2, chunksize=2)
+    evaluate_many_json(cases, engine=engine, workers=2, chunksize=2)
+    assert gc.isenabled()
+    cases[3]["case"]["findings"] = [{"item": "Q9", "persons": ["p1"]}]
+    with pytest.raises(InvalidCase):
+        evaluate_many(cases, engine=engine, workers=2, chunksize=2)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        evaluate_many(_cases(4), engine=engine, workers=2, chunksize=2)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
 def test_evaluate_many_rejects_bad_arguments(engine: Engine) -> None:
     with pytest.raises(ValueError):
         evaluate_many([], engine=engine, workers=0)

@@ -3,8 +3,9 @@
 * :func:`evaluate_many` — a list of cases (dicts or :class:`~accountrules.models.Case`) → their
   recommendations, in order. ``workers=1`` evaluates in this process; more workers use a process
   pool whose initializer builds one :class:`~accountrules.engine.Engine` per worker, and cases
-  travel in chunks (validation happens in the workers too). The rulebook comes from
-  :func:`~accountrules.cache.load_rulebook_cached`.
+  go out in chunks (validation happens in the workers too; forked workers read their chunk from
+  the memory they inherited). Results come back through :mod:`accountrules.transport`. The
+  rulebook comes from :func:`~accountrules.cache.load_rulebook_cached`.
 * :func:`evaluate_many_json` — the same, rendered to JSON in the workers.
 * :func:`evaluate_jsonl` — what ``accountrules evaluate FILE.jsonl`` runs: one JSON line out per
   valid case, in input order, streamed; one diagnostic (``FILE:LINE``) per bad line, never
@@ -268,7 +269,9 @@ def evaluate_many(cases: Iterable[Case | dict[str, Any]], *, rulebook_dir: str |
 
     Recommendations cross back from the workers encoded by :mod:`accountrules.transport` (each
     shared reason or citation sent once per worker) and are rebuilt here without validation; they
-    equal what :meth:`Engine.evaluate` returns in this process.
+    equal what :meth:`Engine.evaluate` returns in this process. While workers run, the cyclic GC
+    of this process is paused (the rebuilt objects are acyclic; collections would only rescan
+    them), and re-enabled when the call returns or fails.
 
     Args:
         cases: case dicts (contract §1) or :class:`Case` objects.
@@ -296,9 +299,10 @@ def evaluate_many_json(cases: Iterable[Case | dict[str, Any]], *, rulebook_dir: 
                        compact: bool = False) -> list[str]:
     """Like :func:`evaluate_many`, but each result is the recommendation's JSON, rendered in the
     worker: :func:`~accountrules.render.to_json` (or :func:`~accountrules.render.to_jsonl` with
-    ``compact=True``). Nothing is rebuilt in this process, but every text is decoded here (about
-    70 µs for a 44 KiB recommendation), which bounds what more workers add; for throughput over
-    processes, :func:`evaluate_jsonl` scales best (``docs/performance.md``).
+    ``compact=True``). Texts travel as their pieces, the text of each shared reason or citation
+    once per worker (:class:`~accountrules.transport.TextEncoder`), and are joined here. For the
+    most throughput over processes, :func:`evaluate_jsonl` writes files and keeps nothing in
+    memory (``docs/performance.md``).
     """
     items = list(cases)
     local, n_workers = _prepare(rulebook_dir, backend, lang, workers, engine)
