@@ -25,6 +25,12 @@ only once per worker:
 * **Exact.** A decoded recommendation equals the worker's (``==``, ``model_dump_json``, fields
   set); an object the encoder does not know how to take apart (a class outside the output models,
   extra or private attributes, a value of the wrong container type) travels as itself, by pickle.
+* **JSON text.** :class:`TextEncoder` and :class:`TextDecoder` do the same for rendered JSON (for
+  :func:`~accountrules.batch.evaluate_many_json`): a text travels as the pieces
+  :func:`accountrules.jsonout.dumps_parts` wrote, a long piece (a shared object's text) once per
+  epoch, and the parent joins them instead of decoding UTF-8.
+* **Trust.** The decoders unpickle what they are given: they are for this program's own worker
+  processes, like :mod:`multiprocessing` itself, never for data from elsewhere.
 """
 
 from __future__ import annotations
