@@ -31,9 +31,9 @@ sys.path.insert(0, str(HERE))
 
 def _child(group: int, rules_dir: str | None, cases: int, seed: int) -> dict[str, Any]:
     import durable_rules_engine as dre
+    import run as bench  # type: ignore[import-not-found]
     from durable import engine as durable_engine
 
-    import run as bench  # type: ignore[import-not-found]
     from accountrules import Engine, load_rulebook
     from accountrules.rules.compile import compile_rulebook
 
