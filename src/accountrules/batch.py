@@ -30,11 +30,12 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
-from contextlib import contextmanager, nullcontext
+from contextlib import nullcontext
 from functools import partial
 from pathlib import Path
 from typing import Any, TextIO, TypeVar
 
+from .cache import no_gc
 from .diagnostics import Diagnostic
 from .engine import Backend, Engine
 from .errors import AccountRulesError, EvaluationError, InputTooLarge, InvalidCase
@@ -213,19 +214,6 @@ def _prepare(rulebook_dir: str | Path | None, backend: Backend, lang: str, worke
     return local, n_workers
 
 
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """The cyclic GC off for a moment (rebuilding a chunk makes only acyclic objects; with GC on,
-    its collections scan every result kept so far, again and again — 4× the cost of the rebuild)."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
-
-
 def _fan_out(items: list[Any], engine: Engine, n_workers: int, chunksize: int | None,
              fn: Callable[..., Any], *args: Any, decode: Callable[[Any], list[Any]] | None = None
              ) -> Iterator[Any]:
@@ -244,7 +232,7 @@ def _fan_out(items: list[Any], engine: Engine, n_workers: int, chunksize: int | 
     try:
         # rebuilt results are acyclic: the cyclic GC would only scan them, again and again
         with _pool(engine, min(n_workers, len(spans))) as pool, \
-                (_gc_paused() if decode is not None else nullcontext()):
+                (no_gc() if decode is not None else nullcontext()):
             for results in _ordered_map(pool, call, work, *args, ahead=4 * n_workers):
                 if decode is not None:
                     results = decode(results)

@@ -28,9 +28,9 @@ import os
 import pickle
 import sys
 import tempfile
+from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
 import pydantic
 
@@ -100,9 +100,10 @@ def rulebook_key(path: str | Path | None = None, *, display_root: str | None = N
 
 
 @contextlib.contextmanager
-def _no_gc() -> Any:
-    """Pause the cyclic GC while a rulebook's many objects are built (un)pickling: they hold no
-    garbage cycles, and collections triggered by the allocations would scan them over and over."""
+def no_gc() -> Iterator[None]:
+    """Pause the cyclic GC while many acyclic objects are built — a rulebook (un)pickled here, the
+    results :mod:`accountrules.batch` rebuilds from its workers: collections triggered by the
+    allocations would scan them over and over. Restored on exit (left off if it was off)."""
     was = gc.isenabled()
     gc.disable()
     try:
@@ -135,7 +136,7 @@ def _read(entry: Path, key: str) -> Rulebook | None:
     if stored_key != key or hashlib.sha256(payload).hexdigest() != digest:
         return None
     try:
-        with _no_gc():
+        with no_gc():
             book = pickle.loads(payload)
     except Exception:  # noqa: BLE001 - a pickle from an incompatible build: treat as a miss
         return None
@@ -144,7 +145,7 @@ def _read(entry: Path, key: str) -> Rulebook | None:
 
 def _write(entry: Path, key: str, book: Rulebook) -> None:
     try:
-        with _no_gc():
+        with no_gc():
             payload = pickle.dumps(book, protocol=pickle.HIGHEST_PROTOCOL)
     except Exception:  # noqa: BLE001  # pragma: no cover - a rulebook that cannot be pickled is not cached
         return
