@@ -21,8 +21,7 @@ from accountrules import Engine, transport
 from accountrules import models as m
 from accountrules.batch import evaluate_many, evaluate_many_json
 from accountrules.intake import read_case_file
-from accountrules.jsonout import dumps_parts
-from accountrules.render import to_json, to_jsonl
+from accountrules.render import json_pieces, to_json, to_jsonl
 from accountrules.rules import Rulebook
 from accountrules.transport import Decoder, Encoder, TextDecoder, TextEncoder
 
@@ -159,7 +158,7 @@ def test_encoded_chunk_is_plain_data(recs: list[m.Recommendation]) -> None:
 @pytest.mark.parametrize("compact", [False, True])
 def test_text_round_trip(recs: list[m.Recommendation], compact: bool) -> None:
     render = to_jsonl if compact else to_json
-    pieces = [dumps_parts(r, indent=not compact) + ([] if compact else ["\n"]) for r in recs]
+    pieces = [json_pieces(r, compact=compact) for r in recs]
     enc, dec = TextEncoder(), TextDecoder()
     first = enc.chunk(pieces[:60])
     again = enc.chunk(pieces[:60])

@@ -30,7 +30,6 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
-from contextlib import nullcontext
 from functools import partial
 from pathlib import Path
 from typing import Any, TextIO, TypeVar
@@ -40,10 +39,9 @@ from .diagnostics import Diagnostic
 from .engine import Backend, Engine
 from .errors import AccountRulesError, EvaluationError, InputTooLarge, InvalidCase
 from .intake import _no_dupes, parse_case
-from .jsonout import dumps_parts
 from .load import MAX_BYTES
 from .models import Case, Recommendation
-from .render import to_json, to_jsonl
+from .render import json_pieces, to_json, to_jsonl
 from .rules.validate import Rulebook
 from .transport import Decoder, Encoder, TextDecoder, TextEncoder
 
@@ -124,10 +122,7 @@ def _json_chunk(cases: Sequence[Case | dict[str, Any]], lang: str, compact: bool
         except AccountRulesError as exc:
             out.append(_pack_error(exc))
             continue
-        pieces = dumps_parts(rec, indent=not compact)
-        if not compact:
-            pieces.append("\n")  # to_json's final newline
-        out.append(pieces)
+        out.append(json_pieces(rec, compact=compact))
     if _TEXT_ENCODER is None:  # pragma: no cover - the initializer always runs first
         raise RuntimeError("worker encoder not initialised")
     return _TEXT_ENCODER.chunk(out)
@@ -215,10 +210,9 @@ def _prepare(rulebook_dir: str | Path | None, backend: Backend, lang: str, worke
 
 
 def _fan_out(items: list[Any], engine: Engine, n_workers: int, chunksize: int | None,
-             fn: Callable[..., Any], *args: Any, decode: Callable[[Any], list[Any]] | None = None
-             ) -> Iterator[Any]:
-    """Results of ``fn`` over chunks of ``items`` in worker processes, in input order (each
-    chunk's result passed through ``decode`` first, if given)."""
+             decode: Callable[[bytes], list[Any]], fn: Callable[..., bytes], *args: Any) -> Iterator[Any]:
+    """Results of ``fn`` over chunks of ``items`` in worker processes, in input order: each chunk's
+    payload goes through ``decode`` (the parent's side of :mod:`accountrules.transport`)."""
     spans = _spans(len(items), n_workers, chunksize)
     forked = _mp_context().get_start_method() == "fork"
     token = next(_TOKENS)
@@ -231,12 +225,9 @@ def _fan_out(items: list[Any], engine: Engine, n_workers: int, chunksize: int | 
         work, call = (items[i:j] for i, j in spans), fn
     try:
         # rebuilt results are acyclic: the cyclic GC would only scan them, again and again
-        with _pool(engine, min(n_workers, len(spans))) as pool, \
-                (no_gc() if decode is not None else nullcontext()):
-            for results in _ordered_map(pool, call, work, *args, ahead=4 * n_workers):
-                if decode is not None:
-                    results = decode(results)
-                for r in results:
+        with _pool(engine, min(n_workers, len(spans))) as pool, no_gc():
+            for payload in _ordered_map(pool, call, work, *args, ahead=4 * n_workers):
+                for r in decode(payload):
                     if isinstance(r, tuple):
                         raise _unpack_error(*r)
                     yield r
@@ -278,7 +269,7 @@ def evaluate_many(cases: Iterable[Case | dict[str, Any]], *, rulebook_dir: str |
     local, n_workers = _prepare(rulebook_dir, backend, lang, workers, engine)
     if n_workers == 1 or len(items) <= 1:
         return [local.evaluate(c, lang=lang) for c in items]
-    return list(_fan_out(items, local, n_workers, chunksize, _eval_chunk, lang, decode=Decoder().chunk))
+    return list(_fan_out(items, local, n_workers, chunksize, Decoder().chunk, _eval_chunk, lang))
 
 
 def evaluate_many_json(cases: Iterable[Case | dict[str, Any]], *, rulebook_dir: str | Path | None = None,
@@ -297,8 +288,7 @@ def evaluate_many_json(cases: Iterable[Case | dict[str, Any]], *, rulebook_dir: 
     if n_workers == 1 or len(items) <= 1:
         render = to_jsonl if compact else to_json
         return [render(local.evaluate(c, lang=lang)) for c in items]
-    return list(_fan_out(items, local, n_workers, chunksize, _json_chunk, lang, compact,
-                         decode=TextDecoder().chunk))
+    return list(_fan_out(items, local, n_workers, chunksize, TextDecoder().chunk, _json_chunk, lang, compact))
 
 
 # --------------------------------------------------------------------------- JSON Lines

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .jsonout import dumps
+from .jsonout import dumps_parts
 from .models import Reason, Recommendation
 
 _L = {
@@ -31,12 +31,22 @@ def to_json(rec: Recommendation) -> str:
     Byte for byte :func:`to_json_reference` (pydantic's ``model_dump_json(indent=2)``), written by
     :mod:`accountrules.jsonout`, which caches the text of the reasons the engine shares.
     """
-    return dumps(rec, indent=True) + "\n"
+    return "".join(json_pieces(rec))
 
 
 def to_jsonl(rec: Recommendation) -> str:
     """One line of JSON (for batches); byte for byte :func:`to_jsonl_reference`."""
-    return dumps(rec, indent=False)
+    return "".join(json_pieces(rec, compact=True))
+
+
+def json_pieces(rec: Recommendation, *, compact: bool = False) -> list[str]:
+    """The pieces that :func:`to_json` (or, ``compact``, :func:`to_jsonl`) joins: the text of each
+    shared object is one piece (:func:`accountrules.jsonout.dumps_parts`), which lets
+    :mod:`accountrules.transport` send it once per worker process."""
+    pieces = dumps_parts(rec, indent=not compact)
+    if not compact:
+        pieces.append("\n")
+    return pieces
 
 
 def to_json_reference(rec: Recommendation) -> str:
