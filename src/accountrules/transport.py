@@ -38,6 +38,7 @@ from __future__ import annotations
 import itertools
 import os
 import pickle
+from functools import cache
 from types import NoneType, UnionType
 from typing import Any, Union, get_args, get_origin
 
@@ -235,10 +236,14 @@ def _decode_generic(t: Any, table: dict[int, BaseModel]) -> Any:
     return obj
 
 
-_DEC_NS = _namespace()
-_DEC_NS["generic"] = _decode_generic
-exec(compile(_DECODER_SOURCE, "<accountrules transport decoders>", "exec"), _DEC_NS)  # noqa: S102 - from field names
-_DEC_NS["DEC"] = {**{code: _DEC_NS[f"d{code}"] for code in range(len(CLASSES))}, _RAW: lambda t, T: t[1]}
+@cache
+def _decoders() -> dict[int, Any]:
+    """Class code → the generated decoder of its common form (compiled on first use, not at import)."""
+    ns = _namespace()
+    ns["generic"] = _decode_generic
+    exec(compile(_DECODER_SOURCE, "<accountrules transport decoders>", "exec"), ns)  # noqa: S102 - from field names
+    ns["DEC"] = {**{code: ns[f"d{code}"] for code in range(len(CLASSES))}, _RAW: lambda t, T: t[1]}
+    return ns["DEC"]  # type: ignore[no-any-return]
 
 
 class Encoder:
@@ -328,7 +333,7 @@ class Decoder:
             known = (epoch, {})
             self._tables[sender] = known
         table = known[1]
-        dec = _DEC_NS["DEC"]
+        dec = _decoders()
         return [table[item] if item.__class__ is int else item[1] if item[0] is None else dec[item[0]](item, table)
                 for item in items]
 
