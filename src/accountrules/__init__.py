@@ -9,6 +9,10 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
+from . import _moved
+
+_moved.install()  # the module paths of before the folder-per-stage layout stay importable
+
 from .diagnostics import Diagnostic as Diagnostic
 from .diagnostics import SourceSpan as SourceSpan
 from .engine import Engine as Engine
@@ -20,9 +24,9 @@ from .errors import InvalidCase as InvalidCase
 from .errors import RuleConflict as RuleConflict
 from .errors import RuleFileError as RuleFileError
 from .errors import UnsupportedPython as UnsupportedPython
-from .models import Case as Case
-from .models import Reason as Reason
-from .models import Recommendation as Recommendation
+from .contract.models import Case as Case
+from .contract.models import Reason as Reason
+from .contract.models import Recommendation as Recommendation
 from .rules import Rulebook as Rulebook
 from .rules import load_rulebook as load_rulebook
 

@@ -49,16 +49,16 @@ def cli() -> None:
 def evaluate(cases: tuple[str, ...], rules: str | None, fmt: str, lang: str, backend: str, workers: int,
              detail: str, trace_mode: str) -> None:
     """Evaluate case files (YAML/JSON; `-` = stdin; *.jsonl = a batch, one case per line)."""
-    from . import render
+    from .output import render
     from .engine import Engine
-    from .intake import read_case_file, read_case_text
+    from .contract.intake import read_case_file, read_case_text
 
     engine = Engine(_book(rules), backend=backend)  # type: ignore[arg-type]
     problems: list[Diagnostic] = []
     outputs: list[str] = []
     for src in cases:
         if src.endswith(".jsonl"):
-            from .batch import evaluate_jsonl
+            from .scale.batch import evaluate_jsonl
 
             problems += evaluate_jsonl(engine, src, lang=lang, workers=workers, out=sys.stdout)
             continue
@@ -67,8 +67,8 @@ def evaluate(cases: tuple[str, ...], rules: str | None, fmt: str, lang: str, bac
             if trace_mode == "none":
                 rec = engine.evaluate(case, lang=lang, detail=detail)
             else:
-                from .decide import decide
-                from .trace import Trace, format_trace
+                from .decision.decide import decide
+                from .explanation.trace import Trace, format_trace
 
                 trace = Trace()
                 rec = decide(engine, case, lang, trace, detail)
@@ -130,7 +130,7 @@ def validate(directory: str | None, fmt: str, backend: str) -> None:
 @click.option("--facts", is_flag=True, help="List the fact paths conditions may test instead.")
 def catalog(rules: str | None, fmt: str, lang: str, facts: bool) -> None:
     """The rulebook's definitions, items, ladder and circumstances with their citations."""
-    from .catalog import catalog_json, catalog_markdown, facts_markdown
+    from .authoring.catalog import catalog_json, catalog_markdown, facts_markdown
 
     if facts:
         click.echo(facts_markdown(), nl=False)
@@ -145,8 +145,8 @@ def schema(what: str) -> None:
     """Print the JSON Schema of a case file, a recommendation or a rule file."""
     from pydantic import BaseModel
 
-    from .models import Case, Recommendation
-    from .rulebook import RuleFile
+    from .contract.models import Case, Recommendation
+    from .rules.schema import RuleFile
 
     models: dict[str, type[BaseModel]] = {"case": Case, "recommendation": Recommendation, "rulebook": RuleFile}
     model = models[what]
@@ -157,8 +157,8 @@ def _register_optional() -> None:
     """Commands that live in their own modules (lint, test, docs, diff, check, serve)."""
     import importlib
 
-    for mod, name in (("lint", "lint"), ("casefile", "test"), ("docs", "docs"), ("diff", "diff"),
-                      ("certify", "check"), ("server", "serve")):
+    for mod, name in (("authoring.lint", "lint"), ("authoring.casefile", "test"), ("authoring.docs", "docs"),
+                      ("authoring.diff", "diff"), ("consistency.certify", "check"), ("server", "serve")):
         try:
             module = importlib.import_module(f"accountrules.{mod}")
         except ImportError:

@@ -36,11 +36,11 @@ from typing import Any, Literal, Protocol
 from . import __version__
 from .diagnostics import Diagnostic
 from .errors import EngineFailure, RuleFileError, UnsupportedPython
-from .models import Case, Recommendation
-from .rules.codegen import generate
-from .rules.compile import CompiledRulebook, compile_rulebook, durable_key, length_key
+from .contract.models import Case, Recommendation
+from .matching.codegen import generate
+from .matching.compile import CompiledRulebook, compile_rulebook, durable_key, length_key
 from .rules.validate import Rulebook
-from .trace import Trace
+from .explanation.trace import Trace
 
 Backend = Literal["durable", "python"]
 FactBatch = Sequence[tuple[str, Mapping[str, Any]]]
@@ -326,11 +326,11 @@ class Engine:
         else:
             raise ValueError(f"unknown backend '{backend}'; allowed: durable, python")
         self.backend: Backend = backend
-        from .explain import ReasonCache
+        from .explanation.explain import ReasonCache
 
         self.reason_cache = ReasonCache()
-        from .decide import Prepared, decide
-        from .intake import parse_case
+        from .decision.decide import Prepared, decide
+        from .contract.intake import parse_case
 
         self.prepared = Prepared.of(self.rulebook)
         self._decide = decide  # the later stages, imported once (not on every evaluation)
@@ -360,8 +360,8 @@ class Engine:
     def evaluate_traced(self, case: Case | Mapping[str, Any], *, lang: str = "zh"
                         ) -> tuple[Recommendation, Trace]:
         """Evaluate and return the typed trace too (which rules fired, were overridden …)."""
-        from .decide import decide
-        from .intake import parse_case
+        from .decision.decide import decide
+        from .contract.intake import parse_case
 
         if not isinstance(case, Case):
             case = parse_case(case)
@@ -379,6 +379,6 @@ class Engine:
         Raises:
             InvalidCase: one diagnostic per unknown code, with its field path.
         """
-        from .intake import check_codes
+        from .contract.intake import check_codes
 
         check_codes(case, self.rulebook)

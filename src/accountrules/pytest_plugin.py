@@ -15,7 +15,7 @@ _ENGINES: dict[str, Any] = {}
 
 
 def _engines_for(path: Path) -> dict[str, Any]:
-    from .casefile import make_engines
+    from .authoring.casefile import make_engines
 
     root = path.parent
     while root != root.parent and not (root / "rulebook.yaml").exists():
@@ -39,7 +39,7 @@ class CasesFile(pytest.File):
 
     def collect(self) -> Iterator[pytest.Item]:
         """One item per case."""
-        from .casefile import load_cases
+        from .authoring.casefile import load_cases
 
         for case in load_cases(self.path):
             yield CaseItem.from_parent(self, name=case.name, case=case)
@@ -58,7 +58,7 @@ class CaseItem(pytest.Item):
 
     def runtest(self) -> None:
         """Evaluate and compare."""
-        from .casefile import run_case
+        from .authoring.casefile import run_case
 
         bad = [r for r in run_case(self.case, _engines_for(self.path)) if not r.ok]
         if bad:

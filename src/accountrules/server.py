@@ -17,11 +17,11 @@ def create_app(rules: str | None = None, backend: str = "durable") -> Any:
     from fastapi.responses import JSONResponse, Response
 
     from . import __version__
-    from .catalog import catalog_dict
+    from .authoring.catalog import catalog_dict
     from .engine import Engine
     from .errors import EvaluationError
-    from .intake import parse_case
-    from .render import to_json
+    from .contract.intake import parse_case
+    from .output.render import to_json
     from .rules import load_rulebook
 
     book = load_rulebook(rules) if rules else load_rulebook()

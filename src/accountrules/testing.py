@@ -30,7 +30,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from . import models as m
+from .contract import models as m
 from .rules.validate import Rulebook
 
 __all__ = [

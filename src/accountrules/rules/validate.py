@@ -14,12 +14,12 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from .. import rulebook as rb
-from ..conditions import Cond, ParseContext, parse_condition
+from . import schema as rb
+from ..language.conditions import Cond, ParseContext, parse_condition
 from ..diagnostics import Diagnostic, SourceSpan, allowed, did_you_mean
 from ..errors import RuleFileError
-from ..law import LawLibrary, parse_article_ref, quote_in_article
-from ..load import Loc, RawDocument, YamlProblem, format_loc, load_file
+from .law import LawLibrary, parse_article_ref, quote_in_article
+from ..contract.yaml_source import Loc, RawDocument, YamlProblem, format_loc, load_file
 
 MAX_RULE_FILES = 500
 
@@ -456,7 +456,7 @@ def _assemble(directory: Path, root: str, sha: str, files: list[str],
                                        f"{did_you_mean(value, choices)}. {allowed(choices)}", span, rule_id=rule_id))
 
     # catalogue cross-references
-    from ..models import ROLES
+    from ..contract.models import ROLES
 
     for it in items.values():
         ref("category", it.category, cat_map, it.span)

@@ -22,7 +22,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
-from .diagnostics import SourceSpan
+from ..diagnostics import SourceSpan
 
 Id = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_.-]{0,79}$")]
 Code = Annotated[str, Field(pattern=r"^[A-Z]{1,3}[0-9]{1,3}$")]

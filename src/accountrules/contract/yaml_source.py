@@ -20,7 +20,7 @@ from typing import Any
 
 import yaml
 
-from .diagnostics import Diagnostic, SourceSpan
+from ..diagnostics import Diagnostic, SourceSpan
 
 try:  # the C composer is 5-10x faster; positions are kept either way
     from yaml import CSafeLoader as _Loader

@@ -34,8 +34,8 @@ from pathlib import Path
 
 import pydantic
 
-from . import __version__
-from .rules.validate import Rulebook, _rule_files, default_rulebook_dir, load_rulebook
+from .. import __version__
+from .validate import Rulebook, _rule_files, default_rulebook_dir, load_rulebook
 
 MAGIC = b"accountrules-rulebook-cache/1\n"
 _DIGEST = 64  # hex characters of a sha256
@@ -60,7 +60,7 @@ def _usable_dir(p: Path) -> Path | None:
 def _code_fingerprint() -> bytes:
     """SHA-256 of this package's Python sources (an editable install changes without a new version)."""
     h = hashlib.sha256()
-    pkg = Path(__file__).resolve().parent
+    pkg = Path(__file__).resolve().parents[1]
     for f in sorted(pkg.rglob("*.py")):
         try:
             h.update(f.relative_to(pkg).as_posix().encode() + b"\0" + f.read_bytes() + b"\0")

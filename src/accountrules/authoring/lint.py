@@ -50,13 +50,13 @@ from typing import Any
 import click
 from pydantic import ValidationError
 
-from . import models as m
-from . import rulebook as rb
-from .conditions import DnfTooLarge, Test, to_dnf
-from .diagnostics import Diagnostic, SourceSpan, format_github, format_json, format_text, sort_diagnostics
-from .errors import RuleFileError
-from .facts import FACTS, FAULT_RANK, IMPACT_RANK, FactSpec
-from .rules.validate import Rulebook, RuleEntry
+from ..contract import models as m
+from ..rules import schema as rb
+from ..language.conditions import DnfTooLarge, Test, to_dnf
+from ..diagnostics import Diagnostic, SourceSpan, format_github, format_json, format_text, sort_diagnostics
+from ..errors import RuleFileError
+from ..language.facts import FACTS, FAULT_RANK, IMPACT_RANK, FactSpec
+from ..rules.validate import Rulebook, RuleEntry
 
 #: Finding codes and their severity (``durable-limit`` is an error past a limit, a warning near it).
 CODES: dict[str, str] = {
@@ -748,7 +748,7 @@ def _uncovered(rs: Reasoner, rules: Sequence[tuple[list[list[Test]], list[list[T
     return dfs(0, list(start), frozenset(_key(t) for t in start))
 
 
-from .decide import _step
+from ..decision.decide import _step
 
 
 def _check_unused(book: Rulebook) -> list[Diagnostic]:
@@ -805,7 +805,7 @@ def iter_citations(book: Rulebook) -> Iterable[tuple[str, SourceSpan | None, rb.
 
 def _check_roles(book: Rulebook) -> list[Diagnostic]:
     """Items' typical roles must be contract roles (``finding.role_is_direct`` compares them)."""
-    from .diagnostics import allowed, did_you_mean
+    from ..diagnostics import allowed, did_you_mean
 
     out = []
     for item in book.items.values():
@@ -840,7 +840,7 @@ def _check_versions(book: Rulebook) -> list[Diagnostic]:
 
 
 def _check_durable(book: Rulebook) -> list[Diagnostic]:
-    from .rules import compile as comp
+    from ..matching import compile as comp
 
     out: list[Diagnostic] = []
     try:
@@ -915,8 +915,8 @@ def load_for_lint(path: str | Path | None = None) -> tuple[Rulebook | None, list
     Returns:
         The rulebook (``None`` when it cannot be assembled) and the validation problems.
     """
-    from .load import YamlProblem, load_file
-    from .rules import validate as v
+    from ..contract.yaml_source import YamlProblem, load_file
+    from ..rules import validate as v
 
     try:
         return v.load_rulebook(path), []

@@ -22,9 +22,9 @@ from typing import Any
 
 import click
 
-from .diagnostics import Diagnostic, format_text
-from .errors import AccountRulesError, RuleFileError
-from .models import Case, Reason, Recommendation
+from ..diagnostics import Diagnostic, format_text
+from ..errors import AccountRulesError, RuleFileError
+from ..contract.models import Case, Reason, Recommendation
 
 PERSON_FIELDS = ("level", "rank", "responsibility", "exemption", "referral")
 _BLANK: dict[str, Any] = {"status": None, "definition": None, "situations": [], "persons": {}, "unit_measures": [],
@@ -74,8 +74,8 @@ def iter_replay_cases(sources: Sequence[str | Path]) -> Iterator[ReplayCase]:
         RuleFileError: a source does not exist or a cases file is malformed.
     """
     from .casefile import load_cases
-    from .errors import InvalidCase
-    from .intake import iter_jsonl, read_case_file
+    from ..errors import InvalidCase
+    from ..contract.intake import iter_jsonl, read_case_file
 
     for src in sources:
         p = Path(src)
@@ -235,8 +235,8 @@ def format_diff_text(diffs: Sequence[CaseDiff], total: int) -> str:
 @click.option("--lang", type=click.Choice(("zh", "en")), default="zh", show_default=True)
 def command(old: str, new: str, cases: tuple[str, ...], fmt: str, lang: str) -> None:
     """Replay cases under rulebooks OLD and NEW; report every changed outcome with both sides' reasons."""
-    from .engine import Engine
-    from .rules import load_rulebook
+    from ..engine import Engine
+    from ..rules import load_rulebook
 
     try:
         old_engine = Engine(load_rulebook(old), backend="python")

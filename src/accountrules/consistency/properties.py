@@ -33,14 +33,14 @@ from typing import Any
 
 import yaml
 
-from . import __version__
-from . import models as m
-from .engine import Engine
-from .errors import AccountRulesError
-from .facts import FAULT_RANK
-from .intake import read_case_text
-from .render import to_json
-from .rules.validate import Rulebook
+from .. import __version__
+from ..contract import models as m
+from ..engine import Engine
+from ..errors import AccountRulesError
+from ..language.facts import FAULT_RANK
+from ..contract.intake import read_case_text
+from ..output.render import to_json
+from ..rules.validate import Rulebook
 
 __all__ = [
     "PROPERTIES",
@@ -847,7 +847,7 @@ def exhaustive_cases(rulebook: Rulebook) -> Iterator[m.Case]:
     one) with one finding of the item naming ``p1``, who has the role, its typical conduct, the
     fault and at most one circumstance code.
     """
-    from .testing import CASE_ID, FIELDS, _agency, error_combinations
+    from ..testing import CASE_ID, FIELDS, _agency, error_combinations
 
     combos = error_combinations(rulebook)
     origin, outcome, effective = combos[0] if combos else ("reconsideration", "revoked", True)
@@ -876,7 +876,7 @@ def _replay_in_processes(book: Rulebook, sample: Sequence[m.Case], durable: bool
         procs = []
         for hs in HASH_SEEDS:
             env = {**os.environ, "PYTHONHASHSEED": hs}
-            cmd = [sys.executable, "-m", "accountrules.properties", "replay", str(book.directory),
+            cmd = [sys.executable, "-m", "accountrules.consistency.properties", "replay", str(book.directory),
                    book.display_root, str(path), "durable" if durable else "python"]
             procs.append(subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env))
         outs: list[list[dict[str, str]]] = []
@@ -902,8 +902,8 @@ def _replay_in_processes(book: Rulebook, sample: Sequence[m.Case], durable: bool
 
 
 def _replay_main(argv: Sequence[str]) -> int:
-    """``python -m accountrules.properties replay DIR DISPLAY_ROOT CASES.jsonl durable|python``."""
-    from .rules import load_rulebook
+    """``python -m accountrules.consistency.properties replay DIR DISPLAY_ROOT CASES.jsonl durable|python``."""
+    from ..rules import load_rulebook
 
     _, directory, display_root, cases_file, backends = argv[:5]
     book = load_rulebook(directory, display_root=display_root)
@@ -971,7 +971,7 @@ def _generate(book: Rulebook, state: _State, *, examples: int, seed: int, max_pe
     from hypothesis import seed as hseed
     from hypothesis import strategies as st
 
-    from .testing import cases
+    from ..testing import cases
 
     strategy = cases(book, max_persons=max_persons, max_findings=max_findings, error_bias=True)
     params = st.builds(Params, st.integers(0, 7), st.integers(0, 63), st.integers(0, 2**16))
@@ -1010,7 +1010,7 @@ def _violation_from_dict(d: Mapping[str, Any]) -> Violation:
 
 def _renumber(data: dict[str, Any]) -> m.Case:
     """Rebuild a case dict with persons renumbered ``p1`` … by position (findings follow)."""
-    from .testing import _name
+    from ..testing import _name
 
     ids = {p["id"]: f"p{i}" for i, p in enumerate(data["persons"], 1)}
     for i, p in enumerate(data["persons"]):
@@ -1151,7 +1151,7 @@ def _work(book: Rulebook, state: _State, spec: Mapping[str, Any]) -> dict[str, A
 
 def _worker(spec: dict[str, Any]) -> dict[str, Any]:
     """One worker process of a parallel run: load the rulebook, work, report back plain data."""
-    from .rules import load_rulebook
+    from ..rules import load_rulebook
 
     book = load_rulebook(spec["directory"], display_root=spec["display_root"])
     if book.sha256 != spec["sha256"]:
@@ -1171,10 +1171,10 @@ def _worker(spec: dict[str, Any]) -> dict[str, Any]:
 
 
 def _run_workers(specs: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Run :func:`_worker` for each spec in its own ``python -m accountrules.properties`` process."""
+    """Run :func:`_worker` for each spec in its own ``python -m accountrules.consistency.properties`` process."""
     procs = []
     for spec in specs:
-        procs.append(subprocess.Popen([sys.executable, "-m", "accountrules.properties", "worker", json.dumps(spec)],
+        procs.append(subprocess.Popen([sys.executable, "-m", "accountrules.consistency.properties", "worker", json.dumps(spec)],
                                       stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE))
     parts: list[dict[str, Any]] = []
     failures: list[str] = []
@@ -1328,6 +1328,6 @@ if __name__ == "__main__":  # helper processes: the replay of determinism, the w
     if len(sys.argv) == 3 and sys.argv[1] == "worker":
         sys.stdout.write(json.dumps(_worker(json.loads(sys.argv[2]))))
         sys.exit(0)
-    print("usage: python -m accountrules.properties replay DIR DISPLAY_ROOT CASES.jsonl durable|python\n"
-          "       python -m accountrules.properties worker SPEC-JSON", file=sys.stderr)
+    print("usage: python -m accountrules.consistency.properties replay DIR DISPLAY_ROOT CASES.jsonl durable|python\n"
+          "       python -m accountrules.consistency.properties worker SPEC-JSON", file=sys.stderr)
     sys.exit(2)

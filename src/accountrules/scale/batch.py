@@ -34,15 +34,15 @@ from functools import partial
 from pathlib import Path
 from typing import Any, TextIO, TypeVar
 
-from .cache import no_gc
-from .diagnostics import Diagnostic
-from .engine import Backend, Engine
-from .errors import AccountRulesError, EvaluationError, InputTooLarge, InvalidCase
-from .intake import _no_dupes, parse_case
-from .load import MAX_BYTES
-from .models import Case, Recommendation
-from .render import json_pieces, to_json, to_jsonl
-from .rules.validate import Rulebook
+from ..rules.cache import no_gc
+from ..diagnostics import Diagnostic
+from ..engine import Backend, Engine
+from ..errors import AccountRulesError, EvaluationError, InputTooLarge, InvalidCase
+from ..contract.intake import _no_dupes, parse_case
+from ..contract.yaml_source import MAX_BYTES
+from ..contract.models import Case, Recommendation
+from ..output.render import json_pieces, to_json, to_jsonl
+from ..rules.validate import Rulebook
 from .transport import Decoder, Encoder, TextDecoder, TextEncoder
 
 T = TypeVar("T")
@@ -83,7 +83,7 @@ def _pack_error(exc: AccountRulesError) -> tuple[str, list[Diagnostic]]:
 
 
 def _unpack_error(name: str, diags: list[Diagnostic]) -> AccountRulesError:
-    from . import errors
+    from .. import errors
 
     cls = getattr(errors, name, None)
     if not (isinstance(cls, type) and issubclass(cls, AccountRulesError)):
@@ -186,7 +186,7 @@ def _spans(n: int, workers: int, chunksize: int | None) -> list[tuple[int, int]]
 
 
 def _engine_for(rulebook_dir: str | Path | None, backend: Backend) -> Engine:
-    from .cache import load_rulebook_cached, rulebook_key
+    from ..rules.cache import load_rulebook_cached, rulebook_key
 
     key = rulebook_key(rulebook_dir)
     ident = (key or "", str(rulebook_dir), backend)

@@ -35,10 +35,10 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..conditions import TRUE, All, Cond, Not, Test, compile_predicate
-from ..facts import STAGES
+from ..language.conditions import TRUE, All, Cond, Not, Test, compile_predicate
+from ..language.facts import STAGES
 from .compile import guard_of
-from .validate import Rulebook
+from ..rules.validate import Rulebook
 
 #: Conditions nested deeper than this call a closure instead of being inlined (Python's parser
 #: refuses expressions nested about 200 levels deep).

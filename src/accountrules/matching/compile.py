@@ -19,11 +19,11 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from ..conditions import TRUE, All, Cond, DnfTooLarge, Predicate, Test, compile_predicate, tests_of, to_dnf
+from ..language.conditions import TRUE, All, Cond, DnfTooLarge, Predicate, Test, compile_predicate, tests_of, to_dnf
 from ..diagnostics import Diagnostic
 from ..errors import RuleFileError
-from ..facts import FACTS, STAGES
-from .validate import Rulebook, RuleEntry
+from ..language.facts import FACTS, STAGES
+from ..rules.validate import Rulebook, RuleEntry
 
 MAX_DURABLE_RULES = 4000  # durable refuses more than 4,096 (error 106)
 MAX_LIST_TESTS_PER_NODE = 400  # durable's create_ruleset loops forever at 512 unshared $iany children

@@ -56,7 +56,7 @@ from typing import Any, Literal, Union, get_args, get_origin
 import pydantic_core
 from pydantic import BaseModel
 
-from . import models as _m
+from ..contract import models as _m
 
 __all__ = ["CACHED_CLASSES", "CACHE_MAX_CHARS", "CACHE_MAX_ENTRIES", "MAX_DEPTH", "clear_caches", "dumps", "dumps_parts",
            "stats"]

@@ -11,7 +11,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from . import models as m
+from ..contract import models as m
 
 FactType = Literal["bool", "int", "number", "str", "list"]
 

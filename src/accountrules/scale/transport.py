@@ -44,7 +44,7 @@ from typing import Any, Union, get_args, get_origin
 
 from pydantic import BaseModel
 
-from . import models as m
+from ..contract import models as m
 
 __all__ = [
     "BIG_PIECE",

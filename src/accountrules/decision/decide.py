@@ -12,19 +12,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from . import __version__
-from . import models as m
-from . import rulebook as rb
-from .diagnostics import SourceSpan
-from .errors import RuleConflict
-from .explain import Explainer
-from .facts import case_facts, finding_facts, person_facts
-from .intake import check_codes
-from .rules.validate import Rulebook, RuleEntry
-from .trace import EventKind, NullTrace, Trace
+from .. import __version__
+from ..contract import models as m
+from ..rules import schema as rb
+from ..diagnostics import SourceSpan
+from ..errors import RuleConflict
+from ..explanation.explain import Explainer
+from ..language.facts import case_facts, finding_facts, person_facts
+from ..contract.intake import check_codes
+from ..rules.validate import Rulebook, RuleEntry
+from ..explanation.trace import EventKind, NullTrace, Trace
 
 if TYPE_CHECKING:
-    from .engine import Engine
+    from ..engine import Engine
 
 Facts = dict[str, Any]
 _T = TypeVar("_T")

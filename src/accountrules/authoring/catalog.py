@@ -7,9 +7,9 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from . import rulebook as rb
-from .facts import FACTS
-from .rules.validate import Rulebook
+from ..rules import schema as rb
+from ..language.facts import FACTS
+from ..rules.validate import Rulebook
 
 
 def _cits(book: Rulebook, specs: Sequence[rb.CitationSpec]) -> list[dict[str, Any]]:

@@ -19,7 +19,7 @@ import click
 
 if TYPE_CHECKING:
     from .properties import Report, Violation
-    from .rules.validate import Rulebook
+    from ..rules.validate import Rulebook
 
 __all__ = ["command", "counterexample_path", "format_certificate"]
 
@@ -110,7 +110,7 @@ def command(directory: str | None, examples: int, seed: int, exhaustive: bool, o
         click.echo("accountrules check needs Hypothesis: pip install 'accountrules[test]'", err=True)
         sys.exit(1)
     from .properties import PROCESS_PROPERTY, PROPERTIES, run_properties, write_counterexample
-    from .rules import load_rulebook
+    from ..rules import load_rulebook
 
     unknown = [n for n in only if n not in PROPERTIES and n != PROCESS_PROPERTY]
     if unknown:

@@ -16,11 +16,11 @@ from typing import Any
 
 import click
 
-from .diagnostics import Diagnostic, SourceSpan
-from .errors import AccountRulesError, RuleFileError
-from .load import RawDocument, YamlProblem, load_file
-from .models import Recommendation
-from .trace import Trace
+from ..diagnostics import Diagnostic, SourceSpan
+from ..errors import AccountRulesError, RuleFileError
+from ..contract.yaml_source import RawDocument, YamlProblem, load_file
+from ..contract.models import Recommendation
+from ..explanation.trace import Trace
 
 EXPECT_KEYS = ("status", "definition", "situations", "persons", "unit_measures", "unit_measures_include",
                "review", "fired", "silent", "error")
@@ -115,7 +115,7 @@ def load_cases(path: str | Path, display: str | None = None) -> list[RuleCase]:
         if policy is not None:
             from pydantic import ValidationError
 
-            from .rulebook import Policy
+            from ..rules.schema import Policy
 
             try:
                 Policy.model_validate(policy)
@@ -198,7 +198,7 @@ def with_policy(engines: Mapping[str, Any], policy: Mapping[str, Any]) -> dict[s
     """The same engines, for the same rulebook under another jurisdiction policy (cached)."""
     import dataclasses
 
-    from .engine import Engine
+    from ..engine import Engine
 
     out: dict[str, Any] = {}
     for backend, engine in engines.items():
@@ -213,7 +213,7 @@ def with_policy(engines: Mapping[str, Any], policy: Mapping[str, Any]) -> dict[s
 
 def run_case(case: RuleCase, engines: Mapping[str, Any]) -> list[CaseResult]:
     """Run one case on each engine; compare with ``expect``."""
-    from .intake import parse_case
+    from ..contract.intake import parse_case
 
     results = []
     if case.policy:
@@ -244,8 +244,8 @@ def run_case(case: RuleCase, engines: Mapping[str, Any]) -> list[CaseResult]:
 
 def make_engines(rules: str | Path | None, backends: tuple[str, ...] = ("python", "durable")) -> dict[str, Any]:
     """One engine per backend for a rulebook directory."""
-    from .engine import Engine
-    from .rules import load_rulebook
+    from ..engine import Engine
+    from ..rules import load_rulebook
 
     book = load_rulebook(rules) if rules else load_rulebook()
     return {b: Engine(book, backend=b) for b in backends}  # type: ignore[arg-type]
@@ -452,7 +452,7 @@ def compute_coverage(book: Any, results: list[CaseResult]) -> Coverage:
             exercised |= by_owner.get(owner, set())
     order = {k: i for i, k in enumerate(book.instruments)}
     provs = sorted(provisions.values(), key=lambda p: (order.get(p.instrument, 10**6), p.instrument, p.article))
-    from .conditions import TRUE
+    from ..language.conditions import TRUE
 
     unconditional = {e.id for e in book.rules if e.cond == TRUE}
     return Coverage(len(seen), rules, fired, silent, provs, exercised, sources, unconditional)
@@ -471,7 +471,7 @@ def compute_coverage(book: Any, results: list[CaseResult]) -> Coverage:
 def command(directory: str | None, rules: str | None, backend: str, show_coverage: bool,
             min_coverage: float | None, fmt: str, quiet: bool) -> None:
     """Run the *.cases.yaml beside a rulebook's rule files (and report their coverage)."""
-    from .rules import default_rulebook_dir
+    from ..rules import default_rulebook_dir
 
     root = Path(directory) if directory else default_rulebook_dir()
     rules_dir = rules or (str(root) if (root / "rulebook.yaml").exists() else None)

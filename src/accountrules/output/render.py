@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .jsonout import dumps_parts
-from .models import Reason, Recommendation
+from ..contract.models import Reason, Recommendation
 
 _L = {
     "zh": {

@@ -13,13 +13,13 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from .diagnostics import Diagnostic, allowed, did_you_mean
-from .errors import InputTooLarge, InvalidCase
-from .load import MAX_BYTES, RawDocument, YamlProblem, format_loc, load_yaml
+from ..diagnostics import Diagnostic, allowed, did_you_mean
+from ..errors import InputTooLarge, InvalidCase
+from .yaml_source import MAX_BYTES, RawDocument, YamlProblem, format_loc, load_yaml
 from .models import Case
 
 if TYPE_CHECKING:
-    from .rules.validate import Rulebook
+    from ..rules.validate import Rulebook
 
 _LIMIT_CODES = {"file-too-large", "too-many-aliases", "document-too-complex"}
 
@@ -31,7 +31,7 @@ def _raise_yaml(exc: YamlProblem) -> None:
 
 
 def _model_fields_at(loc: tuple[Any, ...]) -> list[str]:
-    from .rules.validate import _model_at
+    from ..rules.validate import _model_at
 
     m = _model_at(Case, loc)
     return list(m.model_fields) if m else []

@@ -1,0 +1,1 @@
+"""Tools for rule authors: lint, rule cases, diff, catalogue, generated docs."""

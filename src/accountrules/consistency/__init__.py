@@ -1,0 +1,1 @@
+"""Properties every rulebook must have, their runner, and the certificate."""

@@ -1,0 +1,1 @@
+"""The law's decisions, one function per section of ``docs/semantics.md``."""

@@ -1,0 +1,1 @@
+"""Reasons with the citations in force, and the typed trace."""

@@ -1,0 +1,1 @@
+"""The condition language: syntax, the fact vocabulary, the reference evaluator, normal form."""

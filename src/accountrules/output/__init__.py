@@ -1,0 +1,1 @@
+"""Writing a recommendation: JSON (the fast writer), text, Markdown."""

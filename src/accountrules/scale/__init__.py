@@ -1,0 +1,1 @@
+"""Many cases: worker processes (batch) and what crosses between them (transport)."""
