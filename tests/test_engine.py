@@ -6,9 +6,10 @@ import random
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from accountrules import Case, Engine, Recommendation
 from accountrules.intake import read_case_file
 from accountrules.render import to_json
+
+from accountrules import Case, Engine, Recommendation
 
 from .conftest import EXAMPLE
 
@@ -109,7 +110,7 @@ def test_durable_actions_parsed_in_full_when_the_head_is_not_recognised(engine: 
     shape is parsed in full — and must give the same matches."""
     import re
 
-    import accountrules.engine as eng_mod
+    import accountrules.matching.durable.matcher as eng_mod
 
     case = read_case_file(EXAMPLE)
     fast = to_json(engine.evaluate(case))

@@ -7,12 +7,14 @@ cases (行政错案问责追责), from rules written in YAML.
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
-
 from . import _moved
+from ._version import __version__ as __version__
 
 _moved.install()  # the module paths of before the folder-per-stage layout stay importable
 
+from .contract.models import Case as Case
+from .contract.models import Reason as Reason
+from .contract.models import Recommendation as Recommendation
 from .diagnostics import Diagnostic as Diagnostic
 from .diagnostics import SourceSpan as SourceSpan
 from .engine import Engine as Engine
@@ -24,9 +26,6 @@ from .errors import InvalidCase as InvalidCase
 from .errors import RuleConflict as RuleConflict
 from .errors import RuleFileError as RuleFileError
 from .errors import UnsupportedPython as UnsupportedPython
-from .contract.models import Case as Case
-from .contract.models import Reason as Reason
-from .contract.models import Recommendation as Recommendation
 from .rules import Rulebook as Rulebook
 from .rules import load_rulebook as load_rulebook
 

@@ -14,11 +14,11 @@ def create_app(rules: str | None = None, backend: str = "durable") -> Any:
     from fastapi import Body, FastAPI
     from fastapi.responses import JSONResponse, Response
 
-    from . import __version__
+    from ._version import __version__
     from .authoring.catalog import catalog_dict
+    from .contract.intake import parse_case
     from .engine import Engine
     from .errors import EvaluationError
-    from .contract.intake import parse_case
     from .output.render import to_json
     from .rules import load_rulebook
 

@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..contract.models import Recommendation
+from ..contract.yaml_source import RawDocument, YamlProblem, load_file
 from ..diagnostics import Diagnostic, SourceSpan
 from ..errors import AccountRulesError, RuleFileError
-from ..contract.yaml_source import RawDocument, YamlProblem, load_file
-from ..contract.models import Recommendation
 from ..explanation.trace import Trace
 
 EXPECT_KEYS = ("status", "definition", "situations", "persons", "unit_measures", "unit_measures_include",

@@ -7,8 +7,8 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from ..rules import schema as rb
 from ..language.facts import FACTS
+from ..rules import schema as rb
 from ..rules.validate import Rulebook
 
 

@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..contract.models import Case, Reason, Recommendation
 from ..diagnostics import Diagnostic
 from ..errors import AccountRulesError, RuleFileError
-from ..contract.models import Case, Reason, Recommendation
 
 PERSON_FIELDS = ("level", "rank", "responsibility", "exemption", "referral")
 _BLANK: dict[str, Any] = {"status": None, "definition": None, "situations": [], "persons": {}, "unit_measures": [],
@@ -70,9 +70,9 @@ def iter_replay_cases(sources: Sequence[str | Path]) -> Iterator[ReplayCase]:
     Raises:
         RuleFileError: a source does not exist or a cases file is malformed.
     """
-    from .casefile import load_cases
-    from ..errors import InvalidCase
     from ..contract.intake import iter_jsonl, read_case_file
+    from ..errors import InvalidCase
+    from .casefile import load_cases
 
     for src in sources:
         p = Path(src)

@@ -49,11 +49,11 @@ from typing import Any
 from pydantic import ValidationError
 
 from ..contract import models as m
-from ..rules import schema as rb
-from ..language.conditions import DnfTooLarge, Test, to_dnf
 from ..diagnostics import Diagnostic, SourceSpan, format_github, format_json, format_text, sort_diagnostics
 from ..errors import RuleFileError
+from ..language.conditions import DnfTooLarge, Test, to_dnf
 from ..language.facts import FACTS, FAULT_RANK, IMPACT_RANK, FactSpec
+from ..rules import schema as rb
 from ..rules.validate import Rulebook, RuleEntry
 
 #: Finding codes and their severity (``durable-limit`` is an error past a limit, a warning near it).
@@ -691,9 +691,9 @@ def _check_gaps(book: Rulebook, rs: Reasoner, dead: set[str]) -> tuple[list[Diag
     step1 = {r for r in base_ranks if r > 0}
     for r in list(step1):
         if "aggravate" in effects:
-            step1.add(max(r, min(_step(ranks, r, 1), cap)))
+            step1.add(aggravated(ranks, r, cap))
         if "mitigate" in effects:
-            step1.add(_step(ranks, r, -1))
+            step1.add(mitigated(ranks, r))
     floors = [levels[e.rule.then.min_level].rank for e in live["level_rules"]  # type: ignore[attr-defined]
               if e.rule.then.min_level in levels]  # type: ignore[attr-defined]
     ceilings = [levels[e.rule.then.max_level].rank for e in live["level_rules"]  # type: ignore[attr-defined]
@@ -746,7 +746,7 @@ def _uncovered(rs: Reasoner, rules: Sequence[tuple[list[list[Test]], list[list[T
     return dfs(0, list(start), frozenset(_key(t) for t in start))
 
 
-from ..decision.decide import _step
+from ..decision.ladder import aggravated, mitigated
 
 
 def _check_unused(book: Rulebook) -> list[Diagnostic]:

@@ -10,7 +10,7 @@ import sys
 
 import click
 
-from .. import __version__
+from .._version import __version__
 from ..diagnostics import format_text
 from ..errors import AccountRulesError
 from . import catalog, check, diff, docs, evaluate, lint, schema, serve, test, validate

@@ -7,8 +7,8 @@ import sys
 
 import click
 
-from ..diagnostics import format_text
 from ..authoring.diff import format_diff_text, iter_replay_cases, replay
+from ..diagnostics import format_text
 from ..errors import RuleFileError
 
 

@@ -7,11 +7,11 @@ import sys
 
 import click
 
-from ..output import render
+from ..contract.intake import read_case_file, read_case_text
 from ..diagnostics import Diagnostic
 from ..engine import Engine
 from ..errors import InvalidCase
-from ..contract.intake import read_case_file, read_case_text
+from ..output import render
 from ._common import FORMATS, book_from, fail, with_file
 
 
@@ -44,11 +44,9 @@ def command(cases: tuple[str, ...], rules: str | None, fmt: str, lang: str, back
             if trace_mode == "none":
                 rec = engine.evaluate(case, lang=lang, detail=detail)
             else:
-                from ..decision.decide import decide
-                from ..explanation.trace import Trace, format_trace
+                from ..explanation.trace import format_trace
 
-                trace = Trace()
-                rec = decide(engine, case, lang, trace, detail)
+                rec, trace = engine.evaluate_traced(case, lang=lang, detail=detail)
                 click.echo(format_trace(trace, engine.rulebook, full=trace_mode == "full"), err=True)
         except InvalidCase as exc:
             problems += with_file(exc.diagnostics, src)

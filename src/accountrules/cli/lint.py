@@ -6,8 +6,8 @@ import sys
 
 import click
 
-from ..diagnostics import sort_diagnostics
 from ..authoring.lint import lint, load_for_lint, render
+from ..diagnostics import sort_diagnostics
 
 
 @click.command("lint")

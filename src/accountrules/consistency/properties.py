@@ -33,12 +33,12 @@ from typing import Any
 
 import yaml
 
-from .. import __version__
+from .._version import __version__
 from ..contract import models as m
+from ..contract.intake import read_case_text
 from ..engine import Engine
 from ..errors import AccountRulesError
 from ..language.facts import FAULT_RANK
-from ..contract.intake import read_case_text
 from ..output.render import to_json
 from ..rules.validate import Rulebook
 

@@ -9,17 +9,29 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from pydantic import ValidationError
 
 from ..diagnostics import Diagnostic, allowed, did_you_mean
 from ..errors import InputTooLarge, InvalidCase
-from .yaml_source import MAX_BYTES, RawDocument, YamlProblem, format_loc, load_yaml
 from .models import Case
+from .pydantic_errors import model_at
+from .yaml_source import MAX_BYTES, RawDocument, YamlProblem, format_loc, load_yaml
 
-if TYPE_CHECKING:
-    from ..rules.validate import Rulebook
+
+class CodeBook(Protocol):
+    """What :func:`check_codes` needs of a rulebook: the codes it defines."""
+
+    @property
+    def items(self) -> Mapping[str, Any]:
+        """The item codes."""
+        ...
+
+    @property
+    def circumstances(self) -> Mapping[str, Any]:
+        """The circumstance codes."""
+        ...
 
 _LIMIT_CODES = {"file-too-large", "too-many-aliases", "document-too-complex"}
 
@@ -31,9 +43,7 @@ def _raise_yaml(exc: YamlProblem) -> None:
 
 
 def _model_fields_at(loc: tuple[Any, ...]) -> list[str]:
-    from ..rules.validate import _model_at
-
-    m = _model_at(Case, loc)
+    m = model_at(Case, loc)
     return list(m.model_fields) if m else []
 
 
@@ -177,7 +187,7 @@ def _no_dupes(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def check_codes(case: Case, book: Rulebook) -> None:
+def check_codes(case: Case, book: CodeBook) -> None:
     """Codes a case uses must exist in the rulebook.
 
     Raises:

@@ -8,12 +8,12 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ..rules import schema as rb
+from ..contract.models import Citation, Reason, trusted
+from ..diagnostics import SourceSpan
 from ..language.conditions import explain as explain_condition
 from ..language.conditions import tests_of
-from ..diagnostics import SourceSpan
 from ..language.facts import FACTS
-from ..contract.models import Citation, Reason, trusted
+from ..rules import schema as rb
 from ..rules.validate import Rulebook, RuleEntry
 
 _PLACEHOLDER = re.compile(r"\{([a-z_]+(?:\.[a-z_0-9]+)+)\}")

@@ -27,9 +27,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..contract.yaml_source import Loc, RawDocument
 from ..diagnostics import Diagnostic, SourceSpan, allowed, did_you_mean
 from .facts import FACTS, FactSpec
-from ..contract.yaml_source import Loc, RawDocument
 
 SCALAR_OPS = ("eq", "ne", "in", "not_in", "lt", "le", "gt", "ge")
 LIST_OPS = ("contains", "excludes", "contains_any", "contains_none")

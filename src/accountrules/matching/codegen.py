@@ -37,8 +37,8 @@ from typing import Any
 
 from ..language.conditions import TRUE, All, Cond, Not, Test, compile_predicate
 from ..language.facts import STAGES
-from .compile import guard_of
 from ..rules.validate import Rulebook
+from .compile import guard_of
 
 #: Conditions nested deeper than this call a closure instead of being inlined (Python's parser
 #: refuses expressions nested about 200 levels deep).

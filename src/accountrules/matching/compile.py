@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from ..language.conditions import TRUE, All, Cond, DnfTooLarge, Predicate, Test, compile_predicate, tests_of, to_dnf
 from ..diagnostics import Diagnostic
 from ..errors import RuleFileError
+from ..language.conditions import TRUE, All, Cond, DnfTooLarge, Predicate, Test, compile_predicate, tests_of, to_dnf
 from ..language.facts import FACTS, STAGES
 from ..rules.validate import Rulebook, RuleEntry
 

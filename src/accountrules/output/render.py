@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .jsonout import dumps_parts
 from ..contract.models import Reason, Recommendation
+from .jsonout import dumps_parts
 
 _L = {
     "zh": {

@@ -34,7 +34,7 @@ from pathlib import Path
 
 import pydantic
 
-from .. import __version__
+from .._version import __version__
 from .validate import Rulebook, _rule_files, default_rulebook_dir, load_rulebook
 
 MAGIC = b"accountrules-rulebook-cache/1\n"

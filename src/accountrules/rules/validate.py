@@ -3,23 +3,23 @@
 from __future__ import annotations
 
 import hashlib
-import types
 import typing
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from . import schema as rb
-from ..language.conditions import Cond, ParseContext, parse_condition
+from ..contract.pydantic_errors import found_text, model_at
+from ..contract.yaml_source import Loc, RawDocument, YamlProblem, format_loc, load_file
 from ..diagnostics import Diagnostic, SourceSpan, allowed, did_you_mean
 from ..errors import RuleFileError
+from ..language.conditions import Cond, ParseContext, parse_condition
+from . import schema as rb
 from .law import LawLibrary, parse_article_ref, quote_in_article
-from ..contract.yaml_source import Loc, RawDocument, YamlProblem, format_loc, load_file
 
 MAX_RULE_FILES = 500
 
@@ -31,6 +31,9 @@ def default_rulebook_dir() -> Path:
         return Path(str(packaged))
     here = Path(__file__).resolve().parents[3] / "rules"
     return here
+
+
+_R = TypeVar("_R", bound=rb.Rule)
 
 
 @dataclass
@@ -48,6 +51,17 @@ class RuleEntry:
     def id(self) -> str:
         """The rule id."""
         return self.rule.id
+
+    def typed(self, kind: type[_R]) -> _R:
+        """The rule as its section's type (``entry.typed(rb.ChainRule).then.responsibility``).
+
+        Raises:
+            TypeError: the rule is not of that section (a programming error, never bad input).
+        """
+        rule = self.rule
+        if isinstance(rule, kind):
+            return rule
+        raise TypeError(f"rule '{rule.id}' is a {type(rule).__name__}, not a {kind.__name__}")
 
 
 @dataclass
@@ -125,39 +139,6 @@ def _vocabs(items: Mapping[str, Any], cats: Mapping[str, Any], circs: Mapping[st
 # --------------------------------------------------------------------------- pydantic → diagnostics
 
 
-def _unwrap(tp: Any) -> list[Any]:
-    origin = typing.get_origin(tp)
-    if origin is typing.Annotated:
-        return _unwrap(typing.get_args(tp)[0])
-    if origin in (typing.Union, types.UnionType):
-        return [x for a in typing.get_args(tp) for x in _unwrap(a)]
-    return [tp]
-
-
-def _model_at(model: type[BaseModel], loc: Loc) -> type[BaseModel] | None:
-    """The model class that validates the mapping at ``loc`` (for 'allowed keys')."""
-    current: list[Any] = [model]
-    for part in loc:
-        nxt: list[Any] = []
-        for c in current:
-            if isinstance(c, type) and issubclass(c, BaseModel):
-                f = c.model_fields.get(str(part))
-                if f is not None:
-                    nxt.extend(_unwrap(f.annotation))
-            else:
-                origin = typing.get_origin(c)
-                args = typing.get_args(c)
-                if origin is list and isinstance(part, int):
-                    nxt.extend(_unwrap(args[0]))
-                elif origin is dict and args:
-                    nxt.extend(_unwrap(args[1]))
-        current = nxt
-    for c in current:
-        if isinstance(c, type) and issubclass(c, BaseModel):
-            return c
-    return None
-
-
 def pydantic_diagnostics(exc: ValidationError, doc: RawDocument, model: type[BaseModel],
                          base: Loc = ()) -> list[Diagnostic]:
     """Map pydantic errors to positioned diagnostics with what is allowed."""
@@ -168,7 +149,7 @@ def pydantic_diagnostics(exc: ValidationError, doc: RawDocument, model: type[Bas
         path = format_loc(loc)
         if etype == "extra_forbidden":
             key = str(loc[-1])
-            parent = _model_at(model, tuple(e["loc"])[:-1]) if isinstance(model, type) else None
+            parent = model_at(model, tuple(e["loc"])[:-1]) if isinstance(model, type) else None
             keys = list(parent.model_fields) if parent else []
             msg = f"unexpected key '{key}'{did_you_mean(key, keys)}. {allowed(keys)}"
             out.append(Diagnostic("unknown-key", msg, doc.key_span(loc), path=path))
@@ -187,7 +168,7 @@ def pydantic_diagnostics(exc: ValidationError, doc: RawDocument, model: type[Bas
             out.append(Diagnostic("missing-citation", "'citations' is empty; every rule must cite at least "
                                   "one article.", doc.span(loc), path=path))
             continue
-        found = _found(e.get("input"))
+        found = found_text(e.get("input"))
         if etype in ("literal_error", "enum"):
             exp = e.get("ctx", {}).get("expected", "")
             choices = [x.strip().strip("'") for x in str(exp).replace(" or ", ", ").split(",") if x.strip()]
@@ -197,17 +178,6 @@ def pydantic_diagnostics(exc: ValidationError, doc: RawDocument, model: type[Bas
         out.append(Diagnostic("bad-value" if "pattern" in etype or "greater" in etype or "less" in etype
                               else "bad-type", f"{e['msg']}; found {found}.", doc.span(loc), path=path))
     return out
-
-
-def _found(v: Any) -> str:
-    if isinstance(v, dict):
-        return "a mapping"
-    if isinstance(v, list):
-        return "a list"
-    if v is None:
-        return "nothing (null)"
-    s = str(v)
-    return f"'{s[:60]}'"
 
 
 # --------------------------------------------------------------------------- loading

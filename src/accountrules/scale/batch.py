@@ -34,14 +34,14 @@ from functools import partial
 from pathlib import Path
 from typing import Any, TextIO, TypeVar
 
-from ..rules.cache import no_gc
+from ..contract.intake import _no_dupes, parse_case
+from ..contract.models import Case, Recommendation
+from ..contract.yaml_source import MAX_BYTES
 from ..diagnostics import Diagnostic
 from ..engine import Backend, Engine
 from ..errors import AccountRulesError, EvaluationError, InputTooLarge, InvalidCase
-from ..contract.intake import _no_dupes, parse_case
-from ..contract.yaml_source import MAX_BYTES
-from ..contract.models import Case, Recommendation
 from ..output.render import json_pieces, to_json, to_jsonl
+from ..rules.cache import no_gc
 from ..rules.validate import Rulebook
 from .transport import Decoder, Encoder, TextDecoder, TextEncoder
 

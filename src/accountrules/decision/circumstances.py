@@ -1,0 +1,38 @@
+"""Aggravating and mitigating circumstances: one step on the ladder, each recorded as considered
+(``docs/semantics.md``, "Circumstances")."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from ..contract import models as m
+from ..rules import schema as rb
+from ..rules.validate import RuleEntry
+from .ladder import after_circumstances
+from .prepared import Evaluation, Facts
+
+
+def apply_circumstances(ev: Evaluation, effects: Sequence[RuleEntry], rank: int, facts: Facts,
+                        reasons: list[m.Reason], considered: dict[str, m.Considered]) -> tuple[int, set[str]]:
+    """The rank after the fired circumstance effects, and the effects seen (``heavier`` … flags).
+
+    Aggravating effects together move one step up (capped), mitigating ones one step down; both
+    cancel. Each effect adds its reason to ``reasons`` and its code to ``considered``.
+    """
+    shared, lang = ev.shared, ev.lang
+    flags: set[str] = set()
+    steps = 0
+    if any(e.typed(rb.EffectRule).then.effect == "aggravate" for e in effects):
+        steps += 1
+    if any(e.typed(rb.EffectRule).then.effect == "mitigate" for e in effects):
+        steps -= 1
+    for e in effects:
+        then = e.typed(rb.EffectRule).then
+        eff = then.effect
+        flags.add(eff)
+        reasons.append(ev.ex.rule_reason(e, facts))
+        if then.code not in considered:
+            key = ("considered", e.order, lang)
+            considered[then.code] = shared.get(key) or shared.keep(key, m.trusted(
+                m.Considered, code=then.code, applied=True, effect=eff, why=e.rule.title.get(lang), reasons=[]))
+    return after_circumstances(ev.prep.ranks, rank, steps, ev.prep.cap_rank), flags

@@ -1,0 +1,72 @@
+"""Round 2, one person × one finding: chain → grade → matrix → exemptions → circumstances →
+level rules (``docs/semantics.md``, "Round 2")."""
+
+from __future__ import annotations
+
+from ..contract import models as m
+from ..rules import schema as rb
+from ..rules.validate import RuleEntry
+from .chain import responsibility
+from .circumstances import apply_circumstances
+from .exemptions import ItemResult, exemption
+from .grading import finding_grade, matrix_level
+from .ladder import ceiling_of, floor_of
+from .overrides import live
+from .prepared import Evaluation, Facts
+
+
+def decide_finding(ev: Evaluation, fi: int, facts: Facts, fired: dict[str, list[RuleEntry]], plain: bool,
+                   subject: str, case_grade_reasons: list[m.Reason], considered: dict[str, m.Considered]
+                   ) -> ItemResult:
+    """A person's outcome for finding ``fi``, from the rules that fired on their person × finding fact.
+
+    ``plain`` says no fired rule names an exception (nothing is overridden); ``considered`` (the
+    person's circumstances considered so far) is updated.
+    """
+    item_id = ev.case.case.findings[fi].item
+    trace = ev.trace
+    chain = live(fired, "chain", plain, trace, subject)
+    if not chain:
+        return ItemResult(item_id, fi, "none", None, 0, None)
+    top, resp = responsibility(chain, ev.prep.resp_rank)
+    reasons = [ev.ex.rule_reason(top, facts)]
+    if resp == "none":
+        return ItemResult(item_id, fi, "none", None, 0, None, reasons=reasons)
+    personal = live(fired, "personal_grade_modifiers", plain, trace, subject)
+    grade = finding_grade(ev, facts["finding.grade"], personal)
+    reasons += case_grade_reasons
+    reasons += [ev.ex.rule_reason(e, facts) for e in personal]
+    base_level, matrix_reason = matrix_level(ev, item_id, grade, resp)
+    reasons.append(matrix_reason)
+    rank = base_level.rank
+    blocks = live(fired, "exemption_blocks", plain, trace, subject)
+    exempt_fired = live(fired, "exemptions", plain, trace, subject)
+    exempted_by, ex_reasons = exemption(ev, exempt_fired, blocks, facts, subject, considered)
+    flags: set[str] = set()
+    if exempted_by is not None:
+        rank = 0
+    else:
+        effects = live(fired, "circumstance_effects", plain, trace, subject)
+        rank, flags = apply_circumstances(ev, effects, rank, facts, reasons, considered)
+        rank = _floors(ev, live(fired, "level_rules", plain, trace, subject), rank, facts, reasons)
+    rank = _ceilings(ev, live(fired, "level_rules", plain, trace, subject), rank, base_level.rank, facts, reasons)
+    return ItemResult(item_id, fi, resp, grade.value, rank, exempted_by, flags, reasons, ex_reasons)
+
+
+def _floors(ev: Evaluation, level_rules: list[RuleEntry], rank: int, facts: Facts, reasons: list[m.Reason]) -> int:
+    for e in level_rules:
+        floor = floor_of(ev.book.levels, e.typed(rb.LevelRule), rank)
+        if floor is not None:
+            rank = floor
+            reasons.append(ev.ex.rule_reason(e, facts))
+    return rank
+
+
+def _ceilings(ev: Evaluation, level_rules: list[RuleEntry], rank: int, base_rank: int, facts: Facts,
+              reasons: list[m.Reason]) -> int:
+    for e in level_rules:
+        ceiling = ceiling_of(ev.book.levels, e.typed(rb.LevelRule), rank, base_rank)
+        if ceiling is not None:
+            rank = ceiling
+            reasons.append(ev.ex.rule_reason(e, facts))
+    return rank
