@@ -50,8 +50,6 @@ from accountrules.testing import (
 from .conftest import MINI, ROOT
 
 FIXTURES = ROOT / "tests" / "fixtures"
-HAS_DEFAULT = (ROOT / "rules" / "rulebook.yaml").is_file()
-needs_default = pytest.mark.skipif(not HAS_DEFAULT, reason="the default rulebook (rules/) is not written yet")
 
 settings.register_profile("accountrules-ci", max_examples=60, deadline=None, database=None,
                           suppress_health_check=list(HealthCheck))
@@ -107,7 +105,6 @@ def test_generated_cases_are_valid_for_the_mini_rulebook(mini: Rulebook, data: s
     Engine(mini, backend="python").check_case(case)
 
 
-@needs_default
 @PROFILE
 @given(data=st.data())
 def test_generated_cases_are_valid_for_the_default_rulebook(default: Rulebook, data: st.DataObject) -> None:
@@ -248,7 +245,6 @@ def test_exhaustive_mode_on_the_mini_rulebook(mini: Rulebook) -> None:
     assert report.exhaustive_cases == len(space)
 
 
-@needs_default
 def test_properties_hold_on_the_default_rulebook(default: Rulebook) -> None:
     report = run_properties(default, examples=RUN_EXAMPLES, seed=0)
     _assert_all_hold(report)

@@ -128,7 +128,7 @@ def load_cases(path: str | Path, display: str | None = None) -> list[RuleCase]:
     return out
 
 
-def actual_of(rec: Recommendation | None, trace: Trace | None, expect: Mapping[str, Any],
+def actual_of(rec: Recommendation | None, trace: Trace | None, expect: Mapping[str, Any],  # noqa: C901 - one branch per key of the cases format (docs/cases-format.md), read as a table
               error: AccountRulesError | None) -> dict[str, Any]:
     """The actual values for exactly the keys ``expect`` names (so the diff is readable)."""
     act: dict[str, Any] = {}

@@ -270,7 +270,7 @@ def holds(c: Cond, facts: Mapping[str, Any]) -> bool:
 Predicate = Callable[[Mapping[str, Any]], bool]
 
 
-def compile_predicate(c: Cond) -> Predicate:
+def compile_predicate(c: Cond) -> Predicate:  # noqa: C901 - one closure per operator (speed: no dispatch at match time)
     """Compile a condition once into a closure (the python backend's matcher)."""
     if isinstance(c, Test):
         p, op, v = c.path, c.op, c.value

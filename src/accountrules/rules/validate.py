@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from importlib import resources
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -327,72 +327,110 @@ def _set_span(obj: Any, span: SourceSpan) -> None:
         object.__setattr__(obj, "__pydantic_private__", {**(obj.__pydantic_private__ or {}), "_span": span})
 
 
+class _Ref(Protocol):
+    """Reports a reference to an unknown catalogue entry (``ref("level", value, levels, span)``)."""
+
+    def __call__(self, kind: str, value: str, choices: Mapping[str, Any], span: SourceSpan | None,
+                 rule_id: str | None = None) -> None:
+        """Add an ``unknown-reference`` diagnostic when ``value`` is not in ``choices``."""
+        ...
+
+
+@dataclass
+class _Collected:
+    """What the rule files define, gathered before anything is cross-checked."""
+
+    manifest: rb.Manifest | None = None
+    matrix: rb.Matrix | None = None
+    matrix_doc: tuple[RawDocument, Loc] | None = None
+    spans: dict[str, SourceSpan] = field(default_factory=dict)
+    seen_ids: dict[str, SourceSpan] = field(default_factory=dict)
+    rule_raw: list[tuple[str, RawDocument, Loc, rb.Rule]] = field(default_factory=list)
+    catalog: dict[str, dict[str, Any]] = field(default_factory=lambda: {s: {} for s in rb.CATALOG_SECTIONS})
+    # spans of citations, for quote checks
+    cite_locs: list[tuple[RawDocument, Loc, rb.CitationSpec, str]] = field(default_factory=list)
+
+
+def _collect(parsed: list[tuple[RawDocument, rb.RuleFile]], problems: list[Diagnostic]) -> _Collected:
+    """Gather every file's manifest, catalogue entries, matrix and rules (duplicates reported)."""
+    got = _Collected()
+    for doc, model in parsed:
+        if model.rulebook is not None:
+            if got.manifest is not None:
+                problems.append(Diagnostic("duplicate-id", "the manifest 'rulebook:' is defined twice.",
+                                           doc.key_span(("rulebook",))))
+            got.manifest = model.rulebook
+            _set_span(got.manifest, doc.span(("rulebook",)))
+        _collect_catalogue(doc, model, got.catalog, got.spans, got.cite_locs, problems)
+        if model.matrix is not None:
+            if got.matrix is not None:
+                problems.append(Diagnostic("duplicate-id", "'matrix' is defined twice.", doc.key_span(("matrix",))))
+            got.matrix = model.matrix
+            got.matrix_doc = (doc, ("matrix",))
+            _collect_matrix(doc, model.matrix, got.spans, got.cite_locs)
+        _collect_rules(doc, model, got.seen_ids, got.rule_raw, got.cite_locs, problems)
+    return got
+
+
+def _collect_catalogue(doc: RawDocument, model: rb.RuleFile, catalog: dict[str, dict[str, Any]],
+                       spans: dict[str, SourceSpan], cite_locs: list[tuple[RawDocument, Loc, rb.CitationSpec, str]],
+                       problems: list[Diagnostic]) -> None:
+    for section in rb.CATALOG_SECTIONS:
+        for i, obj in enumerate(getattr(model, section)):
+            key = obj.code if section == "circumstances" else obj.id
+            loc: Loc = (section, _orig(obj, i))
+            span = doc.span(loc)
+            _set_span(obj, span)
+            if key in catalog[section]:
+                prev = spans[f"{section}.{key}"]
+                problems.append(Diagnostic("duplicate-id", f"{section} '{key}' is defined twice "
+                                           f"(first at {prev}).", doc.span(loc + ("code" if section ==
+                                           "circumstances" else "id",))))
+                continue
+            catalog[section][key] = obj
+            spans[f"{section}.{key}"] = span
+            for ci, c in enumerate(getattr(obj, "citations", []) or []):
+                cite_locs.append((doc, loc + ("citations", ci), c, f"{section}.{key}"))
+            if section == "ladder":
+                for ch, inf in obj.influence.items():
+                    for ci, c in enumerate(inf.citations):
+                        cite_locs.append((doc, loc + ("influence", ch, "citations", ci), c, f"ladder.{key}"))
+
+
+def _collect_matrix(doc: RawDocument, matrix: rb.Matrix, spans: dict[str, SourceSpan],
+                    cite_locs: list[tuple[RawDocument, Loc, rb.CitationSpec, str]]) -> None:
+    _set_span(matrix, doc.span(("matrix",)))
+    spans["matrix"] = doc.span(("matrix",))
+    for g in matrix.cells:
+        spans[f"matrix.{g}"] = doc.span(("matrix", "cells", g))
+    for ci, c in enumerate(matrix.citations):
+        cite_locs.append((doc, ("matrix", "citations", ci), c, "matrix"))
+
+
+def _collect_rules(doc: RawDocument, model: rb.RuleFile, seen_ids: dict[str, SourceSpan],
+                   rule_raw: list[tuple[str, RawDocument, Loc, rb.Rule]],
+                   cite_locs: list[tuple[RawDocument, Loc, rb.CitationSpec, str]], problems: list[Diagnostic]) -> None:
+    for section in rb.RULE_SECTIONS:
+        for i, rule in enumerate(getattr(model, section)):
+            loc = (section, _orig(rule, i))
+            span = doc.span(loc)
+            _set_span(rule, span)
+            if rule.id in seen_ids:
+                problems.append(Diagnostic("duplicate-id", f"rule id '{rule.id}' is used twice (first at "
+                                           f"{seen_ids[rule.id]}).", doc.span(loc + ("id",)), rule_id=rule.id))
+                continue
+            seen_ids[rule.id] = span
+            rule_raw.append((section, doc, loc, rule))
+            for ci, c in enumerate(rule.citations):
+                cite_locs.append((doc, loc + ("citations", ci), c, rule.id))
+
+
 def _assemble(directory: Path, root: str, sha: str, files: list[str],
               parsed: list[tuple[RawDocument, rb.RuleFile]], problems: list[Diagnostic],
               broken: set[str] | None = None) -> Rulebook | None:
     broken = broken or set()
-    manifest: rb.Manifest | None = None
-    spans: dict[str, SourceSpan] = {}
-    seen_ids: dict[str, SourceSpan] = {}
-    rule_raw: list[tuple[str, RawDocument, Loc, rb.Rule]] = []
-    matrix: rb.Matrix | None = None
-    matrix_doc: tuple[RawDocument, Loc] | None = None
-    catalog: dict[str, dict[str, Any]] = {s: {} for s in rb.CATALOG_SECTIONS}
-    # spans of citations, for quote checks
-    cite_locs: list[tuple[RawDocument, Loc, rb.CitationSpec, str]] = []
-
-    for doc, model in parsed:
-        if model.rulebook is not None:
-            if manifest is not None:
-                problems.append(Diagnostic("duplicate-id", "the manifest 'rulebook:' is defined twice.",
-                                           doc.key_span(("rulebook",))))
-            manifest = model.rulebook
-            _set_span(manifest, doc.span(("rulebook",)))
-        for section in rb.CATALOG_SECTIONS:
-            for i, obj in enumerate(getattr(model, section)):
-                key = obj.code if section == "circumstances" else obj.id
-                loc: Loc = (section, _orig(obj, i))
-                span = doc.span(loc)
-                _set_span(obj, span)
-                if key in catalog[section]:
-                    prev = spans[f"{section}.{key}"]
-                    problems.append(Diagnostic("duplicate-id", f"{section} '{key}' is defined twice "
-                                               f"(first at {prev}).", doc.span(loc + ("code" if section ==
-                                               "circumstances" else "id",))))
-                    continue
-                catalog[section][key] = obj
-                spans[f"{section}.{key}"] = span
-                for ci, c in enumerate(getattr(obj, "citations", []) or []):
-                    cite_locs.append((doc, loc + ("citations", ci), c, f"{section}.{key}"))
-                if section == "ladder":
-                    for ch, inf in obj.influence.items():
-                        for ci, c in enumerate(inf.citations):
-                            cite_locs.append((doc, loc + ("influence", ch, "citations", ci), c, f"ladder.{key}"))
-        if model.matrix is not None:
-            if matrix is not None:
-                problems.append(Diagnostic("duplicate-id", "'matrix' is defined twice.", doc.key_span(("matrix",))))
-            matrix = model.matrix
-            matrix_doc = (doc, ("matrix",))
-            _set_span(matrix, doc.span(("matrix",)))
-            spans["matrix"] = doc.span(("matrix",))
-            for g in model.matrix.cells:
-                spans[f"matrix.{g}"] = doc.span(("matrix", "cells", g))
-            for ci, c in enumerate(model.matrix.citations):
-                cite_locs.append((doc, ("matrix", "citations", ci), c, "matrix"))
-        for section in rb.RULE_SECTIONS:
-            for i, rule in enumerate(getattr(model, section)):
-                loc = (section, _orig(rule, i))
-                span = doc.span(loc)
-                _set_span(rule, span)
-                if rule.id in seen_ids:
-                    problems.append(Diagnostic("duplicate-id", f"rule id '{rule.id}' is used twice (first at "
-                                               f"{seen_ids[rule.id]}).", doc.span(loc + ("id",)), rule_id=rule.id))
-                    continue
-                seen_ids[rule.id] = span
-                rule_raw.append((section, doc, loc, rule))
-                for ci, c in enumerate(rule.citations):
-                    cite_locs.append((doc, loc + ("citations", ci), c, rule.id))
-
+    got = _collect(parsed, problems)
+    manifest, matrix, matrix_doc, catalog = got.manifest, got.matrix, got.matrix_doc, got.catalog
     if manifest is None:
         if "<rulebook>" in broken:
             return None
@@ -425,6 +463,41 @@ def _assemble(directory: Path, root: str, sha: str, files: list[str],
             problems.append(Diagnostic("unknown-reference", f"unknown {kind} '{value}'"
                                        f"{did_you_mean(value, choices)}. {allowed(choices)}", span, rule_id=rule_id))
 
+    _check_catalogue(manifest, matrix, matrix_doc, catalog, ref, problems)
+    _check_citations(directory, got.cite_locs, instruments, problems)
+    entries = _rule_entries(got.rule_raw, _vocabs(items, cat_map, circs, defs), ref, broken, problems, catalog)
+    _check_cycles(entries, problems)
+    return Rulebook(
+        manifest=manifest, directory=directory, display_root=root, sha256=sha, files=files,
+        instruments=instruments, definitions=defs, categories=cat_map, items=items, grades=grades,
+        responsibilities=resp, ladder=sorted(levels.values(), key=lambda lv: lv.rank), measures=measures,
+        channels=channels, circumstances=circs, unit_measure_types=umt, review_tracks=tracks, matrix=matrix,
+        rules=entries, spans=got.spans,
+    )
+
+
+
+
+def _check_catalogue(manifest: rb.Manifest, matrix: rb.Matrix, matrix_doc: tuple[RawDocument, Loc] | None,
+                     catalog: dict[str, dict[str, Any]], ref: _Ref, problems: list[Diagnostic]) -> None:
+    """Cross-references between catalogue entries; ranks, required responsibilities and tracks; the matrix."""
+    items: dict[str, rb.Item] = catalog["items"]
+    cat_map: dict[str, rb.Category] = catalog["categories"]
+    grades: dict[str, rb.Grade] = catalog["grades"]
+    levels: dict[str, rb.Level] = catalog["ladder"]
+    measures: dict[str, rb.Measure] = catalog["measures"]
+    channels: dict[str, rb.Channel] = catalog["channels"]
+    umt: dict[str, rb.UnitMeasureType] = catalog["unit_measure_types"]
+    resp: dict[str, rb.ResponsibilityType] = catalog["responsibilities"]
+    tracks: dict[str, rb.ReviewTrack] = catalog["review_tracks"]
+    _check_references(items, cat_map, grades, levels, measures, channels, ref)
+    _check_required(manifest, levels, resp, tracks, umt, ref, problems)
+    _check_matrix(matrix, matrix_doc, grades, levels, ref, problems)
+
+
+def _check_references(items: dict[str, rb.Item], cat_map: dict[str, rb.Category], grades: dict[str, rb.Grade],
+                      levels: dict[str, rb.Level], measures: dict[str, rb.Measure], channels: dict[str, rb.Channel],
+                      ref: _Ref) -> None:
     # catalogue cross-references
     from ..contract.models import ROLES
 
@@ -442,6 +515,11 @@ def _assemble(directory: Path, root: str, sha: str, files: list[str],
         for ch in lv.influence:
             if ch != "default":
                 ref("channel", ch, channels, lv.span)
+
+
+def _check_required(manifest: rb.Manifest, levels: dict[str, rb.Level], resp: dict[str, rb.ResponsibilityType],
+                    tracks: dict[str, rb.ReviewTrack], umt: dict[str, rb.UnitMeasureType], ref: _Ref,
+                    problems: list[Diagnostic]) -> None:
     ranks: dict[int, str] = {}
     for lv in levels.values():
         if lv.rank in ranks:
@@ -460,6 +538,10 @@ def _assemble(directory: Path, root: str, sha: str, files: list[str],
         for s in u.superseded_by:
             ref("unit measure", s, umt, u.span)
     ref("level", manifest.policy.aggravation_cap, levels, manifest.span)
+
+
+def _check_matrix(matrix: rb.Matrix, matrix_doc: tuple[RawDocument, Loc] | None, grades: dict[str, rb.Grade],
+                  levels: dict[str, rb.Level], ref: _Ref, problems: list[Diagnostic]) -> None:
     if matrix_doc:
         mdoc, mloc = matrix_doc
         for g in grades:
@@ -471,6 +553,11 @@ def _assemble(directory: Path, root: str, sha: str, files: list[str],
             for col in ("direct", "primary_leadership", "important_leadership"):
                 ref("level", getattr(row, col), levels, mdoc.span(mloc + ("cells", g, col)))
 
+
+
+def _check_citations(directory: Path, cite_locs: list[tuple[RawDocument, Loc, rb.CitationSpec, str]],
+                     instruments: dict[str, rb.Instrument], problems: list[Diagnostic]) -> None:
+    """Every citation: a declared instrument, a version, and a quote that is the official text."""
     # citations
     library = LawLibrary.from_dir(directory / "law") if (directory / "law").is_dir() else None
     for doc, loc, c, owner in cite_locs:
@@ -515,8 +602,15 @@ def _assemble(directory: Path, root: str, sha: str, files: list[str],
             problems.append(Diagnostic("missing-law-text", f"official text '{inst.official_text}' not found "
                                        "under law/.", inst.span))
 
+
+
+def _rule_entries(rule_raw: list[tuple[str, RawDocument, Loc, rb.Rule]], vocabs: dict[str, tuple[str, ...]],
+                  ref: _Ref, broken: set[str], problems: list[Diagnostic], catalog: dict[str, dict[str, Any]]
+                  ) -> list[RuleEntry]:
+    """Each rule's condition parsed, its exceptions and ``then`` checked; the entries in order."""
+    defs, items, levels = catalog["definitions"], catalog["items"], catalog["ladder"]
+    channels, circs, umt = catalog["channels"], catalog["circumstances"], catalog["unit_measure_types"]
     # rules
-    vocabs = _vocabs(items, cat_map, circs, defs)
     entries: list[RuleEntry] = []
     ids_by_section: dict[str, set[str]] = {}
     for section, _doc, _loc, rule in rule_raw:
@@ -543,17 +637,10 @@ def _assemble(directory: Path, root: str, sha: str, files: list[str],
         _check_then(section, rule, doc, loc, problems, ref, defs, items, levels, channels, circs, umt)
         entries.append(RuleEntry(section, stage, rule, cond, span, order))
 
-    _check_cycles(entries, problems)
-    return Rulebook(
-        manifest=manifest, directory=directory, display_root=root, sha256=sha, files=files,
-        instruments=instruments, definitions=defs, categories=cat_map, items=items, grades=grades,
-        responsibilities=resp, ladder=sorted(levels.values(), key=lambda lv: lv.rank), measures=measures,
-        channels=channels, circumstances=circs, unit_measure_types=umt, review_tracks=tracks, matrix=matrix,
-        rules=entries, spans=spans,
-    )
+    return entries
 
 
-def _check_then(section: str, rule: rb.Rule, doc: RawDocument, loc: Loc, problems: list[Diagnostic],
+def _check_then(section: str, rule: rb.Rule, doc: RawDocument, loc: Loc, problems: list[Diagnostic],  # noqa: C901 - one branch per rule section, read as a table
                 ref: Any, defs: Mapping[str, Any], items: Mapping[str, Any], levels: Mapping[str, Any],
                 channels: Mapping[str, Any], circs: Mapping[str, rb.Circumstance], umt: Mapping[str, Any]) -> None:
     then = rule.then  # type: ignore[attr-defined]  # every concrete rule class has one
