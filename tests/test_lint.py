@@ -401,13 +401,14 @@ def test_unknown_role_of_an_item(tmp_path: Path) -> None:
 
 
 def test_durable_limits(mini_book: Rulebook, monkeypatch: pytest.MonkeyPatch) -> None:
-    from accountrules.rules import compile as comp
+    from accountrules.matching import compile as comp
+    from accountrules.matching.durable import translate
 
     n = len(comp.compile_rulebook(mini_book).durable_rules)
-    monkeypatch.setattr(comp, "MAX_DURABLE_RULES", n + 1)
+    monkeypatch.setattr(translate, "MAX_DURABLE_RULES", n + 1)
     near = [d for d in lint(mini_book) if d.code == "durable-limit"]
     assert len(near) == 1 and near[0].severity == "warning"
-    monkeypatch.setattr(comp, "MAX_DURABLE_RULES", n - 1)
+    monkeypatch.setattr(translate, "MAX_DURABLE_RULES", n - 1)
     over = [d for d in lint(mini_book) if d.code == "durable-limit"]
     assert len(over) == 1 and over[0].severity == "error" and "too-many-rules" in over[0].message
 

@@ -19,7 +19,7 @@ from .decision.decide import Prepared, decide
 from .explanation.explain import ReasonCache
 from .explanation.trace import Trace
 from .matching.compile import CompiledRulebook, compile_rulebook
-from .matching.durable import DurableMatcher, check_compiles
+from .matching.durable.matcher import DurableMatcher, check_compiles
 from .matching.protocol import Backend, FactBatch, Matcher
 from .matching.python import PythonMatcher
 from .rules import load_rulebook

@@ -839,6 +839,7 @@ def _check_versions(book: Rulebook) -> list[Diagnostic]:
 
 def _check_durable(book: Rulebook) -> list[Diagnostic]:
     from ..matching import compile as comp
+    from ..matching.durable import translate as limits
 
     out: list[Diagnostic] = []
     try:
@@ -851,9 +852,9 @@ def _check_durable(book: Rulebook) -> list[Diagnostic]:
     n = len(compiled.durable_rules)
     if compiled.durable_problems:
         return out
-    if n > NEAR_LIMIT * comp.MAX_DURABLE_RULES:
+    if n > NEAR_LIMIT * limits.MAX_DURABLE_RULES:
         out.append(_d("durable-limit", f"the rulebook compiles to {n} durable rules, near the limit of "
-                      f"{comp.MAX_DURABLE_RULES} (durable-rules refuses more than 4,096).", book.manifest.span,
+                      f"{limits.MAX_DURABLE_RULES} (durable-rules refuses more than 4,096).", book.manifest.span,
                       severity="warning"))
     per_rule: dict[int, int] = defaultdict(int)
     for r in compiled.durable_rules:
@@ -869,12 +870,12 @@ def _check_durable(book: Rulebook) -> list[Diagnostic]:
         prefix = tuple(sorted(repr(t) for t in terms if not ("$iany" in t or "$iall" in t)))
         fanout[(r.stage,) + prefix] += sum(1 for t in terms if "$iany" in t or "$iall" in t)
     worst = max(fanout.values(), default=0)
-    if worst > NEAR_LIMIT * comp.MAX_LIST_TESTS_PER_NODE:
+    if worst > NEAR_LIMIT * limits.MAX_LIST_TESTS_PER_NODE:
         out.append(_d("durable-limit", f"{worst} list tests hang under one condition node, near durable-rules' "
-                      f"limit ({comp.MAX_LIST_TESTS_PER_NODE}); add a distinguishing equality test.",
+                      f"limit ({limits.MAX_LIST_TESTS_PER_NODE}); add a distinguishing equality test.",
                       book.manifest.span, severity="warning"))
     n_keys = len(FACTS) + sum(1 for s in FACTS.values() if s.type == "list") + 3
-    if n_keys > NEAR_LIMIT * comp.MAX_FACT_KEYS:  # pragma: no cover - the fact vocabulary is fixed
+    if n_keys > NEAR_LIMIT * limits.MAX_FACT_KEYS:  # pragma: no cover - the fact vocabulary is fixed
         out.append(_d("durable-limit", f"facts have {n_keys} keys; durable-rules allows 255 per fact.",
                       book.manifest.span, severity="warning"))
     return out

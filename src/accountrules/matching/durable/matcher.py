@@ -36,8 +36,9 @@ from ..._version import __version__
 from ...diagnostics import Diagnostic
 from ...errors import EngineFailure, RuleFileError, UnsupportedPython
 from ...rules.cache import default_cache_dir
-from ..compile import CompiledRulebook, durable_key, length_key
+from ..compile import CompiledRulebook
 from ..protocol import Backend, FactBatch
+from .translate import durable_key, length_key
 
 DURABLE_ERRORS = {
     101: "out of memory in the rules engine",
