@@ -26,6 +26,7 @@ MOVED: dict[str, str] = {
     "accountrules.cache": "accountrules.rules.cache",
     "accountrules.rules.compile": "accountrules.matching.compile",
     "accountrules.rules.codegen": "accountrules.matching.codegen",
+    "accountrules.durable_numbers": "accountrules.matching.durable.numbers",
     "accountrules.decide": "accountrules.decision.decide",
     "accountrules.explain": "accountrules.explanation.explain",
     "accountrules.trace": "accountrules.explanation.trace",

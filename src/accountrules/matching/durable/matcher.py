@@ -38,6 +38,7 @@ from ...errors import EngineFailure, RuleFileError, UnsupportedPython
 from ...rules.cache import default_cache_dir
 from ..compile import CompiledRulebook
 from ..protocol import Backend, FactBatch
+from .numbers import clamp, numeric_paths
 from .translate import durable_key, length_key
 
 DURABLE_ERRORS = {
@@ -143,7 +144,8 @@ class DurableMatcher:
         # to build, for durable to parse, and to read back in every action message
         self._stage_keys = {
             stage: ([(p, durable_key(p)) for p in paths],
-                    [(p, length_key(p)) for p in paths if p in compiled.list_paths])
+                    [(p, length_key(p)) for p in paths if p in compiled.list_paths],
+                    [(p, durable_key(p)) for p in numeric_paths(paths)])
             for stage, paths in compiled.stage_paths.items()}
 
         class _QuietHost(durable_engine.Host):  # type: ignore[misc]
@@ -184,6 +186,9 @@ class DurableMatcher:
         for p, key in keys[1]:
             if p in facts:
                 out[key] = len(facts[p])
+        for p, key in keys[2]:  # numbers durable would crash on become an exact stand-in (numbers.py)
+            if key in out:
+                out[key] = clamp(out[key])
         return out
 
     def _run_batch(self, batch: list[dict[str, Any]]) -> None:

@@ -18,6 +18,7 @@ from ...diagnostics import Diagnostic
 from ...language.conditions import TRUE, DnfTooLarge, Test, to_dnf
 from ...language.facts import FACTS
 from ...rules.validate import Rulebook
+from .numbers import threshold_problems
 
 MAX_DURABLE_RULES = 4000  # durable refuses more than 4,096 (error 106)
 MAX_LIST_TESTS_PER_NODE = 400  # durable's create_ruleset loops forever at 512 unshared $iany children
@@ -131,4 +132,5 @@ def translate(book: Rulebook) -> tuple[list[DurableRule], list[Diagnostic]]:
     n_keys = len(FACTS) + sum(1 for s in FACTS.values() if s.type == "list") + 3
     if n_keys > MAX_FACT_KEYS:  # pragma: no cover - the fact vocabulary is fixed
         problems.append(Diagnostic("too-many-facts", f"facts have {n_keys} keys; durable allows 255."))
+    problems += threshold_problems(book.rules)
     return durable, problems
