@@ -39,26 +39,26 @@ FILES = sorted(p for p in CORPUS.iterdir() if p.is_file())
 
 NOT_FROM_A_FILE = {
     # what the input is, not what it says
-    "file-too-large": "needs a 2 MiB input (tests/test_load.py generates one)",
-    "document-too-complex": "needs 200,000 values (tests/test_load.py generates one)",
+    "file-too-large": "needs a 2 MiB input (tests/contract/test_load.py generates one)",
+    "document-too-complex": "needs 200,000 values (tests/contract/test_load.py generates one)",
     "file-not-found": "a path that does not exist: no file can hold it",
     "rulebook-not-found": "a directory that does not exist: no file can hold it",
     "too-many-files": "needs more rule files than the limit: a directory, not a file",
-    "bad-encoding": "a JSON Lines batch whose bytes stop being UTF-8 (tests/test_batch.py)",
-    "json-syntax": "a line of a JSON Lines batch (tests/test_batch.py)",
-    # durable-rules' limits: rulebooks of thousands of rules (tests/test_engine.py, tests/test_lint.py)
-    "too-many-rules": "needs more than 4,000 durable rules (tests/test_lint.py lowers the limit)",
+    "bad-encoding": "a JSON Lines batch whose bytes stop being UTF-8 (tests/scale/test_batch.py)",
+    "json-syntax": "a line of a JSON Lines batch (tests/scale/test_batch.py)",
+    # durable-rules' limits: rulebooks of thousands of rules (tests/test_engine.py, tests/authoring/test_lint.py)
+    "too-many-rules": "needs more than 4,000 durable rules (tests/authoring/test_lint.py lowers the limit)",
     "too-many-list-tests": "needs more than 400 list tests under one node (not tested)",
     "too-many-branches": "needs more than 480 tests after one node (tests/test_engine.py)",
     "too-many-facts": "the fact vocabulary is fixed below the limit (cannot happen)",
     "compile-failed": "durable-rules itself failing",
     "compile-hang": "durable-rules itself hanging",
     # lint findings the mini rulebook cannot show with one added file
-    "gap-item": "the mini rulebook's chain rule gives every item a responsibility (tests/test_lint.py)",
+    "gap-item": "the mini rulebook's chain rule gives every item a responsibility (tests/authoring/test_lint.py)",
     # run-time error classes: codes of exception classes, not of input positions
     "accountrules-error": "an exception class", "rule-file-error": "an exception class",
     "evaluation-error": "an exception class", "invalid-case": "an exception class",
-    "input-too-large": "an exception class", "rule-conflict": "an exception class (tests/test_docs_cli.py)",
+    "input-too-large": "an exception class", "rule-conflict": "an exception class (tests/authoring/test_docs_cli.py)",
     "engine-failure": "an exception class", "unsupported-python": "an exception class",
 }
 

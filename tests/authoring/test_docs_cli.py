@@ -17,7 +17,7 @@ from accountrules.cli.docs import command
 from accountrules.docs import GENERATED, generate, rule_format_markdown
 from accountrules.rules import default_rulebook_dir
 
-from .conftest import MINI, ROOT
+from ..conftest import MINI, ROOT
 
 DOCS = ROOT / "docs"
 SRC = ROOT / "src" / "accountrules"

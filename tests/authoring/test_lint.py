@@ -20,7 +20,7 @@ from accountrules.errors import RuleFileError
 from accountrules.lint import Reasoner, lint, load_for_lint
 from accountrules.rules import Rulebook, default_rulebook_dir
 
-from .conftest import MINI
+from ..conftest import MINI
 
 CITE = "citations: [{instrument: S09, article: 第七十六条}]"
 

@@ -20,7 +20,7 @@ from accountrules.casefile import (
 from accountrules.cli.test import command
 from accountrules.errors import RuleFileError
 
-from .conftest import MINI
+from ..conftest import MINI
 
 UNCITED_RULE = """\
 chain:

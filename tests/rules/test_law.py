@@ -17,7 +17,7 @@ from accountrules.law import (
     quote_in_article,
 )
 
-LAW_DIR = Path(__file__).resolve().parents[1] / "rules" / "law"
+LAW_DIR = Path(__file__).resolve().parents[2] / "rules" / "law"
 PENALTY_LAW = LAW_DIR / "行政处罚法(2021-01-22).md"
 
 

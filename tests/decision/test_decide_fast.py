@@ -19,7 +19,7 @@ from accountrules.intake import read_case_file
 from accountrules.render import to_json
 from accountrules.testing import cases
 
-from .conftest import EXAMPLE, ROOT
+from ..conftest import EXAMPLE, ROOT
 
 BOOK = load_rulebook()
 

@@ -17,7 +17,7 @@ from accountrules.batch import evaluate_jsonl, evaluate_many, evaluate_many_json
 from accountrules.cache import load_rulebook_cached, rulebook_key
 from accountrules.render import to_json, to_jsonl
 
-MINI = Path(__file__).resolve().parent / "fixtures" / "mini"
+MINI = Path(__file__).resolve().parents[1] / "fixtures" / "mini"
 
 BASE: dict[str, Any] = {
     "case": {"id": "C0", "origin": "reconsideration", "outcome": "revoked", "effective": True,

@@ -13,7 +13,7 @@ from accountrules.law import normalize
 from accountrules.lint import iter_citations
 from accountrules.rules import Rulebook
 
-from .conftest import ROOT
+from ..conftest import ROOT
 
 
 def _in_order(haystack: str, quote: str) -> bool:

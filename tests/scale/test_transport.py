@@ -25,7 +25,7 @@ from accountrules.render import json_pieces, to_json, to_jsonl
 from accountrules.rules import Rulebook
 from accountrules.transport import Decoder, Encoder, TextDecoder, TextEncoder
 
-from .conftest import ROOT
+from ..conftest import ROOT
 
 SETTINGS = settings(max_examples=30, deadline=None, database=None, suppress_health_check=list(HealthCheck))
 

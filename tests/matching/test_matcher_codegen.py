@@ -34,7 +34,7 @@ from accountrules.rules.codegen import INLINE_VALUES, MAX_DEPTH, compile_stage, 
 from accountrules.rules.compile import compile_rulebook
 from accountrules.testing import cases
 
-from .conftest import MINI
+from ..conftest import MINI
 
 # the same budget as tests/test_properties.py's profiles (accountrules-ci by default)
 _DEV = os.environ.get("ACCOUNTRULES_HYPOTHESIS_PROFILE") == "accountrules-dev"

@@ -9,7 +9,7 @@ import pytest
 
 from accountrules import RuleFileError, load_rulebook
 
-from .conftest import MINI
+from ..conftest import MINI
 
 
 def _copy(tmp_path: Path) -> Path:
@@ -96,7 +96,7 @@ def test_default_rulebook_copy_three_problems_via_cli(tmp_path: Path) -> None:
     import subprocess
     import sys
 
-    from .conftest import ROOT
+    from ..conftest import ROOT
 
     book = tmp_path / "rules"
     shutil.copytree(ROOT / "rules", book)

@@ -13,7 +13,7 @@ from accountrules import Engine
 from accountrules.intake import read_case_file
 from accountrules.render import to_json
 
-from .conftest import ROOT
+from ..conftest import ROOT
 
 SC = ROOT / "tests" / "scenarios"
 

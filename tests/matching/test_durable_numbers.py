@@ -18,7 +18,7 @@ from accountrules.matching.durable.numbers import SAFE_MAX, SAFE_MIN, clamp, is_
 from accountrules.intake import read_case_file
 from accountrules.render import to_json
 
-from .conftest import EXAMPLE
+from ..conftest import EXAMPLE
 
 THRESHOLDS = [100000.0, 1000000.0]  # the bundled rulebook's thresholds on economic_loss_yuan
 

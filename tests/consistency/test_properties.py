@@ -47,7 +47,7 @@ from accountrules.testing import (
     persons,
 )
 
-from .conftest import MINI, ROOT
+from ..conftest import MINI, ROOT
 
 FIXTURES = ROOT / "tests" / "fixtures"
 

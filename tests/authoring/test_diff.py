@@ -17,7 +17,7 @@ from accountrules.errors import AccountRulesError
 from accountrules.load import load_file
 from accountrules.rules import Rulebook, default_rulebook_dir
 
-from .conftest import MINI
+from ..conftest import MINI
 
 
 def _change_cell(book_dir: Path, grade: str, column: str, new_level: str) -> str:

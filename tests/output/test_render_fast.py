@@ -27,7 +27,7 @@ from accountrules.render import to_json, to_json_reference, to_jsonl, to_jsonl_r
 from accountrules.rules import Rulebook
 from accountrules.testing import cases
 
-from .conftest import ROOT
+from ..conftest import ROOT
 
 CASE_FILES = sorted((ROOT / "examples").glob("*.yaml")) + sorted((ROOT / "tests" / "scenarios").glob("*.yaml"))
 NASTY = [

@@ -10,7 +10,7 @@ import pytest
 from accountrules import RuleFileError, load_rulebook
 from accountrules.rules import labels
 
-from .conftest import MINI
+from ..conftest import MINI
 
 
 @pytest.fixture(scope="module")
