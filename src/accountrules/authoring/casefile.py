@@ -19,6 +19,7 @@ from ..contract.yaml_source import RawDocument, YamlProblem, load_file
 from ..diagnostics import Diagnostic, SourceSpan
 from ..errors import AccountRulesError, RuleFileError
 from ..explanation.trace import Trace
+from ..matching.protocol import Backend
 
 EXPECT_KEYS = ("status", "definition", "situations", "persons", "unit_measures", "unit_measures_include",
                "review", "fired", "silent", "error")
@@ -204,7 +205,7 @@ def with_policy(engines: Mapping[str, Any], policy: Mapping[str, Any]) -> dict[s
         if key not in _POLICY_ENGINES:
             book = engine.rulebook
             manifest = book.manifest.model_copy(update={"policy": book.manifest.policy.model_copy(update=dict(policy))})
-            _POLICY_ENGINES[key] = Engine(dataclasses.replace(book, manifest=manifest), backend=backend)  # type: ignore[arg-type]
+            _POLICY_ENGINES[key] = Engine(dataclasses.replace(book, manifest=manifest), backend=engine.backend)
         out[backend] = _POLICY_ENGINES[key]
     return out
 
@@ -240,16 +241,16 @@ def run_case(case: RuleCase, engines: Mapping[str, Any]) -> list[CaseResult]:
     return results
 
 
-def make_engines(rules: str | Path | None, backends: tuple[str, ...] = ("python", "durable")) -> dict[str, Any]:
+def make_engines(rules: str | Path | None, backends: tuple[Backend, ...] = ("python", "durable")) -> dict[str, Any]:
     """One engine per backend for a rulebook directory."""
     from ..engine import Engine
     from ..rules import load_rulebook
 
     book = load_rulebook(rules) if rules else load_rulebook()
-    return {b: Engine(book, backend=b) for b in backends}  # type: ignore[arg-type]
+    return {b: Engine(book, backend=b) for b in backends}
 
 
-def iter_results(rules: str | Path | None, paths: list[Path], backends: tuple[str, ...] = ("python", "durable")
+def iter_results(rules: str | Path | None, paths: list[Path], backends: tuple[Backend, ...] = ("python", "durable")
                  ) -> Iterator[CaseResult]:
     """Run every case of every file."""
     engines = make_engines(rules, backends)

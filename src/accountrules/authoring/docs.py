@@ -133,7 +133,7 @@ def _default(f: FieldInfo) -> str:
     if f.is_required():
         return "**required**"
     if f.default_factory is not None:
-        v = f.default_factory()  # type: ignore[call-arg]
+        v = f.get_default(call_default_factory=True, validated_data={})
         return "the type's defaults" if isinstance(v, BaseModel) else "empty"
     if f.default is None:
         return "—"

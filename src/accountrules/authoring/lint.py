@@ -49,7 +49,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from ..contract import models as m
-from ..diagnostics import Diagnostic, SourceSpan, format_github, format_json, format_text, sort_diagnostics
+from ..diagnostics import Diagnostic, Severity, SourceSpan, format_github, format_json, format_text, sort_diagnostics
 from ..errors import RuleFileError
 from ..language.conditions import DnfTooLarge, Test, to_dnf
 from ..language.facts import FACTS, FAULT_RANK, IMPACT_RANK, FactSpec
@@ -57,7 +57,7 @@ from ..rules import schema as rb
 from ..rules.validate import Rulebook, RuleEntry
 
 #: Finding codes and their severity (``durable-limit`` is an error past a limit, a warning near it).
-CODES: dict[str, str] = {
+CODES: dict[str, Severity] = {
     "unsatisfiable": "error",
     "conflict": "error",
     "missing-version": "error",
@@ -169,7 +169,7 @@ class Reasoner:
         self._cache: dict[tuple[str, frozenset[tuple[str, str, str]]], Unsat | None] = {}
         self._path_cache: dict[tuple[str, frozenset[tuple[str, str, str]]], bool] = {}
         errors = [e for e in book.by_section["status_rules"]
-                  if e.rule.then.status == "error_case"]  # type: ignore[attr-defined]
+                  if e.typed(rb.StatusRule).then.status == "error_case"]
         self.error_alts: list[list[Test]] = []
         for e in errors:
             self.error_alts.extend(self.alts(e) or [[]])
@@ -178,7 +178,7 @@ class Reasoner:
     def _delta_range(entries: Sequence[RuleEntry]) -> tuple[int, int]:
         groups: dict[str, list[int]] = defaultdict(list)
         for e in entries:
-            groups[e.rule.then.group].append(e.rule.then.delta)  # type: ignore[attr-defined]
+            groups[e.typed(rb.GradeRule).then.group].append(e.typed(rb.GradeRule).then.delta)
         lo = sum(min(0, *ds) for ds in groups.values())
         hi = sum(max(0, *ds) for ds in groups.values())
         return lo, hi
@@ -525,8 +525,8 @@ def _holds(t: Test, v: Any) -> bool:
 
 
 def _d(code: str, message: str, span: SourceSpan | None, rule_id: str | None = None,
-       severity: str | None = None) -> Diagnostic:
-    return Diagnostic(code, message, span, severity=(severity or CODES[code]), rule_id=rule_id)  # type: ignore[arg-type]
+       severity: Severity | None = None) -> Diagnostic:
+    return Diagnostic(code, message, span, severity=(severity or CODES[code]), rule_id=rule_id)
 
 
 def _check_rules(book: Rulebook, rs: Reasoner) -> tuple[list[Diagnostic], set[str]]:
@@ -579,12 +579,20 @@ def _witness(rs: Reasoner, conj: Sequence[Test]) -> str:
     return " and ".join(shown) if shown else "any facts"
 
 
+def _effect_code(e: RuleEntry) -> str:
+    """The circumstance code of a circumstance-effect or exemption rule."""
+    rule = e.rule
+    if isinstance(rule, rb.EffectRule | rb.ExemptionRule):
+        return rule.then.code
+    raise TypeError(f"rule '{e.id}' names no circumstance code")
+
+
 def _check_conflicts(book: Rulebook, rs: Reasoner, dead: set[str]) -> list[Diagnostic]:
     out: list[Diagnostic] = []
     status = [e for e in book.by_section["status_rules"] if e.id not in dead]
     for i, b in enumerate(status):
         for a in status[:i]:
-            sa, sb = a.rule.then.status, b.rule.then.status  # type: ignore[attr-defined]
+            sa, sb = a.typed(rb.StatusRule).then.status, b.typed(rb.StatusRule).then.status
             if sa == sb or _names(a, b):
                 continue
             w = rs.overlap(a, b, status)
@@ -596,7 +604,7 @@ def _check_conflicts(book: Rulebook, rs: Reasoner, dead: set[str]) -> list[Diagn
     channels = [e for e in book.by_section["channel_rules"] if e.id not in dead]
     for i, b in enumerate(channels):
         for a in channels[:i]:
-            ca, cb = a.rule.then.channel, b.rule.then.channel  # type: ignore[attr-defined]
+            ca, cb = a.typed(rb.ChannelRule).then.channel, b.typed(rb.ChannelRule).then.channel
             if ca == cb or _names(a, b):
                 continue
             w = rs.overlap(a, b, channels)
@@ -608,7 +616,7 @@ def _check_conflicts(book: Rulebook, rs: Reasoner, dead: set[str]) -> list[Diagn
     lrules = [e for e in book.by_section["level_rules"] if e.id not in dead]
     for a in lrules:
         for b in lrules:
-            lo, hi = a.rule.then.min_level, b.rule.then.max_level  # type: ignore[attr-defined]
+            lo, hi = a.typed(rb.LevelRule).then.min_level, b.typed(rb.LevelRule).then.max_level
             if lo is None or hi is None or a is b or lo not in levels or hi not in levels:
                 continue
             if levels[lo].rank > levels[hi].rank and not _names(a, b) and \
@@ -625,7 +633,7 @@ def _check_gaps(book: Rulebook, rs: Reasoner, dead: set[str]) -> tuple[list[Diag
     live = {s: [e for e in es if e.id not in dead] for s, es in book.by_section.items()}
     levels = book.levels
     resp_rank = {r.id: r.rank for r in book.responsibilities.values()}
-    chain_liable = [e for e in live["chain"] if e.rule.then.responsibility != "none"]  # type: ignore[attr-defined]
+    chain_liable = [e for e in live["chain"] if e.typed(rb.ChainRule).then.responsibility != "none"]
     reachable_cells: set[tuple[str, str]] = set()
     grade_ids_by_value = {g.value: g.id for g in book.grades.values()}
 
@@ -636,7 +644,7 @@ def _check_gaps(book: Rulebook, rs: Reasoner, dead: set[str]) -> tuple[list[Diag
 
     for item in book.items.values():
         pin = [Test("finding.item", "eq", item.id)]
-        resps = sorted({e.rule.then.responsibility for e in chain_liable  # type: ignore[attr-defined]
+        resps = sorted({e.typed(rb.ChainRule).then.responsibility for e in chain_liable
                         if rs.can_fire_with(e, pin)}, key=lambda r: -resp_rank.get(r, 0))
         if not resps:
             out.append(_d("gap-item", f"item {item.id} can never lead to accountability: no chain rule can give "
@@ -655,7 +663,7 @@ def _check_gaps(book: Rulebook, rs: Reasoner, dead: set[str]) -> tuple[list[Diag
                           f"can reach ({shown}) is a level of rank 0.", item.span))
 
     # circumstances nobody handles
-    handled = {e.rule.then.code for e in live["circumstance_effects"] + live["exemptions"]}  # type: ignore[attr-defined]
+    handled = {_effect_code(e) for e in live["circumstance_effects"] + live["exemptions"]}
     for c in book.circumstances.values():
         if c.code not in handled:
             kind = "exemption rule" if c.kind == "exempting" else "circumstance effect"
@@ -666,7 +674,7 @@ def _check_gaps(book: Rulebook, rs: Reasoner, dead: set[str]) -> tuple[list[Diag
     status = book.by_section["status_rules"]
     anchor = status[0].span if status else book.manifest.span
     pairs = [(rs.alts(e), rs.negated_alts(e)) for e in status]
-    if not any(e.rule.then.status == "error_case" for e in status):  # type: ignore[attr-defined]
+    if not any(e.typed(rb.StatusRule).then.status == "error_case" for e in status):
         out.append(_d("gap-outcome", "no status rule makes any case an error case, so no person is ever held "
                       "accountable. Add the status rules (T1…).", anchor))
     elif all(p is not None and n is not None for p, n in pairs):
@@ -685,7 +693,7 @@ def _check_gaps(book: Rulebook, rs: Reasoner, dead: set[str]) -> tuple[list[Diag
     ranks = sorted(lv.rank for lv in book.ladder)
     base_ranks = {levels[getattr(book.matrix.cells[g], r)].rank for g, r in reachable_cells
                   if getattr(book.matrix.cells[g], r) in levels}
-    effects = {e.rule.then.effect for e in live["circumstance_effects"]}  # type: ignore[attr-defined]
+    effects = {e.typed(rb.EffectRule).then.effect for e in live["circumstance_effects"]}
     cap = levels[book.manifest.policy.aggravation_cap].rank if book.manifest.policy.aggravation_cap in levels \
         else max(ranks, default=0)
     step1 = {r for r in base_ranks if r > 0}
@@ -694,10 +702,10 @@ def _check_gaps(book: Rulebook, rs: Reasoner, dead: set[str]) -> tuple[list[Diag
             step1.add(aggravated(ranks, r, cap))
         if "mitigate" in effects:
             step1.add(mitigated(ranks, r))
-    floors = [levels[e.rule.then.min_level].rank for e in live["level_rules"]  # type: ignore[attr-defined]
-              if e.rule.then.min_level in levels]  # type: ignore[attr-defined]
-    ceilings = [levels[e.rule.then.max_level].rank for e in live["level_rules"]  # type: ignore[attr-defined]
-                if e.rule.then.max_level in levels]  # type: ignore[attr-defined]
+    floors = [levels[floor].rank for e in live["level_rules"]
+              if (floor := e.typed(rb.LevelRule).then.min_level) is not None and floor in levels]
+    ceilings = [levels[ceiling].rank for e in live["level_rules"]
+                if (ceiling := e.typed(rb.LevelRule).then.max_level) is not None and ceiling in levels]
     step2 = set(step1) | {f for f in floors if any(0 < r < f for r in step1)}
     step3 = set(step2) | {c for c in ceilings if any(c < r for r in step2)} | {0}
     for lv in book.ladder:
@@ -752,10 +760,10 @@ from ..decision.ladder import aggravated, mitigated
 def _check_unused(book: Rulebook) -> list[Diagnostic]:
     out: list[Diagnostic] = []
     sec = book.by_section
-    used_defs = {e.rule.then.definition for e in sec["status_rules"]}  # type: ignore[attr-defined]
-    used_channels = {e.rule.then.channel for e in sec["channel_rules"]}  # type: ignore[attr-defined]
-    used_units = {mid for e in sec["unit_measures"] for mid in e.rule.then.measures}  # type: ignore[attr-defined]
-    used_tracks = {e.rule.then.track for e in sec["review"]} | {"routine"}  # type: ignore[attr-defined]
+    used_defs = {d for e in sec["status_rules"] if (d := e.typed(rb.StatusRule).then.definition) is not None}
+    used_channels = {e.typed(rb.ChannelRule).then.channel for e in sec["channel_rules"]}
+    used_units = {mid for e in sec["unit_measures"] for mid in e.typed(rb.UnitRule).then.measures}
+    used_tracks = {e.typed(rb.ReviewRule).then.track for e in sec["review"]} | {"routine"}
     used_measures = {mid for lv in book.ladder for ms in lv.measures.values() for mid in ms}
     cited: set[str] = set()
     for _owner, _span, c in iter_citations(book):

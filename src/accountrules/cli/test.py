@@ -9,6 +9,10 @@ from typing import Any
 import click
 
 from ..authoring.casefile import CaseResult, compute_coverage, find_case_files, load_cases, make_engines, run_case
+from ..matching.protocol import Backend
+
+_BACKENDS: dict[str, tuple[Backend, ...]] = {"both": ("python", "durable"), "python": ("python",),
+                                             "durable": ("durable",)}
 
 
 @click.command("test")
@@ -28,7 +32,7 @@ def command(directory: str | None, rules: str | None, backend: str, show_coverag
 
     root = Path(directory) if directory else default_rulebook_dir()
     rules_dir = rules or (str(root) if (root / "rulebook.yaml").exists() else None)
-    backends = ("python", "durable") if backend == "both" else (backend,)
+    backends = _BACKENDS[backend]
     engines = make_engines(rules_dir, backends)
     results: list[CaseResult] = []
     for p in find_case_files(root):
