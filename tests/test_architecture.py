@@ -27,7 +27,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("matching", {"matching"}),
     ("rules", {"rules"}),
     ("language", {"language"}),
-    ("contract", {"contract", "diagnostics", "errors", "_moved", "_version"}),
+    ("contract", {"contract", "diagnostics", "errors", "_moved", "_version", "_limits"}),
 ]
 RANK = {top: i for i, (_, tops) in enumerate(LAYERS) for top in tops}
 

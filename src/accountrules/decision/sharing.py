@@ -14,9 +14,11 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
+from .._limits import CACHE_ENTRIES
+
 _T = TypeVar("_T")
 
-MAX_ENTRIES = 20_000
+MAX_ENTRIES = CACHE_ENTRIES
 """Entries before the memo is emptied (bounded memory in a long-lived engine)."""
 
 

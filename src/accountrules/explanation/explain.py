@@ -8,6 +8,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from .._limits import CACHE_ENTRIES
 from ..contract.models import Citation, Reason, trusted
 from ..diagnostics import SourceSpan
 from ..language.conditions import explain as explain_condition
@@ -41,7 +42,7 @@ class ReasonCache:
     """Reasons are immutable and determined by their inputs, so one engine shares them across
     evaluations (bounded; cleared when full — content never depends on the cache)."""
 
-    MAX = 20_000
+    MAX = CACHE_ENTRIES
 
     def __init__(self) -> None:
         self.reasons: dict[tuple[Any, ...], Reason] = {}

@@ -56,6 +56,7 @@ from typing import Any, Literal, Union, get_args, get_origin
 import pydantic_core
 from pydantic import BaseModel
 
+from .._limits import CACHE_ENTRIES
 from ..contract import models as _m
 
 __all__ = ["CACHED_CLASSES", "CACHE_MAX_CHARS", "CACHE_MAX_ENTRIES", "MAX_DEPTH", "clear_caches", "dumps", "dumps_parts",
@@ -67,7 +68,7 @@ CACHED_CLASSES: frozenset[type[BaseModel]] = frozenset({
     _m.ErrorCaseOut, _m.Situation, _m.UnitMeasure, _m.Review,
 })
 #: Bounds of the identity caches (all modes and depths together): cleared when either is passed.
-CACHE_MAX_ENTRIES = 20_000
+CACHE_MAX_ENTRIES = CACHE_ENTRIES
 CACHE_MAX_CHARS = 16_000_000
 #: Strings up to this length have their escaped form cached (at most ``_STR_MAX`` of them).
 _STR_LEN = 256

@@ -21,19 +21,17 @@ silently: the rulebook is then simply loaded from its files each time.
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import hashlib
 import os
 import pickle
 import sys
 import tempfile
-from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
 
 import pydantic
 
+from .._limits import no_gc
 from .._version import __version__
 from .validate import Rulebook, _rule_files, default_rulebook_dir, load_rulebook
 
@@ -97,20 +95,6 @@ def rulebook_key(path: str | Path | None = None, *, display_root: str | None = N
     except OSError:
         return None
     return h.hexdigest()
-
-
-@contextlib.contextmanager
-def no_gc() -> Iterator[None]:
-    """Pause the cyclic GC while many acyclic objects are built — a rulebook (un)pickled here, the
-    results :mod:`accountrules.batch` rebuilds from its workers: collections triggered by the
-    allocations would scan them over and over. Restored on exit (left off if it was off)."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
 
 
 def _entry_path(directory: Path, key: str) -> Path:

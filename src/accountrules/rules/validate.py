@@ -13,6 +13,7 @@ from typing import Any, Protocol, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from .._limits import no_gc
 from ..contract.pydantic_errors import found_text, model_at
 from ..contract.yaml_source import Loc, RawDocument, YamlProblem, format_loc, load_file
 from ..diagnostics import Diagnostic, SourceSpan, allowed, did_you_mean
@@ -230,15 +231,8 @@ def load_rulebook(path: str | Path | None = None, *, display_root: str | None = 
     Raises:
         RuleFileError: listing every problem found, sorted by file and position.
     """
-    import gc
-
-    enabled = gc.isenabled()
-    gc.disable()  # loading builds many small objects and no cycles worth collecting: ~2x faster
-    try:
+    with no_gc():  # loading builds many small objects and no cycles worth collecting: ~2x faster
         return _load_rulebook(path, display_root)
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _load_rulebook(path: str | Path | None, display_root: str | None) -> Rulebook:

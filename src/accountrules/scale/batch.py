@@ -34,6 +34,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, TextIO, TypeVar
 
+from .._limits import no_gc
 from ..contract.intake import _no_dupes, parse_case
 from ..contract.models import Case, Recommendation
 from ..contract.yaml_source import MAX_BYTES
@@ -41,7 +42,6 @@ from ..diagnostics import Diagnostic
 from ..engine import Backend, Engine
 from ..errors import AccountRulesError, EvaluationError, InputTooLarge, InvalidCase
 from ..output.render import json_pieces, to_json, to_jsonl
-from ..rules.cache import no_gc
 from ..rules.validate import Rulebook
 from .transport import Decoder, Encoder, TextDecoder, TextEncoder
 

@@ -44,6 +44,7 @@ from typing import Any, Union, get_args, get_origin
 
 from pydantic import BaseModel
 
+from .._limits import CACHE_ENTRIES
 from ..contract import models as m
 
 __all__ = [
@@ -69,7 +70,7 @@ SHARED_CLASSES: frozenset[type[BaseModel]] = frozenset({
     m.Influence, m.ItemOutcome, m.UnitMeasure, m.Review,
 })
 #: Most numbered objects an encoder keeps before it starts a new epoch.
-MAX_ENTRIES = 20_000
+MAX_ENTRIES = CACHE_ENTRIES
 
 _PLAIN, _MODEL, _MODELS = 0, 1, 2
 _RAW = -1  # class code of a value sent as itself (by pickle)
