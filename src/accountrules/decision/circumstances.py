@@ -21,13 +21,13 @@ def apply_circumstances(ev: Evaluation, effects: Sequence[RuleEntry], rank: int,
     """
     shared, lang = ev.shared, ev.lang
     flags: set[str] = set()
+    thens = [e.typed(rb.EffectRule).then for e in effects]
     steps = 0
-    if any(e.typed(rb.EffectRule).then.effect == "aggravate" for e in effects):
+    if any(then.effect == "aggravate" for then in thens):
         steps += 1
-    if any(e.typed(rb.EffectRule).then.effect == "mitigate" for e in effects):
+    if any(then.effect == "mitigate" for then in thens):
         steps -= 1
-    for e in effects:
-        then = e.typed(rb.EffectRule).then
+    for e, then in zip(effects, thens, strict=True):
         eff = then.effect
         flags.add(eff)
         reasons.append(ev.ex.rule_reason(e, facts))

@@ -11,8 +11,10 @@ from .circumstances import apply_circumstances
 from .exemptions import ItemResult, exemption
 from .grading import finding_grade, matrix_level
 from .ladder import ceiling_of, floor_of
-from .overrides import live
+from .overrides import live, surviving
 from .prepared import Evaluation, Facts
+
+_NONE: list[RuleEntry] = []  # read only
 
 
 def decide_finding(ev: Evaluation, fi: int, facts: Facts, fired: dict[str, list[RuleEntry]], plain: bool,
@@ -24,32 +26,43 @@ def decide_finding(ev: Evaluation, fi: int, facts: Facts, fired: dict[str, list[
     person's circumstances considered so far) is updated.
     """
     item_id = ev.case.case.findings[fi].item
-    trace = ev.trace
-    chain = live(fired, "chain", plain, trace, subject)
+    trace, get = ev.trace, fired.get
+    # the sections' fired rules, overridden ones dropped (overrides.live, inlined: this runs per fact)
+    chain = get("chain", _NONE)
+    if chain and not plain:
+        chain = surviving(chain, trace, subject)
     if not chain:
         return ItemResult(item_id, fi, "none", None, 0, None)
-    top, resp = responsibility(chain, ev.prep.resp_rank)
+    top, resp = responsibility(chain, ev.prep)
     reasons = [ev.ex.rule_reason(top, facts)]
     if resp == "none":
         return ItemResult(item_id, fi, "none", None, 0, None, reasons=reasons)
-    personal = live(fired, "personal_grade_modifiers", plain, trace, subject)
+    personal = get("personal_grade_modifiers", _NONE)
+    if personal and not plain:
+        personal = surviving(personal, trace, subject)
     grade = finding_grade(ev, facts["finding.grade"], personal)
     reasons += case_grade_reasons
     reasons += [ev.ex.rule_reason(e, facts) for e in personal]
     base_level, matrix_reason = matrix_level(ev, item_id, grade, resp)
     reasons.append(matrix_reason)
     rank = base_level.rank
-    blocks = live(fired, "exemption_blocks", plain, trace, subject)
+    blocks = live(fired, "exemption_blocks", plain, trace, subject)  # blocks first: the trace's order
     exempt_fired = live(fired, "exemptions", plain, trace, subject)
-    exempted_by, ex_reasons = exemption(ev, exempt_fired, blocks, facts, subject, considered)
+    exempted_by, ex_reasons = exemption(ev, exempt_fired, blocks, facts, subject, considered) if exempt_fired \
+        else (None, [])
     flags: set[str] = set()
+    level_rules = get("level_rules", _NONE)
     if exempted_by is not None:
         rank = 0
     else:
-        effects = live(fired, "circumstance_effects", plain, trace, subject)
-        rank, flags = apply_circumstances(ev, effects, rank, facts, reasons, considered)
-        rank = _floors(ev, live(fired, "level_rules", plain, trace, subject), rank, facts, reasons)
-    rank = _ceilings(ev, live(fired, "level_rules", plain, trace, subject), rank, base_level.rank, facts, reasons)
+        effects = get("circumstance_effects", _NONE)
+        if effects:
+            rank, flags = apply_circumstances(ev, surviving(effects, trace, subject) if not plain else effects,
+                                              rank, facts, reasons, considered)
+        if level_rules:
+            rank = _floors(ev, live(fired, "level_rules", plain, trace, subject), rank, facts, reasons)
+    if level_rules:
+        rank = _ceilings(ev, live(fired, "level_rules", plain, trace, subject), rank, base_level.rank, facts, reasons)
     return ItemResult(item_id, fi, resp, grade.value, rank, exempted_by, flags, reasons, ex_reasons)
 
 

@@ -47,6 +47,7 @@ class Prepared:
     exception_holders: frozenset[int]
     matrix_spans: dict[str, SourceSpan | None]
     exemption_rules: dict[str, list[RuleEntry]]
+    responsibility_of: dict[int, str]  # rule order → the responsibility its chain rule gives
     # immutable output objects shared between evaluations (bounded; content never depends on it)
     shared: Shared = field(default_factory=Shared, compare=False)
 
@@ -72,6 +73,7 @@ class Prepared:
             exception_holders=frozenset(e.order for e in book.rules if e.rule.exception_to),
             matrix_spans={g: book.span_of(f"matrix.{g}") for g in book.grades},
             exemption_rules=exemption_rules,
+            responsibility_of={e.order: e.typed(rb.ChainRule).then.responsibility for e in book.by_section["chain"]},
         )
 
 
