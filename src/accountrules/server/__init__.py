@@ -8,7 +8,6 @@
 from __future__ import annotations
 
 from .app import create_app as create_app
-from .command import command as command
 from .settings import Settings as Settings
 
-__all__ = ["Settings", "command", "create_app"]
+__all__ = ["Settings", "create_app"]

@@ -94,7 +94,7 @@ def _json(data: Any) -> Response:
     return Response(json.dumps(data, ensure_ascii=False), media_type="application/json")
 
 
-@router.post("/evaluate", summary="Evaluate one case", openapi_extra=_CASE_BODY,
+@router.post("/evaluate", operation_id="evaluate", summary="Evaluate one case", openapi_extra=_CASE_BODY,
              responses={200: _ok(_ref("Recommendation"), description="The recommendation, byte for byte as "
                                  "`accountrules evaluate --format json` prints it"),
                         **_errors(400, 413, 415, 422)})
@@ -120,7 +120,7 @@ async def evaluate(request: Request, lang: Lang = "zh", detail: Detail = "full")
     return Response(text, media_type="application/json")
 
 
-@router.post("/evaluate/trace", summary="Evaluate one case, with the rule trace", openapi_extra=_CASE_BODY,
+@router.post("/evaluate/trace", operation_id="evaluateTraced", summary="Evaluate one case, with the rule trace", openapi_extra=_CASE_BODY,
              responses={200: _ok(_ref("TracedRecommendation")), **_errors(400, 413, 415, 422)})
 async def evaluate_traced(request: Request, lang: Lang = "zh", detail: Detail = "full",
                           trace: Literal["fired", "full"] = "fired") -> Response:
@@ -141,7 +141,7 @@ async def evaluate_traced(request: Request, lang: Lang = "zh", detail: Detail = 
     return Response(await run_in_threadpool(run), media_type="application/json")
 
 
-@router.post("/validate-case", summary="Check a case without evaluating it", openapi_extra=_CASE_BODY,
+@router.post("/validate-case", operation_id="validateCase", summary="Check a case without evaluating it", openapi_extra=_CASE_BODY,
              responses={200: _ok({"type": "object", "properties": {"ok": {"const": True}}, "required": ["ok"]}),
                         **_errors(400, 413, 415, 422)})
 async def validate_case(request: Request) -> Response:
@@ -162,11 +162,11 @@ async def validate_case(request: Request) -> Response:
     return _json({"ok": True})
 
 
-@router.post("/batch", summary="Evaluate a batch (NDJSON in, NDJSON out, streamed)", openapi_extra=_BATCH_BODY,
+@router.post("/batch", operation_id="evaluateBatch", summary="Evaluate a batch (NDJSON in, NDJSON out, streamed)", openapi_extra=_BATCH_BODY,
              responses={200: _ok({"type": "string", "description": "One BatchLine (JSON) per non-blank input "
                                   "line, in input order, streamed as they are evaluated."}, media=NDJSON),
                         **_errors(400, 413, 415)})
-async def batch(request: Request, lang: Lang = "zh", detail: Detail = "compact") -> Response:
+async def batch(request: Request, lang: Lang = "zh", detail: Detail = "full") -> Response:
     """Evaluate JSON Lines: each non-blank line is one case; each answer line is a `BatchLine`
     (`{"line": n, "recommendation": …}` or `{"line": n, "problem": …}`), written as soon as it is
     ready. A line over the body limit gets a 413 problem line; the batch as a whole may be up to
@@ -246,7 +246,7 @@ class _BatchResponse(Response):
         await send({"type": "http.response.body", "body": b"", "more_body": False})
 
 
-@router.get("/catalog", summary="The rulebook's catalogue",
+@router.get("/catalog", operation_id="getCatalog", summary="The rulebook's catalogue",
             responses={200: _ok({"type": "object"}), **_errors(400)})
 def catalog(request: Request, lang: Lang = "zh") -> Response:
     """Definitions, categories and items, ladder, circumstances and rules, each with its citations."""
@@ -257,7 +257,7 @@ def catalog(request: Request, lang: Lang = "zh") -> Response:
 SchemaName = Literal["case", "recommendation", "rulebook", "problem"]
 
 
-@router.get("/schemas/{name}", summary="JSON Schema of a contract document",
+@router.get("/schemas/{name}", operation_id="getSchema", summary="JSON Schema of a contract document",
             responses={200: _ok({"type": "object"}), **_errors(400)})
 def schemas(request: Request, name: SchemaName) -> Response:
     """The JSON Schema that `accountrules schema case|recommendation|rulebook` prints (or the problem's)."""
@@ -270,7 +270,7 @@ def schemas(request: Request, name: SchemaName) -> Response:
     return _json(model.model_json_schema())
 
 
-@router.get("/rulebooks", summary="The served rulebook(s)",
+@router.get("/rulebooks", operation_id="listRulebooks", summary="The served rulebook(s)",
             responses={200: _ok({"type": "array", "items": _ref("RulebookInfo")}), **_errors(400)})
 def rulebooks(request: Request) -> Response:
     """Id, version, sha256 and engine of each served rulebook, and the in-force dates of every
@@ -279,7 +279,7 @@ def rulebooks(request: Request) -> Response:
     return _json([_svc(request).rulebook_info()])
 
 
-@router.get("/health", summary="Liveness", responses={200: _ok(_ref("Health")), **_errors(400)})
+@router.get("/health", operation_id="health", summary="Liveness", responses={200: _ok(_ref("Health")), **_errors(400)})
 def health(request: Request) -> Response:
     """The process answers."""
     _only(request)
@@ -287,7 +287,7 @@ def health(request: Request) -> Response:
     return _json({"status": "ok", "rulebook": book.manifest.id, "sha256": book.sha256})
 
 
-@router.get("/ready", summary="Readiness", responses={200: _ok(_ref("Readiness")), **_errors(400, 503)})
+@router.get("/ready", operation_id="ready", summary="Readiness", responses={200: _ok(_ref("Readiness")), **_errors(400, 503)})
 def ready(request: Request) -> Response:
     """The rulebook is compiled and the records database, when configured, answers."""
     _only(request)
@@ -308,7 +308,7 @@ def ready(request: Request) -> Response:
 ProblemCode = Literal[tuple(PROBLEM_TYPES)]  # type: ignore[valid-type]
 
 
-@router.get("/problems/{code}", summary="What a problem type means",
+@router.get("/problems/{code}", operation_id="getProblemType", summary="What a problem type means",
             responses={200: _ok(_ref("ProblemType")), **_errors(400)})
 def problem_type(request: Request, code: ProblemCode) -> Response:
     """The target of a problem's `type` URI (`problems/<code>`)."""

@@ -1,6 +1,8 @@
-"""``accountrules serve``: run the app under uvicorn (settings from options, then the environment)."""
+"""``accountrules serve``: the HTTP API under uvicorn (see :mod:`accountrules.server`)."""
 
 from __future__ import annotations
+
+import os
 
 import click
 
@@ -13,20 +15,18 @@ import click
               help="Matcher (ACCOUNTRULES_BACKEND; default durable).")
 @click.option("--records", "records_db", default=None, help="Record every decision in this database: a SQLite "
               "file path or a URL (ACCOUNTRULES_RECORDS_DB).")
-@click.option("--workers", type=int, default=1, show_default=True, help="Worker processes.")
+@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True, help="Worker processes.")
 def command(rules: str | None, host: str, port: int, backend: str | None, records_db: str | None,
             workers: int) -> None:
-    """Serve the HTTP API (needs `pip install accountrules[server]`)."""
-    import os
-
+    """Serve the HTTP API (needs `pip install accountrules[server]`); settings: docs/contract.md §5."""
     try:
         import uvicorn
+
+        from ..server import Settings
     except ImportError:
         raise click.ClickException("the HTTP server needs: pip install 'accountrules[server]'") from None
-    from .settings import Settings
-
     overrides = {"rules": rules, "backend": backend, "records_db": records_db}
-    Settings.from_env(**overrides)  # refuse a bad setting here, once, with a clear message
+    Settings.from_env(**overrides)  # a bad setting is refused here, once, with a clear message
     for name, value in overrides.items():  # workers are separate processes: they read the environment
         if value is not None:
             os.environ[f"ACCOUNTRULES_{name.upper()}"] = value
