@@ -19,7 +19,7 @@ from .settings import Settings
 if TYPE_CHECKING:
     from ..records import RecordStore
 
-_SYNTAX_CODES = {"yaml-syntax", "bad-encoding", "json-syntax"}
+_SYNTAX_CODES = {"yaml-syntax", "bad-encoding", "json-syntax", "not-utf8"}
 
 
 class Refused(Exception):
