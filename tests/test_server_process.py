@@ -156,7 +156,10 @@ def _raw(port: int, head: bytes, body_chunks: Iterator[bytes]) -> tuple[bytes, i
                 break
             answer += data
     finally:
-        sock.shutdown(socket.SHUT_RDWR)
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass  # the server closed it first
         sock.close()
         t.join()
     return answer, sent[0]
