@@ -23,17 +23,17 @@ from typing import Any
 import pytest
 
 pytest.importorskip("sqlalchemy")
-import sqlalchemy as sa  # noqa: E402
+import sqlalchemy as sa
 
-from accountrules import Engine, load_rulebook  # noqa: E402
-from accountrules.intake import read_case_file  # noqa: E402
-from accountrules.records import Mask, RecordStore  # noqa: E402
-from accountrules.records.audit import audit, relevant_facts  # noqa: E402
-from accountrules.records.store import decisions, snapshot_files  # noqa: E402
-from accountrules.records.verify import Verifier  # noqa: E402
-from accountrules.render import to_json  # noqa: E402
+from accountrules import Engine, load_rulebook
+from accountrules.intake import read_case_file
+from accountrules.records import Mask, RecordStore
+from accountrules.records.audit import audit, relevant_facts
+from accountrules.records.store import decisions, snapshot_files
+from accountrules.records.verify import Verifier
+from accountrules.render import to_json
 
-from .conftest import EXAMPLE, ROOT  # noqa: E402
+from .conftest import EXAMPLE, ROOT
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -283,3 +283,32 @@ def test_evaluate_record_option(tmp_path: Path) -> None:
     assert rec.output_json == r.output and rec.backend == "python"
     store.close()
     assert (ROOT / "examples").is_dir()
+
+
+def test_seal_catches_a_forger_who_recomputes_the_digest(db: str, engine_v1: Engine, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    from dataclasses import replace
+
+    store = RecordStore(db, key=b"k3y")
+    store.create_schema()
+    rec = _record(store, engine_v1, _case(id="S-1"))
+    assert rec.seal and Verifier(store, key=b"k3y").verify(rec).ok
+    forged = replace(rec, output_json=rec.output_json.replace('"rank": 2', '"rank": 1', 1))
+    forged = replace(forged, record_digest=forged.computed_digest())
+    _tamper(store, rec.decision_id, output_json=forged.output_json, record_digest=forged.record_digest)
+    res = Verifier(store, key=b"k3y").verify(store.get(rec.decision_id))  # type: ignore[arg-type]
+    assert ("seal", "") in {(d.what, d.path) for d in res.differences}
+    assert ("record-digest", "") not in {(d.what, d.path) for d in res.differences}
+    # a record exported as JSON is verified the same way, from the command line
+    exported = tmp_path / "record.json"
+    exported.write_text(json.dumps(rec.as_dict(), ensure_ascii=False), encoding="utf-8")
+    from click.testing import CliRunner
+
+    from accountrules.cli import cli
+
+    monkeypatch.setenv("ACCOUNTRULES_RECORDS_KEY", "k3y")
+    r = CliRunner().invoke(cli, ["verify", str(exported), "--db", db, "--format", "json"])
+    assert r.exit_code == 0 and json.loads(r.output)[0]["verdict"] == "match", r.output
+    r = CliRunner().invoke(cli, ["verify", rec.decision_id, "--db", db])
+    assert r.exit_code == 1 and "differs: seal" in r.output
+    store.close()

@@ -15,10 +15,10 @@ from accountrules.render import to_json, to_jsonl
 from .conftest import EXAMPLE
 
 pytest.importorskip("fastapi")
-from fastapi.testclient import TestClient  # noqa: E402
+from fastapi.testclient import TestClient
 
-from accountrules.server import Settings, create_app  # noqa: E402
-from accountrules.server.settings import SettingsError  # noqa: E402
+from accountrules.server import Settings, create_app
+from accountrules.server.settings import SettingsError
 
 PROBLEM = "application/problem+json"
 

@@ -15,10 +15,10 @@ import pytest
 
 pytest.importorskip("fastapi")
 schemathesis = pytest.importorskip("schemathesis")
-from hypothesis import HealthCheck, settings  # noqa: E402
-from schemathesis.core.failures import AcceptedNegativeData, FailureGroup  # noqa: E402
+from hypothesis import HealthCheck, settings
+from schemathesis.core.failures import AcceptedNegativeData, FailureGroup
 
-from accountrules.server import Settings, create_app  # noqa: E402
+from accountrules.server import Settings, create_app
 
 EXAMPLES = int(os.environ.get("ACCOUNTRULES_SCHEMATHESIS_EXAMPLES", "25"))
 

@@ -26,7 +26,7 @@ def command(rules: str | None, host: str, port: int, backend: str | None, record
     except ImportError:
         raise click.ClickException("the HTTP server needs: pip install 'accountrules[server]'") from None
     overrides = {"rules": rules, "backend": backend, "records_db": records_db}
-    Settings.from_env(**overrides)  # a bad setting is refused here, once, with a clear message
+    Settings.from_env(None, rules=rules, backend=backend, records_db=records_db)  # a bad setting is refused here, once, with a clear message
     for name, value in overrides.items():  # workers are separate processes: they read the environment
         if value is not None:
             os.environ[f"ACCOUNTRULES_{name.upper()}"] = value

@@ -23,7 +23,7 @@ and band.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,7 +47,7 @@ def relevant_facts(case: Case) -> dict[str, Any]:
     return {"case": cf, "persons": [_profile(case, p, relevant, roles) for p in case.persons]}
 
 
-def _profile(case: Case, person: Any, relevant: set[str], roles: dict[str, str]) -> dict[str, Any]:
+def _profile(case: Case, person: Any, relevant: set[str], roles: Mapping[str, str]) -> dict[str, Any]:
     pf = {k: v for k, v in person_facts(case, person).items() if k in relevant}
     findings = []
     for f in case.case.findings:
@@ -130,8 +130,8 @@ class AuditReport:
     def format_table(self) -> str:
         """Plain text tables."""
         rb = self.rulebook
-        lines = [f"{self.records} records audited; current rulebook {rb['id']} {rb['version']} "
-                 f"sha256:{rb['sha256'][:12]}", "", f"Equal-treatment breaches: {len(self.breaches)}"]
+        lines = [(f"{self.records} records audited; current rulebook {rb['id']} {rb['version']} "
+                 f"sha256:{rb['sha256'][:12]}"), "", f"Equal-treatment breaches: {len(self.breaches)}"]
         for i, b in enumerate(self.breaches, 1):
             lines.append(f"  #{i} equal facts, {len(b.variants)} outcomes:")
             for j, var in enumerate(b.variants):

@@ -111,16 +111,8 @@ class Verifier:
     def verify(self, rec: DecisionRecord) -> Verification:
         """Check one record."""
         v = Verification(rec.decision_id)
+        self._integrity(rec, v)
         diffs = v.differences
-        if rec.computed_digest() != rec.record_digest:
-            diffs.append(Difference("record-digest", "", rec.record_digest, rec.computed_digest()))
-        if self.key is not None:
-            if rec.seal is None:
-                diffs.append(Difference("seal", "", None, "a seal (the record was written without a key)"))
-            elif rec.computed_seal(self.key) != rec.seal:
-                diffs.append(Difference("seal", "", rec.seal, rec.computed_seal(self.key)))
-        elif rec.seal is not None:
-            v.notes.append("the record is sealed; give the key (ACCOUNTRULES_RECORDS_KEY) to check the seal.")
         masked = json.loads(rec.masked)
         try:
             data = json.loads(rec.input_json)
@@ -153,6 +145,19 @@ class Verifier:
         if not masked and sha256(rec.output_json) != rec.output_digest:
             diffs.append(Difference("output-digest", "", rec.output_digest, sha256(rec.output_json)))
         return v
+
+    def _integrity(self, rec: DecisionRecord, v: Verification) -> None:
+        """The record's digest, and its seal when the key is known."""
+        diffs = v.differences
+        if rec.computed_digest() != rec.record_digest:
+            diffs.append(Difference("record-digest", "", rec.record_digest, rec.computed_digest()))
+        if self.key is not None:
+            if rec.seal is None:
+                diffs.append(Difference("seal", "", None, "a seal (the record was written without a key)"))
+            elif rec.computed_seal(self.key) != rec.seal:
+                diffs.append(Difference("seal", "", rec.seal, rec.computed_seal(self.key)))
+        elif rec.seal is not None:
+            v.notes.append("the record is sealed; give the key (ACCOUNTRULES_RECORDS_KEY) to check the seal.")
 
     def _engine(self, rec: DecisionRecord, v: Verification) -> Any:
         from ..engine import Engine

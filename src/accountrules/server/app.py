@@ -59,9 +59,8 @@ def create_app(rules: str | None = None, backend: str | None = None, *, settings
     app.include_router(router)
     _handlers(app)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
-    app.add_middleware(BodyLimit, default=settings.max_body_bytes,  # type: ignore[arg-type]
-                       per_path={"/batch": settings.max_batch_bytes})
-    app.add_middleware(RequestContext, log=AccessLog(settings.access_log))  # type: ignore[arg-type]
+    app.add_middleware(BodyLimit, default=settings.max_body_bytes, per_path={"/batch": settings.max_batch_bytes})
+    app.add_middleware(RequestContext, log=AccessLog(settings.access_log))
     return app
 
 

@@ -27,8 +27,8 @@ PROBLEM_TYPES: dict[str, tuple[int, str, str]] = {
     "unparseable-body": (400, "Unparseable body", "The body is not well-formed JSON (or a batch line is not)."),
     "not-found": (404, "Not found", "No such resource."),
     "method-not-allowed": (405, "Method not allowed", "The resource exists but not for this HTTP method."),
-    "body-too-large": (413, "Body too large", "The body (or one batch line) is over the configured limit; it was "
-                       "refused before it was read in full."),
+    "body-too-large": (413, "Body too large", ("The body (or one batch line) is over the configured limit; it was "
+                       "refused before it was read in full.")),
     "unsupported-media-type": (415, "Unsupported media type", "The Content-Type is not one this endpoint accepts."),
     "invalid-case": (422, "Invalid case", "The case file does not satisfy the contract (docs/contract.md §1)."),
     "input-too-large": (422, "Input too complex", "The case is nested too deeply or has too many nodes."),

@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 
@@ -266,7 +267,9 @@ def schemas(request: Request, name: SchemaName) -> Response:
     from ..rulebook import RuleFile
     from .problems import Problem
 
-    model = {"case": Case, "recommendation": Recommendation, "rulebook": RuleFile, "problem": Problem}[name]
+    models: dict[str, type[BaseModel]] = {"case": Case, "recommendation": Recommendation, "rulebook": RuleFile,
+                                          "problem": Problem}
+    model = models[name]
     return _json(model.model_json_schema())
 
 
@@ -305,12 +308,12 @@ def ready(request: Request) -> Response:
                   "backend": svc.engine.backend, "records": records})
 
 
-ProblemCode = Literal[tuple(PROBLEM_TYPES)]  # type: ignore[valid-type]
-
-
 @router.get("/problems/{code}", operation_id="getProblemType", summary="What a problem type means",
-            responses={200: _ok(_ref("ProblemType")), **_errors(400)})
-def problem_type(request: Request, code: ProblemCode) -> Response:
+            responses={200: _ok(_ref("ProblemType")), **_errors(400, 404)})
+def problem_type(request: Request, code: str) -> Response:
     """The target of a problem's `type` URI (`problems/<code>`)."""
     _only(request)
+    if code not in PROBLEM_TYPES:
+        raise Refused(problem("not-found", f"No problem type '{code[:60]}'. Known: {', '.join(PROBLEM_TYPES)}.",
+                              instance=request.url.path, request_id=_rid(request)))
     return _json(problem_for_code(code))
