@@ -270,3 +270,15 @@ def test_records_from_the_server(tmp_path: Path) -> None:
     assert v.verify(rec).ok and v.verify(store.get(batch_id)).ok  # type: ignore[arg-type]
     v.close()
     store.close()
+
+
+def test_contract_doc_problem_example_is_real(client: TestClient) -> None:
+    import re
+
+    text = (Path(__file__).resolve().parents[1] / "docs" / "contract.md").read_text(encoding="utf-8")
+    block = re.search(r"\*\*Errors\.\*\*.*?```json\n(.*?)```", text, re.DOTALL)
+    assert block is not None
+    case = _case()
+    case["persons"][0]["role"] = "boss"
+    r = client.post("/evaluate", json=case, headers={"x-request-id": "req-0001"})
+    assert r.json() == json.loads(block.group(1))
