@@ -282,3 +282,18 @@ def test_contract_doc_problem_example_is_real(client: TestClient) -> None:
     case["persons"][0]["role"] = "boss"
     r = client.post("/evaluate", json=case, headers={"x-request-id": "req-0001"})
     assert r.json() == json.loads(block.group(1))
+
+
+def test_no_decision_without_its_record(tmp_path: Path) -> None:
+    db = tmp_path / "records.db"
+    app = create_app(settings=Settings(backend="python", access_log="off", records_db=str(db)))
+    with TestClient(app) as c:
+        assert c.post("/evaluate", json=_case()).status_code == 200
+        app.state.service.records.engine.dispose()
+        db.unlink()
+        db.mkdir()  # the database file is gone and cannot be recreated: recording fails
+        body = _problem(c.post("/evaluate", json=_case()), 503)
+        assert body["type"] == "problems/records-unavailable"
+        out = c.post("/batch", content=json.dumps(_case()).encode(), headers={"content-type": "application/x-ndjson"})
+        assert json.loads(out.text)["problem"]["status"] == 503
+        assert _problem(c.get("/ready"), 503)["type"] == "problems/not-ready"

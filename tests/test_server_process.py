@@ -211,3 +211,35 @@ def test_bad_requests_get_problems_and_the_server_keeps_serving(server: tuple[in
         assert _post(conn, "/evaluate", _example_body())[0] == 200
     finally:
         conn.close()
+
+
+def test_accountrules_serve_command(tmp_path: Path) -> None:
+    port = _free_port()
+    db = tmp_path / "served.db"
+    env = dict(os.environ, ACCOUNTRULES_ACCESS_LOG="off")
+    proc = subprocess.Popen([sys.executable, "-m", "accountrules", "serve", "--port", str(port), "--backend", "python",
+                             "--records", str(db)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                status, body = _get(port, "/ready")
+                break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"accountrules serve did not start: {proc.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
+                time.sleep(0.2)
+        ready = json.loads(body)
+        assert status == 200 and ready["backend"] == "python" and ready["records"] == "ok"
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        conn.request("POST", "/evaluate", body=_example_body(), headers={"content-type": "application/json"})
+        r = conn.getresponse()
+        assert r.status == 200 and r.getheader("x-decision-id")
+        r.read()
+        conn.close()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    bad = subprocess.run([sys.executable, "-m", "accountrules", "serve", "--port", str(port)], capture_output=True,
+                         text=True, env=dict(os.environ, ACCOUNTRULES_MAX_BODY_BYTES="ten"), timeout=60)
+    assert bad.returncode == 1 and "ACCOUNTRULES_MAX_BODY_BYTES='ten'" in bad.stderr and "Traceback" not in bad.stderr

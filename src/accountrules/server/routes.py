@@ -98,7 +98,7 @@ def _json(data: Any) -> Response:
 @router.post("/evaluate", operation_id="evaluate", summary="Evaluate one case", openapi_extra=_CASE_BODY,
              responses={200: _ok(_ref("Recommendation"), description="The recommendation, byte for byte as "
                                  "`accountrules evaluate --format json` prints it"),
-                        **_errors(400, 413, 415, 422)})
+                        **_errors(400, 413, 415, 422, 503)})
 async def evaluate(request: Request, lang: Lang = "zh", detail: Detail = "full") -> Response:
     """Evaluate one case file (JSON). `lang` chooses the language of the reason texts; `detail=compact`
     keeps each reason's primary citation without the quoted text. When decisions are recorded, the
@@ -111,7 +111,7 @@ async def evaluate(request: Request, lang: Lang = "zh", detail: Detail = "full")
     def run() -> tuple[str, str | None]:
         case = svc.parse(body, "<request>", instance=request.url.path, request_id=rid)
         try:
-            return svc.evaluate(case, lang, detail)
+            return svc.evaluate(case, lang, detail, instance=request.url.path, request_id=rid)
         except EvaluationError as exc:
             raise Refused(svc.problem_of(exc, body, instance=request.url.path, request_id=rid)) from None
 
@@ -190,7 +190,8 @@ class _BatchResponse(Response):
         svc, path, rid = self.svc, self.request.url.path, _rid(self.request)
         try:
             case = svc.parse(raw, f"<line {n}>", instance=path, request_id=rid, line=n)
-            text, decision_id = svc.evaluate(case, self.lang, self.detail, compact=True)
+            text, decision_id = svc.evaluate(case, self.lang, self.detail, compact=True, instance=path,
+                                             request_id=rid)
         except Refused as exc:
             return b'{"line":%d,"problem":%s}\n' % (n, problem_bytes(exc.problem))
         except EvaluationError as exc:

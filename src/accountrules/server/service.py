@@ -94,14 +94,26 @@ class Service:
         return problem("evaluation-failed", f"Evaluation failed: {what}.", instance=instance,
                        request_id=request_id, errors=items)
 
-    def evaluate(self, case: Case, lang: str, detail: str, *, compact: bool = False) -> tuple[str, str | None]:
-        """Evaluate and record: the JSON text (as the CLI prints it) and the decision id, if recorded."""
+    def evaluate(self, case: Case, lang: str, detail: str, *, compact: bool = False, instance: str = "",
+                 request_id: str | None = None) -> tuple[str, str | None]:
+        """Evaluate and record: the JSON text (as the CLI prints it) and the decision id, if recorded.
+
+        Raises:
+            Refused: 503 when decisions are recorded and this one could not be (no decision is
+                given without its record).
+        """
         rec = self.engine.evaluate(case, lang=lang, detail=detail)
         text = to_jsonl(rec) if compact else to_json(rec)
         decision_id = None
         if self.records is not None:
             full = text if not compact else to_json(rec)
-            decision_id = self.records.record(case, full, self.engine, lang=lang, detail=detail).decision_id
+            try:
+                decision_id = self.records.record(case, full, self.engine, lang=lang, detail=detail).decision_id
+            except EvaluationError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - any database failure: the decision is not given
+                raise Refused(problem("records-unavailable", f"the records database failed: {type(exc).__name__}.",
+                                      instance=instance, request_id=request_id)) from None
         return text, decision_id
 
     def traced(self, case: Case, lang: str, detail: str, mode: str) -> str:
