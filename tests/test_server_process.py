@@ -241,5 +241,5 @@ def test_accountrules_serve_command(tmp_path: Path) -> None:
         proc.terminate()
         proc.wait(timeout=30)
     bad = subprocess.run([sys.executable, "-m", "accountrules", "serve", "--port", str(port)], capture_output=True,
-                         text=True, env=dict(os.environ, ACCOUNTRULES_MAX_BODY_BYTES="ten"), timeout=60)
+                         text=True, env=dict(os.environ, ACCOUNTRULES_MAX_BODY_BYTES="ten"), timeout=60, check=False)
     assert bad.returncode == 1 and "ACCOUNTRULES_MAX_BODY_BYTES='ten'" in bad.stderr and "Traceback" not in bad.stderr

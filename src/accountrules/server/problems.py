@@ -35,8 +35,8 @@ PROBLEM_TYPES: dict[str, tuple[int, str, str]] = {
     "rule-conflict": (422, "Rule conflict", "Two rules fired with different outcomes and no priority between them."),
     "evaluation-failed": (500, "Evaluation failed", "The matching backend failed on this case."),
     "not-ready": (503, "Not ready", "The server cannot serve yet (the records database is unreachable)."),
-    "records-unavailable": (503, "Records unavailable", "The decision could not be recorded, so it is not given; "
-                            "retry later."),
+    "records-unavailable": (503, "Records unavailable",
+                            "The decision could not be recorded, so it is not given; retry later."),
     "internal-error": (500, "Internal error", "An unexpected error; the request id identifies it in the log."),
 }
 
