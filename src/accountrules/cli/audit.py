@@ -20,10 +20,10 @@ from ._records import db_option, open_store
 def command(db: str | None, rules: str | None, backend: str, fmt: str) -> None:
     """Records whose legally relevant facts are equal but whose outcomes differ (同案同罚), and the
     recorded decisions the current rulebook would change. Exit 1 when there is a breach."""
+    store = open_store(db)  # first: says which extra to install when it is missing
     from ..records import RecordStore
     from ..records.audit import audit
 
-    store = open_store(db)
     assert isinstance(store, RecordStore)
     engine = Engine(book_from(rules), backend=backend)  # type: ignore[arg-type]
     try:

@@ -18,10 +18,10 @@ from ._records import db_option, open_store, records_key
 def command(targets: tuple[str, ...], db: str | None, fmt: str) -> None:
     """Recompute records (a decision id in the database, or a record exported as JSON) under their
     own stored rulebook; print match, or every difference. Exit 1 when anything differs."""
+    store = open_store(db)  # first: says which extra to install when it is missing
     from ..records import DecisionRecord, RecordStore
     from ..records.verify import Verifier
 
-    store = open_store(db)
     assert isinstance(store, RecordStore)
     verifier = Verifier(store, key=records_key())
     results = []
