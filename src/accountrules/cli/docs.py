@@ -11,7 +11,8 @@ from ..docs import generate, stale
 
 
 @click.command("docs")
-@click.option("--rules", "rules", type=click.Path(file_okay=False), help="Rulebook (default: bundled).")
+@click.option("--rules", "--rulebook", "rules", type=click.Path(file_okay=False),
+              help="Rulebook directory or bundled rulebook name (default: the bundled default).")
 @click.option("--out", "out", type=click.Path(file_okay=False), default="docs", show_default=True)
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 listing stale files (for CI).")
 def command(rules: str | None, out: str, check: bool) -> None:
