@@ -27,7 +27,7 @@ from .conftest import ROOT
 
 NAME = "shandong-supervision"
 DIR = ROOT / "rulebooks" / NAME
-EXAMPLE = ROOT / "examples" / "sd-2024-031.yaml"
+EXAMPLE = ROOT / "examples" / NAME / "sd-2024-031.yaml"
 
 
 @pytest.fixture(scope="module")
@@ -152,7 +152,8 @@ def run_shown(command: str) -> str:
 
 def test_the_authoring_guide_shows_the_shandong_commands() -> None:
     commands = [c for c, _ in _doc_runs()]
-    assert any(c.startswith(f"accountrules evaluate --rulebook {NAME} examples/sd-2024-031.yaml") for c in commands)
+    shown = f"accountrules evaluate --rulebook {NAME} examples/{NAME}/sd-2024-031.yaml"
+    assert any(c.startswith(shown) for c in commands)
     assert any(c.startswith(f"accountrules validate rulebooks/{NAME}") for c in commands)
 
 
@@ -163,6 +164,6 @@ def test_authoring_guide_output_is_current(command: str, shown: str) -> None:
 
 def test_the_example_case_shown_is_the_file() -> None:
     text = AUTHORING.read_text(encoding="utf-8")
-    marker = "<!-- file: examples/sd-2024-031.yaml -->"
+    marker = "<!-- file: examples/shandong-supervision/sd-2024-031.yaml -->"
     m = re.search(r"```yaml\n(.*?)```", text[text.index(marker):], re.DOTALL)
     assert m and m.group(1) == EXAMPLE.read_text(encoding="utf-8")
