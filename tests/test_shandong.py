@@ -167,3 +167,22 @@ def test_the_example_case_shown_is_the_file() -> None:
     marker = "<!-- file: examples/shandong-supervision/sd-2024-031.yaml -->"
     m = re.search(r"```yaml\n(.*?)```", text[text.index(marker):], re.DOTALL)
     assert m and m.group(1) == EXAMPLE.read_text(encoding="utf-8")
+
+
+def test_lint_warns_of_a_placeholder_the_condition_does_not_test(tmp_path: Path) -> None:
+    """The first draft of GM-serious-impact tested the `_rank` fact but printed {…social_impact}."""
+    import shutil
+
+    from accountrules.lint import lint as lint_book
+
+    copy = tmp_path / NAME
+    shutil.copytree(DIR, copy)
+    grading = copy / "grading.yaml"
+    text = grading.read_text(encoding="utf-8")
+    draft = text.replace("    when: {fact: case.consequences.social_impact, eq: serious}\n",
+                         "    when: {fact: case.consequences.social_impact_rank, eq: 2}\n")
+    assert draft != text
+    grading.write_text(draft, encoding="utf-8")
+    found = [(d.code, d.severity, d.span.line if d.span else 0) for d in lint_book(load_rulebook(copy))]
+    line = next(n for n, s in enumerate(draft.splitlines(), 1) if "id: GM-serious-impact" in s)
+    assert found == [("unfilled-placeholder", "warning", line)] * 2  # zh and en
