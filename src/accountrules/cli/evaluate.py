@@ -18,7 +18,8 @@ from ._common import FORMATS, book_from, fail, with_file
 
 @click.command("evaluate")
 @click.argument("cases", nargs=-1, required=True)
-@click.option("--rules", "rules", type=click.Path(file_okay=False), help="Rulebook directory (default: bundled).")
+@click.option("--rules", "--rulebook", "rules", type=click.Path(file_okay=False),
+              help="Rulebook directory or bundled rulebook name (default: the bundled default).")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="json", show_default=True)
 @click.option("--lang", type=click.Choice(("zh", "en")), default="zh", show_default=True)
 @click.option("--backend", type=click.Choice(("durable", "python")), default="durable", show_default=True)
