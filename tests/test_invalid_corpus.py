@@ -55,6 +55,9 @@ NOT_FROM_A_FILE = {
     "compile-hang": "durable-rules itself hanging",
     # lint findings the mini rulebook cannot show with one added file
     "gap-item": "the mini rulebook's chain rule gives every item a responsibility (tests/authoring/test_lint.py)",
+    # settings of the HTTP server and its records database (environment variables, a mask file)
+    "bad-setting": "an environment variable of the HTTP server: no rule, case or cases file holds it (not tested here)",
+    "bad-mask": "a records mask file, read by the records database, not by a rulebook (not tested here)",
     # run-time error classes: codes of exception classes, not of input positions
     "accountrules-error": "an exception class", "rule-file-error": "an exception class",
     "evaluation-error": "an exception class", "invalid-case": "an exception class",

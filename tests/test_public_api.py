@@ -9,7 +9,7 @@ def test_all_is_pinned() -> None:
     assert accountrules.__all__ == [
         "AccountRulesError", "Case", "Diagnostic", "Engine", "EngineFailure", "EvaluationError", "InputTooLarge",
         "InvalidCase", "Reason", "Recommendation", "RuleConflict", "RuleFileError", "Rulebook", "SourceSpan",
-        "UnsupportedPython", "__version__", "load_rulebook",
+        "UnsupportedPython", "__version__", "bundled_rulebooks", "load_rulebook",
     ]
     for name in accountrules.__all__:
         assert hasattr(accountrules, name)

@@ -27,6 +27,7 @@ from .errors import RuleConflict as RuleConflict
 from .errors import RuleFileError as RuleFileError
 from .errors import UnsupportedPython as UnsupportedPython
 from .rules import Rulebook as Rulebook
+from .rules import bundled_rulebooks as bundled_rulebooks
 from .rules import load_rulebook as load_rulebook
 
 __all__ = [
@@ -46,5 +47,6 @@ __all__ = [
     "SourceSpan",
     "UnsupportedPython",
     "__version__",
+    "bundled_rulebooks",
     "load_rulebook",
 ]
