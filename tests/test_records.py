@@ -26,7 +26,7 @@ pytest.importorskip("sqlalchemy")
 import sqlalchemy as sa
 
 from accountrules import Engine, load_rulebook
-from accountrules.intake import read_case_file
+from accountrules.intake import parse_case, read_case_file
 from accountrules.records import Mask, RecordStore
 from accountrules.records.audit import audit, relevant_facts
 from accountrules.records.store import decisions, snapshot_files
@@ -104,7 +104,7 @@ def _record(store: RecordStore, engine: Engine, data: dict[str, Any], lang: str 
 _WRITER = textwrap.dedent("""
     import sys
     from accountrules import Engine, load_rulebook
-    from accountrules.intake import read_case_file
+    from accountrules.intake import parse_case, read_case_file
     from accountrules.records import RecordStore
     from accountrules.render import to_json
     url, w, n, example = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
@@ -115,7 +115,7 @@ _WRITER = textwrap.dedent("""
     print("ready", flush=True)
     for i in range(n):
         base["case"]["id"] = f"W{w}-{i}"
-        case = engine._parse_case(base)
+        case = parse_case(base)
         store.record(case, to_json(engine.evaluate(case)), engine, lang="zh", detail="full")
         print(i, flush=True)
     print("done", flush=True)
@@ -212,8 +212,7 @@ def test_audit_finds_unequal_pair_and_drift(db: str, engine_v1: Engine, engine_v
                                 for f in twin["case"]["findings"]]
     second = _record(store, engine_v2, twin)
     other = _record(store, engine_v1, _case(id="B-1", effective=False))  # not an error case: v2 changes nothing
-    assert relevant_facts(engine_v1._parse_case(_case(id="A-1")))["case"] == relevant_facts(
-        engine_v1._parse_case(twin))["case"]
+    assert relevant_facts(parse_case(_case(id="A-1")))["case"] == relevant_facts(parse_case(twin))["case"]
     report = audit(store.records(), engine_v2)
     assert report.records == 3 and not report.unreadable
     [breach] = report.breaches
