@@ -74,6 +74,8 @@ class Rulebook:
     matrix: rb.Matrix
     rules: list[RuleEntry]
     spans: dict[str, SourceSpan] = field(default_factory=dict)
+    deciding_bodies: dict[str, rb.DecidingBody] = field(default_factory=dict)
+    stat_thresholds: dict[str, rb.StatThreshold] = field(default_factory=dict)
 
     @cached_property
     def by_section(self) -> dict[str, list[RuleEntry]]:
@@ -489,6 +491,7 @@ def _assemble(directory: Path, root: str, sha: str, files: list[str],
     for u in umt.values():
         for s in u.superseded_by:
             ref("unit measure", s, umt, u.span)
+    _check_deciding_bodies(catalog["deciding_bodies"], channels, ref, problems)
     ref("level", manifest.policy.aggravation_cap, levels, manifest.span)
     if matrix_doc:
         mdoc, mloc = matrix_doc
@@ -579,8 +582,26 @@ def _assemble(directory: Path, root: str, sha: str, files: list[str],
         instruments=instruments, definitions=defs, categories=cat_map, items=items, grades=grades,
         responsibilities=resp, ladder=sorted(levels.values(), key=lambda lv: lv.rank), measures=measures,
         channels=channels, circumstances=circs, unit_measure_types=umt, review_tracks=tracks, matrix=matrix,
-        rules=entries, spans=spans,
+        rules=entries, spans=spans, deciding_bodies=catalog["deciding_bodies"],
+        stat_thresholds=catalog["stat_thresholds"],
     )
+
+
+def _check_deciding_bodies(bodies: Mapping[str, rb.DecidingBody], channels: Mapping[str, rb.Channel], ref: Any,
+                           problems: list[Diagnostic]) -> None:
+    """Every channel named exists; if the rulebook names deciding bodies, every channel has one."""
+    for body in bodies.values():
+        for ch in body.channels:
+            ref("channel", ch, channels, body.span)
+    if not bodies:
+        return
+    covered = {ch for body in bodies.values() for ch in body.channels}
+    first = next(iter(bodies.values()))
+    for ch in channels:
+        if ch not in covered:
+            problems.append(Diagnostic("missing-key", f"no deciding body lists channel '{ch}'; add it to the "
+                                       "'channels' of one of 'deciding_bodies' (the letter must know whom to "
+                                       "address).", first.span))
 
 
 def _check_then(section: str, rule: rb.Rule, doc: RawDocument, loc: Loc, problems: list[Diagnostic],
