@@ -1,0 +1,1 @@
+"""Output stage: what leaves the engine for people and other systems (the letter, …)."""
