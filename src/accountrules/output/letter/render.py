@@ -15,6 +15,8 @@ the PDF a fixed creation date).
 from __future__ import annotations
 
 import io
+import os
+import threading
 import zipfile
 from dataclasses import asdict
 from importlib import resources
@@ -25,6 +27,7 @@ from .model import Letter, chinese_number
 
 FORMATS = ("docx", "html", "pdf", "md")
 _FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+_PDF_LOCK = threading.Lock()
 
 
 class LetterDependencyMissing(RuntimeError):
@@ -104,8 +107,15 @@ def render_pdf(letter: Letter, template_dir: str | Path | None = None) -> bytes:
             f"(and, on Debian, apt-get install libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-cjk): {exc}"
         ) from exc
     html = render_text(letter, "html", template_dir)
-    doc = weasyprint.HTML(string=html)
-    pdf: bytes = doc.write_pdf(pdf_identifier=b"accountrules-letter", uncompressed_pdf=False)
+    # fontTools stamps the embedded font subsets with the current time unless SOURCE_DATE_EPOCH is set
+    with _PDF_LOCK:
+        saved = os.environ.get("SOURCE_DATE_EPOCH")
+        os.environ["SOURCE_DATE_EPOCH"] = saved or "0"
+        try:
+            pdf: bytes = weasyprint.HTML(string=html).write_pdf(pdf_identifier=b"accountrules-letter")
+        finally:
+            if saved is None:
+                del os.environ["SOURCE_DATE_EPOCH"]
     return pdf
 
 
