@@ -96,6 +96,7 @@ def _trend(report: StatsReport, t: dict[str, str], font: str, out: Path) -> list
                  label=t["rate"], gid="line-loss-rate")
         ax2.set_ylabel(t["rate"] + " (%)")
         ax2.set_ylim(0, 100)
+        ax2.spines["right"].set_visible(True)
         ax2.legend(loc="upper right")
     ax.legend(loc="upper left")
     return _save(fig, out, "trend")

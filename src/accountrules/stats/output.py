@@ -22,7 +22,7 @@ _T = {
         "head_appearance_rate": "负责人出庭应诉率", "count": "数量", "agency": "单位", "region": "区域",
         "level": "层级", "field": "领域", "definition": "认定类型", "item": "情形", "responsibility": "责任",
         "measure": "措施", "no_caseload": "未提供案件总量表：只报告数量，不计算比率。", "notes": "数据提示",
-        "rule": "规则", "source": "出处",
+        "rule": "规则", "source": "出处", "year_col": "年度",
     },
     "en": {
         "agency_year": "By agency and year", "region_year": "By region and year", "level_year": "By level and year",
@@ -36,7 +36,7 @@ _T = {
         "count": "count", "agency": "agency", "region": "region", "level": "level", "field": "field",
         "definition": "definition", "item": "item", "responsibility": "responsibility", "measure": "measure",
         "no_caseload": "No caseload table: counts only, no rates.", "notes": "Data notes", "rule": "rule",
-        "source": "source",
+        "source": "source", "year_col": "year",
     },
 }
 _LABELLED = {"level": "level", "responsibility": "responsibility", "item": "item", "measure": "unit_measure",
@@ -76,7 +76,7 @@ def to_text(report: StatsReport, book: Rulebook) -> str:
             continue
         cols = [c for c in rows[0] if report.has_caseload or c not in RATES and c not in (
             "litigated", "reconsideration", "appearances_required")]
-        table = [[t.get(c, c) for c in cols]] + [[_cell(book, c, r[c], report.lang) for c in cols] for r in rows]
+        table = [[t["year_col"] if c == "year" else t.get(c, c) for c in cols]] + [[_cell(book, c, r[c], report.lang) for c in cols] for r in rows]
         widths = [max(_width(row[i]) for row in table) for i in range(len(cols))]
         for row in table:
             out.append("  ".join(_pad(v, w) for v, w in zip(row, widths, strict=True)).rstrip())

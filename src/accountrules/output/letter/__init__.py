@@ -13,7 +13,6 @@ from pathlib import Path
 from ...engine import Engine
 from ...intake import read_case_file
 from ...models import Case
-from .labels import LABEL_GAPS as LABEL_GAPS
 from .model import Letter as Letter
 from .model import build_letter as build_letter
 from .render import FORMATS as FORMATS
@@ -21,7 +20,7 @@ from .render import LetterDependencyMissing as LetterDependencyMissing
 from .render import render_letter as render_letter
 from .render import template_path as template_path
 
-__all__ = ["FORMATS", "LABEL_GAPS", "Letter", "LetterDependencyMissing", "build_letter", "letter_for_case",
+__all__ = ["FORMATS", "Letter", "LetterDependencyMissing", "build_letter", "letter_for_case",
            "render_letter", "template_path"]
 
 

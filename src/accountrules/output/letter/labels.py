@@ -1,11 +1,10 @@
 """Labels for the letter: every code the letter prints is printed by its rulebook label.
 
-The rulebook gains zh/en labels for every code (``Rulebook.label(kind, code, lang)``, from the
-``legaltext`` branch). Until a rulebook offers that method, only the vocabularies the rulebook has
-always named (items, levels, measures, channels …) have labels; every other kind is a **gap**:
-:data:`LABEL_GAPS` lists them, :func:`label` returns ``None`` for them, and the letter prints a
-visible placeholder and records the gap (``Letter.gaps``) instead of an English code. No label
-table lives in Python.
+Labels come from the rulebook: each catalogue entry's ``name`` and the ``labels:`` section
+(``Rulebook.label(kind, code, lang)``). A code the rulebook cannot label (a rulebook without that
+label, or free text that still carries a code) is a **gap**: the letter prints a visible placeholder
+instead of the English code and records the gap (``Letter.gaps``; the CLI warns). No label table
+lives in Python.
 """
 
 from __future__ import annotations
@@ -30,12 +29,6 @@ CATALOG: dict[str, str] = {
     "review_track": "review_tracks",
     "deciding_body": "deciding_bodies",
 }
-
-#: kinds the letter needs that a rulebook without ``Rulebook.label`` cannot label (the gap list)
-LABEL_GAPS: tuple[str, ...] = (
-    "origin", "outcome", "act_type", "ground", "agency_level", "role", "fault", "status", "referral",
-    "effect", "band", "circumstance_kind",
-)
 
 #: printed where a label is missing (never the English code)
 PLACEHOLDER = {"zh": "〔待补标签〕", "en": "[label missing]"}

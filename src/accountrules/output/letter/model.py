@@ -4,6 +4,7 @@ the rulebook. Every code is replaced by its rulebook label here; the templates o
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import re
 from dataclasses import dataclass, field
@@ -51,6 +52,7 @@ class ItemLine:
     item: str
     responsibility: str
     level: str
+    liable: bool
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,7 @@ class PersonSection:
     leading_cadre: bool
     fault: str
     responsibility: str
+    liable: bool
     rank: int
     level: str
     measures: list[str]
@@ -219,6 +222,13 @@ class _Builder:
         return Basis(_cite_text(cite, self.lang), c.quote if inst.official_text else None,
                      bool(getattr(inst, "analogue", False)), "", _MARK[self.lang])
 
+    def responsibility(self, code: str, channel: str | None) -> str:
+        """How the responsibility is named for this person (领导责任 only for leading cadres)."""
+        fn = getattr(self.book, "responsibility_label", None)
+        if callable(fn):
+            return str(fn(code, self.lang, channel=channel))
+        return self.lab("responsibility", code)
+
     def body_of(self, p: PersonOutcome) -> DecidingBody | None:
         bodies = list(self.book.deciding_bodies.values())
         if p.referral:
@@ -230,8 +240,16 @@ class _Builder:
                 return b
         return None
 
+    def unnamed(self, pid: str, role: str) -> str:
+        """A person the case file does not name: by role and position (ids are codes, not names)."""
+        n = next(i for i, x in enumerate(self.case.persons, 1) if x.id == pid)
+        return (f"未具名{self.lab('role', role)}（第{n}人）" if self.lang == "zh"
+                else f"unnamed {self.lab('role', role)} (person {n})")
+
     def clean(self, text: str) -> str:
         """Free text from the recommendation (a 'why'): kept, but an ASCII word in zh is a gap."""
+        if self.lang == "zh":
+            text = text.replace("; ", "；")
         if self.lang == "zh" and re.search(r"[A-Za-z]", text):
             self.free_text_gaps.append(f"text: {text}")
         return text
@@ -240,8 +258,8 @@ class _Builder:
         lab = self.lab
         src = next(x for x in self.case.persons if x.id == p.id)
         body = self.body_of(p)
-        items = [ItemLine(lab("item", it.item), lab("responsibility", it.responsibility), lab("level", it.level))
-                 for it in p.items]
+        items = [ItemLine(lab("item", it.item), self.responsibility(it.responsibility, p.channel),
+                          lab("level", it.level), it.responsibility != "none") for it in p.items]
         considered = []
         for c in p.considered:
             circ = self.book.circumstances.get(c.code)
@@ -256,9 +274,10 @@ class _Builder:
                          else f"influence period of {p.influence.months} months")
         reasons = [*p.reasons, *(p.exemption.reasons if p.exemption else [])]
         return PersonSection(
-            id=p.id, name=p.name or src.name, role=lab("role", src.role), party_member=src.party_member,
+            id=p.id, name=p.name or src.name or self.unnamed(p.id, src.role), role=lab("role", src.role), party_member=src.party_member,
             leading_cadre=src.leading_cadre, fault=lab("fault", src.fault),
-            responsibility=lab("responsibility", p.responsibility), rank=p.rank, level=lab("level", p.level),
+            responsibility=self.responsibility(p.responsibility, p.channel),
+            liable=p.responsibility != "none", rank=p.rank, level=lab("level", p.level),
             measures=[lab("measure", mid) for mid in p.measures],
             band=lab("band", p.band) if p.band and p.band != "middle" else "",
             channel=lab("channel", p.channel) if p.channel else "",
@@ -269,7 +288,7 @@ class _Builder:
 
     def build(self, issuer: str, date: str) -> Letter:
         lab, case, rec, lang = self.lab, self.case.case, self.rec, self.lang
-        names = {p.id: p.name or p.id for p in self.case.persons}
+        names = {p.id: p.name or self.unnamed(p.id, p.role) for p in self.case.persons}
         sep = "、" if lang == "zh" else ", "
         persons = [self.person(p) for p in rec.persons]
         addressees: list[str] = []
@@ -303,8 +322,7 @@ class _Builder:
             rulebook_sha=rec.rulebook.sha256[:12],
         )
         gaps = [f"label: {k} {c}" for k, c in sorted(self.lab.gaps)] + self.free_text_gaps
-        object.__setattr__(letter, "gaps", gaps)
-        return letter
+        return dataclasses.replace(letter, gaps=gaps)
 
 
 def build_letter(case: Case, rec: Recommendation, book: Rulebook, *, lang: str = "zh", issuer: str = "",
