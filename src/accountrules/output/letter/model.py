@@ -17,6 +17,7 @@ from .labels import Labeller
 _CN_DIGITS = "〇一二三四五六七八九"
 _MARK = {"zh": "参照", "en": "by analogy (参照): "}
 _CODE_PREFIX = re.compile(r"^[A-Z]{1,3}[0-9]{1,3}\s*")
+_CODE_GROUP = re.compile(r"\s*[（(][A-Z]{1,3}[0-9]{1,3}(?:\s*[+＋、,，]\s*[A-Z]{1,3}[0-9]{1,3})*[）)]")
 
 
 @dataclass(frozen=True)
@@ -134,6 +135,11 @@ class Letter:
     gaps: list[str] = field(default_factory=list)
 
 
+def _is_analogue(inst: Instrument) -> bool:
+    """The rulebook marks an instrument from another jurisdiction as an analogue (``analogue: true``)."""
+    return bool(getattr(inst, "analogue", False))
+
+
 def format_date(value: _dt.date | str | None, lang: str) -> str:
     """``2023-06-30`` → ``2023年6月30日`` (zh) or ``30 June 2023`` (en); ``2023`` → ``2023年``; none → ``""``."""
     if value is None or value == "":
@@ -190,8 +196,9 @@ class _Builder:
 
     def supports(self, rule: str) -> str:
         entry = self.book.by_id.get(rule)
-        if entry is not None:  # a title may open with the code it is about (MT3 …): the letter prints names
-            return _CODE_PREFIX.sub("", str(entry.rule.title.get(self.lang)))
+        if entry is not None:  # a title may name the codes it is about (MT3 …): the letter prints names
+            title = _CODE_GROUP.sub("", _CODE_PREFIX.sub("", str(entry.rule.title.get(self.lang))))
+            return self.clean(title)
         if rule.startswith("items."):
             return self.lab("item", rule.split(".", 1)[1])
         if rule.startswith("matrix."):
@@ -211,7 +218,7 @@ class _Builder:
                 seen.add(key)
                 inst = self.by_name.get(c.instrument)
                 official = inst is not None and inst.official_text is not None
-                analogue = bool(getattr(inst, "analogue", False))
+                analogue = inst is not None and _is_analogue(inst)
                 out.append(Basis(_cite_text(c, self.lang), c.quote if official else None, analogue,
                                  self.supports(r.rule), _MARK[self.lang]))
         return out
@@ -220,7 +227,7 @@ class _Builder:
         inst = self.book.instruments[c.instrument]
         cite = Citation(instrument=inst.name, article=c.article, version=c.version or inst.version or "")
         return Basis(_cite_text(cite, self.lang), c.quote if inst.official_text else None,
-                     bool(getattr(inst, "analogue", False)), "", _MARK[self.lang])
+                     _is_analogue(inst), "", _MARK[self.lang])
 
     def responsibility(self, code: str, channel: str | None) -> str:
         """How the responsibility is named for this person (领导责任 only for leading cadres)."""
