@@ -153,7 +153,7 @@ def test_pdf(engine: Engine) -> None:
     a = letter_for_case(engine, EXAMPLE, fmt="pdf")
     assert a.startswith(b"%PDF-") and a == letter_for_case(engine, EXAMPLE, fmt="pdf")
     inflated = b""
-    for m in re.finditer(rb"stream\r?\n(.*?)endstream", a, re.S):
+    for m in re.finditer(rb"stream\r?\n(.*?)endstream", a, re.DOTALL):
         try:
             inflated += zlib.decompress(m.group(1))
         except zlib.error:
@@ -217,7 +217,7 @@ def test_cli_letter(tmp_path: Path) -> None:
     out = tmp_path / "letter.docx"
     res = runner.invoke(cli, ["letter", str(EXAMPLE), "-o", str(out), "--issuer", "某县司法局", "--date", "2023-08-15"])
     assert res.exit_code == 0, res.output
-    d, text = _docx_text(out.read_bytes())
+    _d, text = _docx_text(out.read_bytes())
     assert "某县司法局" in text and "2023年8月15日" in text
     res = runner.invoke(cli, ["letter", str(EXAMPLE), "--format", "md", "--lang", "en"])
     assert res.exit_code == 0 and res.output.startswith("# Accountability recommendation")

@@ -168,6 +168,6 @@ def write_charts(report: StatsReport, book: Rulebook, directory: str | Path) -> 
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
     t = _T[report.lang]
-    with matplotlib.rc_context(_style(font)):
+    with matplotlib.rc_context(_style(font)):  # type: ignore[arg-type]  # keys are valid rcParams
         return [*_trend(report, t, font, out), *_rates(report, book, t, font, out),
                 *_items(report, book, t, font, out, report.lang)]

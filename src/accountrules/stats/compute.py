@@ -24,8 +24,8 @@ from typing import Any
 
 import pandas as pd
 
-from ..rules.validate import Rulebook
 from ..rulebook import StatThreshold
+from ..rules.validate import Rulebook
 from .caseload import CaseloadRow
 from .sources import StatInput
 
@@ -117,7 +117,7 @@ def _records(df: pd.DataFrame, keys: list[str], extra: tuple[str, ...] = ()) -> 
     cols = keys + list(extra) + [c for c in COUNTS if c in df.columns] + [r for r in RATES if r in df.columns]
     out: list[dict[str, Any]] = []
     for row in df.sort_values(keys, kind="stable")[cols].to_dict("records"):
-        out.append({k: (None if isinstance(v, float) and pd.isna(v) else (int(v) if k in COUNTS or k == "year"
+        out.append({str(k): (None if isinstance(v, float) and pd.isna(v) else (int(v) if k in COUNTS or k == "year"
                     else v)) for k, v in row.items()})
     return out
 
@@ -178,7 +178,7 @@ class _Stats:
         g = df.groupby(keys, as_index=False, dropna=False).size().rename(columns={"size": "count"})
         rows = []
         for r in g.sort_values(keys, kind="stable", na_position="first").to_dict("records"):
-            rows.append({k: (None if isinstance(v, float) and pd.isna(v) else
+            rows.append({str(k): (None if isinstance(v, float) and pd.isna(v) else
                              (int(v) if k in ("year", "count") else v)) for k, v in r.items()})
         return rows
 
