@@ -27,6 +27,8 @@ from accountrules.output.letter import model as letter_model
 from accountrules.output.letter.labels import PLACEHOLDER, Labeller, label
 from accountrules.rules import load_rulebook
 
+from .conftest import require_cjk_font
+
 docx = pytest.importorskip("docx")
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -150,6 +152,7 @@ def test_deterministic_bytes(engine: Engine) -> None:
 
 def test_pdf(engine: Engine) -> None:
     pytest.importorskip("weasyprint")
+    require_cjk_font()
     a = letter_for_case(engine, EXAMPLE, fmt="pdf")
     assert a.startswith(b"%PDF-") and a == letter_for_case(engine, EXAMPLE, fmt="pdf")
     inflated = b""

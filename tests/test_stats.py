@@ -32,6 +32,7 @@ from accountrules.stats import (
 from accountrules.stats.output import to_csv, to_json, to_text
 
 from . import stats_corpus as planted
+from .conftest import require_cjk_font
 
 pytest.importorskip("pandas")
 
@@ -139,6 +140,7 @@ def test_directory_of_case_files(engine: Engine, tmp_path: Path) -> None:
 
 def test_charts(report, default_book, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     pytest.importorskip("matplotlib")
+    require_cjk_font()
     from accountrules.stats.charts import write_charts
 
     paths = write_charts(report, default_book, tmp_path)
@@ -165,6 +167,7 @@ def test_charts_refuse_without_a_cjk_font(report, default_book, tmp_path: Path, 
 
 
 def test_cli_stats(tmp_path: Path) -> None:
+    require_cjk_font()
     runner = CliRunner()
     res = runner.invoke(cli, ["stats", str(CORPUS), "--caseload", str(CASELOAD), "--format", "json", "--charts",
                               str(tmp_path / "charts")])
