@@ -230,3 +230,14 @@ def test_stat_input_is_the_adapter_contract(engine: Engine) -> None:
 
     report = compute_stats(engine.rulebook, Records().inputs(engine), read_caseload(CASELOAD))
     assert [f.group for f in report.flags if f.rule == "ST-county-loss-rate"] == ["甲县"]
+
+
+def test_unknown_code_in_a_corpus_names_the_line(engine: Engine, tmp_path: Path) -> None:
+    cases = planted.cases()[:2]
+    cases[1]["case"]["findings"][0]["item"] = "P9"
+    p = tmp_path / "c.jsonl"
+    p.write_text("".join(json.dumps(c, ensure_ascii=False) + "\n" for c in cases), encoding="utf-8")
+    with pytest.raises(InvalidCase) as exc:
+        compute_corpus(engine, [str(p)])
+    d = exc.value.diagnostics[0]
+    assert d.path == f"{p}:2" and "unknown item 'P9'" in d.message

@@ -70,10 +70,10 @@ class CaseFiles:
                 for n, item in iter_jsonl(f):
                     if isinstance(item, InvalidCase):
                         raise item
-                    yield StatInput(item, engine.evaluate(item), f"{f}:{n}")
+                    yield StatInput(item, _evaluate(engine, item, f"{f}:{n}"), f"{f}:{n}")
             else:
                 case = read_case_file(f)
-                yield StatInput(case, engine.evaluate(case), str(f))
+                yield StatInput(case, _evaluate(engine, case, str(f)), str(f))
 
 
 @dataclass(frozen=True)
@@ -114,6 +114,15 @@ class PairedJsonl:
                     raise InvalidCase([Diagnostic("bad-value", f"line {n}: the recommendation is for case "
                                                   f"'{rec.case_id}', the case is '{case.case.id}'.", path=where)])
                 yield StatInput(case, rec, where)
+
+
+def _evaluate(engine: Engine, case: Case, where: str) -> Recommendation:
+    """Evaluate, naming the file (and line) in any problem the case has (an unknown code …)."""
+    try:
+        return engine.evaluate(case)
+    except InvalidCase as exc:
+        raise InvalidCase([Diagnostic(d.code, d.message, d.span, d.severity, d.rule_id,
+                                      d.path if d.span is not None else where) for d in exc.diagnostics]) from None
 
 
 def _is_paired(path: Path) -> bool:
