@@ -240,3 +240,5 @@ def test_custom_rulebook_keeps_working(tmp_path: Path) -> None:
     engine = Engine(load_rulebook(book_dir), backend="python")
     letter = _letter(engine, EXAMPLE)
     assert letter.addressees == [] and all(p.body == "" for p in letter.persons)
+    assert letter.gaps == ["deciding body: the rulebook names none for channel enforcement_fault"] * 2
+    assert "（主送机关）：" in render_letter(letter, "md").decode()

@@ -35,7 +35,7 @@ FONTS = {
 TEXT = {
     "zh": {
         "number": "案件编号：{{ L.case_id }}",
-        "to": "{{ L.addressees | join('、') }}：",
+        "to": "{{ L.addressees | join('、') or '（主送机关）' }}：",
         "intro": "根据行政错案问责追责工作机制，我们对{{ L.agency }}行政错案进行了逐案倒查、逐人定责，现将有关情况和问责追责建议报告如下。",
         "h_case": "一、基本案情及纠错情况",
         "case": "{{ L.agency }}{% if L.conduct_date %}于{{ L.conduct_date }}{% endif %}作出{{ L.act_type }}。经{{ L.origin }}审查，该行政行为{% if L.decided_on %}于{{ L.decided_on }}{% endif %}被依法{{ L.outcome }}{% if L.grounds %}，纠错理由为{{ L.grounds | join('、') }}{% endif %}{% if L.effective %}，该决定已发生法律效力{% endif %}。经认定，本案{% if L.definition %}属于“{{ L.definition }}”情形，{% endif %}结论为：{{ L.status }}。",
@@ -71,7 +71,7 @@ TEXT = {
     },
     "en": {
         "number": "Case number: {{ L.case_id }}",
-        "to": "To: {{ L.addressees | join('; ') }}",
+        "to": "To: {{ L.addressees | join('; ') or '(addressee)' }}",
         "intro": "Following the accountability mechanism for administrative wrongful cases, the case of {{ L.agency }} has been reviewed backwards and responsibility determined person by person. Our findings and recommendations follow.",
         "h_case": "1. The case and how it was corrected",
         "case": "{{ L.agency }} made an administrative act ({{ L.act_type }}){% if L.conduct_date %} on {{ L.conduct_date }}{% endif %}. On review by {{ L.origin }}, the act was {{ L.outcome }}{% if L.decided_on %} on {{ L.decided_on }}{% endif %}{% if L.grounds %} on the grounds of {{ L.grounds | join(', ') }}{% endif %}{% if L.effective %}; the decision is legally effective{% endif %}. Conclusion: {{ L.status }}{% if L.definition %} ({{ L.definition }}){% endif %}.",

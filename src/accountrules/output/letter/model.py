@@ -265,6 +265,9 @@ class _Builder:
         lab = self.lab
         src = next(x for x in self.case.persons if x.id == p.id)
         body = self.body_of(p)
+        if body is None and p.rank > 0:
+            self.free_text_gaps.append(f"deciding body: the rulebook names none for channel {p.channel}"
+                                       + (f" or referral {p.referral}" if p.referral else ""))
         items = [ItemLine(lab("item", it.item), self.responsibility(it.responsibility, p.channel),
                           lab("level", it.level), it.responsibility != "none") for it in p.items]
         considered = []
