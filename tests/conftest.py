@@ -35,3 +35,16 @@ def engine(default_book: Rulebook) -> Engine:
 @pytest.fixture(scope="session")
 def py_engine(default_book: Rulebook) -> Engine:
     return Engine(default_book, backend="python")
+
+
+def require_cjk_font() -> None:
+    """Skip a test that draws Chinese text when no CJK font is installed — but fail under CI=true,
+    where `.ci/run` installs fonts-noto-cjk."""
+    from accountrules.stats.charts import ChartsUnavailable, cjk_font
+
+    try:
+        cjk_font()
+    except ChartsUnavailable as exc:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must install a CJK font: {exc}")
+        pytest.skip(str(exc))

@@ -19,7 +19,8 @@ SRC = Path(accountrules.__file__).resolve().parent
 # top to bottom; a module may import from its own layer and the layers below it
 LAYERS: list[tuple[str, set[str]]] = [
     ("entry points", {"cli", "server", "__main__"}),
-    ("around the pipeline", {"authoring", "consistency", "scale", "records", "testing", "pytest_plugin"}),
+    ("around the pipeline", {"authoring", "consistency", "scale", "records", "stats", "letter", "testing",
+                             "pytest_plugin"}),
     ("pipeline", {"engine"}),
     ("output", {"output"}),
     ("decision", {"decision"}),

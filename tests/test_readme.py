@@ -60,3 +60,25 @@ def test_rule_snippet_agrees_with_the_rulebook() -> None:
     want = [(next(iter(t.items()))[1], *next((k, v) for k, v in t.items() if k != "fact"))
             for t in snippet["when"]["all"]]
     assert got == want
+
+
+def test_letter_excerpt_is_current() -> None:
+    marker = "<!-- letter-excerpt: accountrules letter examples/bj-2023-017.yaml --format md (first 30 lines) -->"
+    shown = _block_after(marker)
+    actual = subprocess.run([sys.executable, "-m", "accountrules", "letter", "examples/bj-2023-017.yaml", "--format",
+                             "md"], capture_output=True, text=True, cwd=ROOT, timeout=120, check=False).stdout
+    assert shown and shown == "".join(actual.splitlines(keepends=True)[:30]), \
+        "README letter excerpt is stale: run `python tests/update_readme.py`"
+
+
+def test_stats_excerpt_and_chart() -> None:
+    shown = _block_after("<!-- stats-excerpt: the flag lines of the command above -->")
+    assert "[ST-county-loss-rate]" in shown
+    actual = subprocess.run([sys.executable, "-m", "accountrules", "stats", "examples/stats/cases.jsonl", "--caseload",
+                             "examples/stats/caseload.csv"], capture_output=True, text=True, cwd=ROOT, timeout=300,
+                            check=False)
+    assert actual.returncode == 0, actual.stderr
+    for line in shown.splitlines():
+        assert line in actual.stdout.splitlines(), line
+    png = ROOT / "docs" / "stats-rates.png"
+    assert "](docs/stats-rates.png)" in README and png.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")

@@ -74,6 +74,10 @@ class Agency(_Strict):
     name: Annotated[str, Field(min_length=1, max_length=200)]
     level: AgencyLevel
     field: SnakeId
+    region: Annotated[str, Field(min_length=1, max_length=200)] | None = Field(
+        default=None, description="The administrative area (县、市、州) the agency belongs to, for statistics "
+        "that pool a region's agencies (extension; default: the agency alone)."
+    )
 
 
 class Hearing(_Strict):

@@ -1,1 +1,1 @@
-"""Writing a recommendation: JSON (the fast writer), text, Markdown."""
+"""Writing a recommendation: JSON (the fast writer), text, Markdown; the 问责追责建议书 letter (``output/letter/``)."""

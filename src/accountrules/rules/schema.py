@@ -6,7 +6,8 @@ the lists of all files are concatenated in file-name order. See ``docs/rule-form
 
 Catalogue sections (vocabularies): ``instruments``, ``definitions``, ``categories``, ``items``,
 ``grades``, ``responsibilities``, ``ladder``, ``measures``, ``channels``, ``circumstances``,
-``unit_measure_types``, ``review_tracks``; the table ``matrix``.
+``unit_measure_types``, ``review_tracks``; the table ``matrix``. Reporting sections (read by the
+letter and the statistics, not by the engine): ``deciding_bodies``, ``stat_thresholds``.
 
 Rule sections (each rule: ``id``, ``title``, ``when``, ``then``, ``citations`` …):
 ``status_rules``, ``grounds`` and ``grade_modifiers`` (stage *case*),
@@ -20,7 +21,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
 from ..diagnostics import SourceSpan
 
@@ -202,6 +203,58 @@ class MatrixRow(_M):
     direct: Id
     primary_leadership: Id
     important_leadership: Id
+
+
+class DecidingBody(_Cited):
+    """A body that decides on the recommendation for a person (纪检监察机关, 任免机关): the letter's addressee.
+
+    A person referred (``referral``) goes to the first body listing that referral; any other person to
+    the first body listing the person's channel.
+    """
+
+    id: Id
+    name: Text
+    channels: list[Id] = Field(default_factory=list, description="Persons of these channels go to this body.")
+    referrals: list[Literal["discipline", "criminal"]] = Field(
+        default_factory=list, description="Persons referred this way go to this body, whatever their channel."
+    )
+
+
+class StatThreshold(_Cited):
+    """A threshold on the statistics (``accountrules stats``): crossing it raises a flag naming this rule.
+
+    Rates (``litigation_loss_rate``, ``reconsideration_correction_rate``, ``head_appearance_rate``) take
+    ``above`` or ``below`` (a fraction, strict); ``field_losses`` (lost or corrected cases of one agency in
+    one field within ``window_years`` years) takes ``at_least``.
+    """
+
+    id: Id
+    title: Text
+    metric: Literal["litigation_loss_rate", "reconsideration_correction_rate", "head_appearance_rate",
+                    "field_losses"]
+    group: Literal["region", "agency", "agency_field"] = Field(
+        description="region: all agencies of a region (agency.region, else the agency itself); agency; "
+        "agency_field: one agency in one enforcement field."
+    )
+    agency_level: Literal["township", "county", "city", "province"] | None = Field(
+        default=None, description="Only groups whose agencies are at this level."
+    )
+    above: Annotated[float, Field(ge=0, le=1)] | None = None
+    below: Annotated[float, Field(ge=0, le=1)] | None = None
+    at_least: Annotated[int, Field(ge=1, le=100_000)] | None = None
+    window_years: Annotated[int, Field(ge=1, le=20)] = 1
+    action: Text = Field(description="What the flag requires (书面报告, 专项评审 …).")
+
+    @model_validator(mode="after")
+    def _one_bound(self) -> StatThreshold:
+        bounds = [b for b in ("above", "below", "at_least") if getattr(self, b) is not None]
+        if len(bounds) != 1:
+            raise ValueError("give exactly one of 'above', 'below' (rates) or 'at_least' (field_losses)")
+        if (self.metric == "field_losses") != (bounds[0] == "at_least"):
+            raise ValueError("'field_losses' takes 'at_least'; a rate takes 'above' or 'below'")
+        if self.window_years != 1 and self.metric != "field_losses":
+            raise ValueError("'window_years' applies to 'field_losses' only")
+        return self
 
 
 class Matrix(_Cited):
@@ -413,6 +466,8 @@ class RuleFile(_M):
     channel_rules: list[ChannelRule] = Field(default_factory=list)
     unit_measures: list[UnitRule] = Field(default_factory=list)
     review: list[ReviewRule] = Field(default_factory=list)
+    deciding_bodies: list[DecidingBody] = Field(default_factory=list)
+    stat_thresholds: list[StatThreshold] = Field(default_factory=list)
     labels: dict[Id, dict[str, Text]] | None = Field(
         default=None, description="Vocabulary → code → {zh, en}: the labels of the closed vocabularies."
     )
@@ -436,5 +491,6 @@ RULE_SECTIONS: dict[str, tuple[str, type[Rule]]] = {
 
 CATALOG_SECTIONS = (
     "instruments", "definitions", "categories", "items", "grades", "responsibilities", "ladder",
-    "measures", "channels", "circumstances", "unit_measure_types", "review_tracks",
+    "measures", "channels", "circumstances", "unit_measure_types", "review_tracks", "deciding_bodies",
+    "stat_thresholds",
 )

@@ -87,6 +87,8 @@ class Rulebook:
     matrix: rb.Matrix
     rules: list[RuleEntry]
     spans: dict[str, SourceSpan] = field(default_factory=dict)
+    deciding_bodies: dict[str, rb.DecidingBody] = field(default_factory=dict)
+    stat_thresholds: dict[str, rb.StatThreshold] = field(default_factory=dict)
     labels: dict[str, dict[str, rb.Text]] = field(default_factory=dict)
 
     def label(self, kind: str, code: str, lang: str) -> str:
@@ -501,7 +503,8 @@ def _assemble(directory: Path, root: str, sha: str, files: list[str],
         instruments=instruments, definitions=defs, categories=cat_map, items=items, grades=grades,
         responsibilities=resp, ladder=sorted(levels.values(), key=lambda lv: lv.rank), measures=measures,
         channels=channels, circumstances=circs, unit_measure_types=umt, review_tracks=tracks, matrix=matrix,
-        rules=entries, spans=got.spans, labels=labels,
+        rules=entries, spans=got.spans, deciding_bodies=catalog["deciding_bodies"],
+        stat_thresholds=catalog["stat_thresholds"], labels=labels,
     )
 
 
@@ -522,6 +525,7 @@ def _check_catalogue(manifest: rb.Manifest, matrix: rb.Matrix, matrix_doc: tuple
     _check_references(items, cat_map, grades, levels, measures, channels, ref)
     _check_required(manifest, levels, resp, tracks, umt, ref, problems)
     _check_matrix(matrix, matrix_doc, grades, levels, ref, problems)
+    _check_deciding_bodies(catalog["deciding_bodies"], channels, ref, problems)
 
 
 def _check_references(items: dict[str, rb.Item], cat_map: dict[str, rb.Category], grades: dict[str, rb.Grade],
@@ -667,6 +671,23 @@ def _rule_entries(rule_raw: list[tuple[str, RawDocument, Loc, rb.Rule]], vocabs:
         entries.append(RuleEntry(section, stage, rule, cond, span, order))
 
     return entries
+
+
+def _check_deciding_bodies(bodies: Mapping[str, rb.DecidingBody], channels: Mapping[str, rb.Channel], ref: Any,
+                           problems: list[Diagnostic]) -> None:
+    """Every channel named exists; if the rulebook names deciding bodies, every channel has one."""
+    for body in bodies.values():
+        for ch in body.channels:
+            ref("channel", ch, channels, body.span)
+    if not bodies:
+        return
+    covered = {ch for body in bodies.values() for ch in body.channels}
+    first = next(iter(bodies.values()))
+    for ch in channels:
+        if ch not in covered:
+            problems.append(Diagnostic("missing-key", f"no deciding body lists channel '{ch}'; add it to the "
+                                       "'channels' of one of 'deciding_bodies' (the letter must know whom to "
+                                       "address).", first.span))
 
 
 def _check_then(section: str, rule: rb.Rule, doc: RawDocument, loc: Loc, problems: list[Diagnostic],  # noqa: C901 - one branch per rule section, read as a table

@@ -1,0 +1,245 @@
+"""The accountability letter (问责追责建议书): DOCX, HTML, Markdown and PDF, golden files, no English code.
+
+Golden files live in tests/golden/letter/; refresh them with ``UPDATE_GOLDEN=1 pytest tests/test_letter.py``
+and review the change in ``git diff``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import os
+import re
+import shutil
+import sys
+import zipfile
+import zlib
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from accountrules import Engine
+from accountrules.cli import cli
+from accountrules.contract.intake import read_case_file
+from accountrules.letter import letter_for_case
+from accountrules.output.letter import build_letter, render_letter, template_path
+from accountrules.output.letter import model as letter_model
+from accountrules.output.letter.labels import PLACEHOLDER, Labeller, label
+from accountrules.rules import load_rulebook
+
+from ..conftest import require_cjk_font
+
+docx = pytest.importorskip("docx")
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "examples" / "bj-2023-017.yaml"
+SCENARIOS = ROOT / "tests" / "scenarios"
+GOLDEN = ROOT / "tests" / "golden" / "letter"
+HEADINGS_ZH = ["一、基本案情及纠错情况", "二、倒查认定的问题", "三、责任分析", "四、问责依据", "五、处理建议",
+               "六、从轻、从重、减轻及免责情形的考虑", "七、评审建议"]
+
+
+def _golden(name: str, text: str) -> None:
+    path = GOLDEN / name
+    if os.environ.get("UPDATE_GOLDEN"):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    assert path.is_file(), f"missing golden file {path}; run UPDATE_GOLDEN=1 pytest {__file__}"
+    assert text == path.read_text(encoding="utf-8"), f"{name} differs from the golden file (UPDATE_GOLDEN=1 to refresh)"
+
+
+def _letter(engine: Engine, case: Path, lang: str = "zh", **kw: object) -> letter_model.Letter:
+    c = read_case_file(case)
+    return build_letter(c, engine.evaluate(c, lang=lang), engine.rulebook, lang=lang, **kw)  # type: ignore[arg-type]
+
+
+def _ascii_words(text: str, letter: letter_model.Letter) -> set[str]:
+    """ASCII words left in a Chinese text once the case number and the rulebook checksum are taken out."""
+    text = text.replace(letter.case_id, "").replace(letter.rulebook_sha, "")
+    return set(re.findall(r"[A-Za-z][A-Za-z0-9_]*", text))
+
+
+def _docx_text(data: bytes) -> tuple[docx.document.Document, str]:
+    d = docx.Document(io.BytesIO(data))
+    parts = [p.text for p in d.paragraphs]
+    for t in d.tables:
+        for row in t.rows:
+            parts += [c.text for c in row.cells]
+    return d, "\n".join(parts)
+
+
+@pytest.mark.parametrize("lang,fmt", [("zh", "md"), ("zh", "html"), ("en", "md"), ("en", "html")])
+def test_golden_text_formats(engine: Engine, lang: str, fmt: str) -> None:
+    data = letter_for_case(engine, EXAMPLE, fmt=fmt, lang=lang, issuer="某县司法局" if lang == "zh" else "",
+                           date=dt.date(2023, 8, 15))
+    _golden(f"bj-2023-017.{lang}.{fmt}", data.decode("utf-8"))
+
+
+def test_docx_opens_and_says_everything(engine: Engine) -> None:
+    data = letter_for_case(engine, EXAMPLE, fmt="docx")
+    d, text = _docx_text(data)
+    assert d.paragraphs[0].style.name == "Title"
+    assert d.paragraphs[0].text == "关于某县自然资源局行政错案问责追责的建议书"
+    assert [p.text for p in d.paragraphs if p.style.name == "Heading 1"] == HEADINGS_ZH
+    # the addressee: the body the rulebook names for the persons' channel (enforcement staff → 任免机关)
+    assert "公职人员任免机关、单位：" in [p.text for p in d.paragraphs]
+    # every person with level and basis, under their own heading in section 四
+    paras = [p.text for p in d.paragraphs]
+    basis_at = paras.index("四、问责依据")
+    for name in ("张某", "李某"):
+        head = paras.index(f"（{'一' if name == '张某' else '二'}）{name}", basis_at)
+        following = paras[head + 1: head + 5]
+        assert any(p.startswith("《行政机关公务员处分条例》第十六条") for p in following), following
+        assert any("《中华人民共和国公务员法》第五十七条第二款" in p for p in following)
+        assert any(p.startswith(f"{i}. {name}：建议由公职人员任免机关、单位给予通报批评") for i in (1, 2) for p in paras)
+    persons_table, unit_table = d.tables
+    assert [c.text for c in persons_table.rows[0].cells] == ["姓名", "岗位", "政治面貌", "过错程度", "责任类型", "问责档次"]
+    assert [[c.text for c in r.cells] for r in persons_table.rows[1:]] == [
+        ["张某", "承办人", "中共党员", "一般过失", "直接责任", "通报批评"],
+        ["李某", "承办人", "非中共党员", "一般过失", "直接责任", "通报批评"],
+    ]
+    rec = engine.evaluate(read_case_file(EXAMPLE))
+    names = [engine.rulebook.unit_measure_types[u.measure].name.zh for u in rec.unit_measures]
+    assert [r.cells[0].text for r in unit_table.rows[1:]] == names
+    assert all(r.cells[1].text for r in unit_table.rows[1:])  # each measure with its basis
+    assert "MT3" not in text and "及时采取补救措施" in text  # circumstances by name
+
+
+@pytest.mark.parametrize("case", [EXAMPLE, *sorted(SCENARIOS.glob("*.yaml"))], ids=lambda p: p.stem)
+def test_no_english_code_in_the_chinese_letter(engine: Engine, case: Path) -> None:
+    letter = _letter(engine, case)
+    assert letter.gaps == []
+    md = render_letter(letter, "md").decode()
+    assert _ascii_words(md, letter) == set(), case
+    html = render_letter(letter, "html").decode()
+    body = re.sub(r"<[^>]+>", "", html[html.index("<body>"):])
+    assert _ascii_words(body, letter) == set()
+    _, text = _docx_text(render_letter(letter, "docx"))
+    assert _ascii_words(text, letter) == set()
+    assert PLACEHOLDER["zh"] not in md
+
+
+def test_addressees_follow_channel_and_referral(engine: Engine) -> None:
+    chain = _letter(engine, SCENARIOS / "chain.yaml")  # party leaders and enforcement staff
+    assert chain.addressees == ["纪检监察机关", "公职人员任免机关、单位"]
+    abuse = _letter(engine, SCENARIOS / "abuse.yaml")  # enforcement staff, but referred to the discipline bodies
+    assert abuse.addressees == ["纪检监察机关"]
+    md = render_letter(abuse, "md").decode()
+    assert "建议移送纪检监察机关" in md and "不予适用，理由：被排除" in md  # exemption claimed, not applied, why
+    coll = render_letter(_letter(engine, SCENARIOS / "collective.yaml"), "md").decode()
+    assert "建议免予问责" in coll
+
+
+def test_analogues_are_marked(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An instrument the rulebook marks as an analogue (``analogue: true``) is cited as 参照."""
+    book = engine.rulebook
+    shandong = next(i for i in book.instruments.values() if i.name == "山东省行政执法监督条例")
+    if not hasattr(shandong, "analogue"):  # the rulebook marks analogues once the `legal` branch lands
+        monkeypatch.setattr(letter_model, "_is_analogue", lambda inst: inst is shandong)
+    md = render_letter(_letter(engine, EXAMPLE), "md").decode()
+    assert "参照《山东省行政执法监督条例》第三十八条" in md
+    assert "参照《行政机关公务员处分条例》" not in md
+    en = render_letter(_letter(engine, EXAMPLE, lang="en"), "md").decode()
+    assert "by analogy (参照): 山东省行政执法监督条例" in en
+
+
+def test_deterministic_bytes(engine: Engine) -> None:
+    for fmt in ("docx", "html", "md"):
+        assert letter_for_case(engine, EXAMPLE, fmt=fmt) == letter_for_case(engine, EXAMPLE, fmt=fmt)
+    with zipfile.ZipFile(io.BytesIO(letter_for_case(engine, EXAMPLE, fmt="docx"))) as z:
+        assert {i.date_time for i in z.infolist()} == {(1980, 1, 1, 0, 0, 0)}
+
+
+def test_pdf(engine: Engine) -> None:
+    pytest.importorskip("weasyprint")
+    require_cjk_font()
+    a = letter_for_case(engine, EXAMPLE, fmt="pdf")
+    assert a.startswith(b"%PDF-") and a == letter_for_case(engine, EXAMPLE, fmt="pdf")
+    inflated = b""
+    for m in re.finditer(rb"stream\r?\n(.*?)endstream", a, re.DOTALL):
+        try:
+            inflated += zlib.decompress(m.group(1))
+        except zlib.error:
+            continue
+    assert re.search(rb"/BaseFont\s*/[A-Z]{6}\+Noto[-\w]*CJK", inflated)  # the Chinese is set in an embedded CJK font
+
+
+def test_template_dir_overrides_one_template(engine: Engine, tmp_path: Path) -> None:
+    src = template_path("letter.zh.md.j2").read_text(encoding="utf-8")
+    (tmp_path / "letter.zh.md.j2").write_text(src.replace("## 一、基本案情及纠错情况", "## 一、案件基本情况"),
+                                              encoding="utf-8")
+    md = letter_for_case(engine, EXAMPLE, fmt="md", template_dir=tmp_path).decode()
+    assert "## 一、案件基本情况" in md and "## 二、倒查认定的问题" in md
+    # the other formats still come from the package
+    assert letter_for_case(engine, EXAMPLE, fmt="html", template_dir=tmp_path).startswith(b"<!DOCTYPE html>")
+
+
+def test_docx_templates_are_what_the_script_builds(tmp_path: Path) -> None:
+    sys.path.insert(0, str(ROOT / "tools"))
+    try:
+        import make_letter_docx
+    finally:
+        sys.path.pop(0)
+    for lang in ("zh", "en"):
+        built = zipfile.ZipFile(io.BytesIO(make_letter_docx.build(lang)))
+        shipped = zipfile.ZipFile(template_path(f"letter.{lang}.docx"))
+        assert built.namelist() == shipped.namelist()
+        for name in built.namelist():
+            assert built.read(name) == shipped.read(name), f"letter.{lang}.docx: {name} (run tools/make_letter_docx.py)"
+
+
+def test_labeller_records_gaps(default_book: object) -> None:
+    lab = Labeller(default_book, "zh")  # type: ignore[arg-type]
+    assert lab("role", "handler") == "承办人"
+    assert lab("role", "no_such_role") == PLACEHOLDER["zh"]
+    assert lab.gaps == {("role", "no_such_role")}
+    assert label(default_book, "deciding_body", "appointing_authority", "en") == "the appointing authority or unit"  # type: ignore[arg-type]
+
+
+def test_dates_and_titles() -> None:
+    assert letter_model.format_date(dt.date(2023, 6, 30), "zh") == "2023年6月30日"
+    assert letter_model.format_date("2023", "zh") == "2023年"
+    assert letter_model.format_date("0000", "zh") == ""
+    assert letter_model.format_date(dt.date(2023, 6, 30), "en") == "30 June 2023"
+    assert letter_model._title_of("中华人民共和国行政复议法（2017年修正）", "zh") == "《中华人民共和国行政复议法》（2017年修正）"
+    assert letter_model._title_of("毕节市行政错案问责追责办法（试行）", "zh") == "《毕节市行政错案问责追责办法（试行）》"
+    assert (letter_model._title_of("最高人民法院关于适用《中华人民共和国行政诉讼法》的解释（法释〔2018〕1号）", "zh")
+            == "《最高人民法院关于适用〈中华人民共和国行政诉讼法〉的解释》（法释〔2018〕1号）")
+    assert letter_model.chinese_number(1) == "一" and letter_model.chinese_number(12) == "十二"
+
+
+def test_case_and_recommendation_must_match(engine: Engine) -> None:
+    c = read_case_file(EXAMPLE)
+    other = engine.evaluate(read_case_file(SCENARIOS / "chain.yaml"))
+    with pytest.raises(ValueError, match="not 'BJ-2023-017'"):
+        build_letter(c, other, engine.rulebook)
+
+
+def test_cli_letter(tmp_path: Path) -> None:
+    runner = CliRunner()
+    out = tmp_path / "letter.docx"
+    res = runner.invoke(cli, ["letter", str(EXAMPLE), "-o", str(out), "--issuer", "某县司法局", "--date", "2023-08-15"])
+    assert res.exit_code == 0, res.output
+    _d, text = _docx_text(out.read_bytes())
+    assert "某县司法局" in text and "2023年8月15日" in text
+    res = runner.invoke(cli, ["letter", str(EXAMPLE), "--format", "md", "--lang", "en"])
+    assert res.exit_code == 0 and res.output.startswith("# Accountability recommendation")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(EXAMPLE.read_text(encoding="utf-8").replace("role: handler ", "role: handlr "), encoding="utf-8")
+    res = runner.invoke(cli, ["letter", str(bad), "-o", str(tmp_path / "x.md")])
+    assert res.exit_code == 1 and "persons[0].role" in res.output and "handler" in res.output
+    assert not (tmp_path / "x.md").exists()
+
+
+def test_custom_rulebook_keeps_working(tmp_path: Path) -> None:
+    """A rulebook without deciding bodies still renders (no addressee), and the CLI takes --rules."""
+    book_dir = tmp_path / "rules"
+    shutil.copytree(ROOT / "rules", book_dir)
+    text = (book_dir / "reporting.yaml").read_text(encoding="utf-8")
+    (book_dir / "reporting.yaml").write_text(text[text.index("stat_thresholds:"):], encoding="utf-8")
+    engine = Engine(load_rulebook(book_dir), backend="python")
+    letter = _letter(engine, EXAMPLE)
+    assert letter.addressees == [] and all(p.body == "" for p in letter.persons)
+    assert letter.gaps == ["deciding body: the rulebook names none for channel enforcement_fault"] * 2
+    assert "（主送机关）：" in render_letter(letter, "md").decode()
