@@ -58,6 +58,9 @@ NOT_FROM_A_FILE = {
     # settings of the HTTP server and its records database (environment variables, a mask file)
     "bad-setting": "an environment variable of the HTTP server: no rule, case or cases file holds it (not tested here)",
     "bad-mask": "a records mask file, read by the records database, not by a rulebook (not tested here)",
+    # the environment of the letter and the charts, not an input
+    "missing-dependency": "a package, the Pango library or a CJK font not installed (tests/stats/test_stats.py: "
+                          "a missing font file)",
     # run-time error classes: codes of exception classes, not of input positions
     "accountrules-error": "an exception class", "rule-file-error": "an exception class",
     "evaluation-error": "an exception class", "invalid-case": "an exception class",
