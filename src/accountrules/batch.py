@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import gc
 import itertools
-import json
 import multiprocessing
 import os
 import shutil
@@ -37,9 +36,8 @@ from typing import Any, TextIO, TypeVar
 from .cache import no_gc
 from .diagnostics import Diagnostic
 from .engine import Backend, Engine
-from .errors import AccountRulesError, EvaluationError, InputTooLarge, InvalidCase
-from .intake import _no_dupes, parse_case
-from .load import MAX_BYTES
+from .errors import AccountRulesError, EvaluationError, InvalidCase
+from .intake import read_case_json
 from .models import Case, Recommendation
 from .render import json_pieces, to_json, to_jsonl
 from .rules.validate import Rulebook
@@ -312,14 +310,7 @@ def _parse_line(path: str, n: int, line: str) -> Case:
     Raises:
         InvalidCase: the line is too long, not JSON, or not a valid case.
     """
-    if len(line) > MAX_BYTES:
-        raise InputTooLarge([Diagnostic("file-too-large", f"line {n} is longer than {MAX_BYTES} bytes.",
-                                        path=f"{path}:{n}")])
-    try:
-        data = json.loads(line, object_pairs_hook=_no_dupes)
-    except ValueError as exc:
-        raise InvalidCase([Diagnostic("json-syntax", f"line {n}: {exc}.", path=f"{path}:{n}")]) from None
-    return parse_case(data, file=f"{path}:{n}")
+    return read_case_json(line, f"{path}:{n}")
 
 
 def _jsonl_one(engine: Engine, path: str, n: int, line: str, lang: str) -> tuple[int, str | list[Diagnostic]]:
