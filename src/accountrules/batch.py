@@ -7,9 +7,10 @@
   the memory they inherited). Results come back through :mod:`accountrules.transport`. The
   rulebook comes from :func:`~accountrules.cache.load_rulebook_cached`.
 * :func:`evaluate_many_json` — the same, rendered to JSON in the workers.
-* :func:`evaluate_jsonl` — what ``accountrules evaluate FILE.jsonl`` runs: one JSON line out per
-  valid case, in input order, streamed; one diagnostic (``FILE:LINE``) per bad line, never
-  stopping at the first.
+* :func:`evaluate_jsonl` — a JSON Lines file to a text stream: one JSON line out per valid case,
+  in input order, streamed; one diagnostic (``FILE:LINE``) per bad line, never stopping at the
+  first. (``accountrules evaluate FILE.jsonl`` runs :mod:`accountrules.batchfile`, which also
+  reports lines as found, resumes, and survives signals.)
 
 Processes rather than threads: matching and deciding are pure Python (or durable under one lock),
 so threads would share one core. On Linux the pool forks, so the workers inherit the rulebook

@@ -57,6 +57,25 @@ DURABLE_ERRORS = {
 }
 
 
+def available_backends() -> tuple[Backend, ...]:
+    """The backends this Python can run: ``("python", "durable")``, or ``("python",)`` on 3.13+."""
+    return ("python", "durable") if default_backend() == "durable" else ("python",)
+
+
+def default_backend() -> Backend:
+    """``durable`` where durable-rules imports (Python 3.11 and 3.12 with it installed), else ``python``.
+
+    durable-rules 2.0.28 does not import on Python 3.13 (``PyEval_CallObject`` was removed), so it
+    is not installed there and the python backend — proven equal by the property suite — is used.
+    The recommendation records which backend produced it (``engine.backend``).
+    """
+    import importlib.util
+
+    if sys.version_info >= (3, 13) or importlib.util.find_spec("durable_rules_engine") is None:
+        return "python"
+    return "durable"
+
+
 class Matcher(Protocol):
     """Finds which rules match each fact."""
 
@@ -316,12 +335,17 @@ class Engine:
     >>> engine = Engine(load_rulebook(), backend="python")
     >>> engine.rulebook.manifest.id
     'guizhou-bijie-default'
+
+    ``backend`` defaults to :func:`default_backend`: durable-rules where it imports, else python.
+    Asking for ``durable`` where it does not import raises :class:`~accountrules.errors.UnsupportedPython`.
     """
 
-    def __init__(self, rulebook: Rulebook | None = None, *, backend: Backend = "durable",
+    def __init__(self, rulebook: Rulebook | None = None, *, backend: Backend | None = None,
                  watchdog: bool = True) -> None:
         from .rules import load_rulebook
 
+        if backend is None:
+            backend = default_backend()
         self.rulebook: Rulebook = rulebook if rulebook is not None else load_rulebook()
         self.compiled: CompiledRulebook = compile_rulebook(self.rulebook)
         if backend == "durable":

@@ -11,11 +11,14 @@ from ..server import create_app
 @click.option("--rules", type=click.Path(file_okay=False))
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True)
-@click.option("--backend", type=click.Choice(("durable", "python")), default="durable", show_default=True)
-def command(rules: str | None, host: str, port: int, backend: str) -> None:
+@click.option("--backend", type=click.Choice(("durable", "python")), default=None,
+              help="Matcher (default: durable where durable-rules imports, else python).")
+def command(rules: str | None, host: str, port: int, backend: str | None) -> None:
     """Serve the HTTP API (needs `pip install accountrules[server]`)."""
     try:
         import uvicorn
     except ImportError:
         raise click.ClickException("the HTTP server needs: pip install 'accountrules[server]'") from None
-    uvicorn.run(create_app(rules, backend), host=host, port=port, log_level="warning")
+    from ..engine import default_backend
+
+    uvicorn.run(create_app(rules, backend or default_backend()), host=host, port=port, log_level="warning")

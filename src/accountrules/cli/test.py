@@ -28,7 +28,9 @@ def command(directory: str | None, rules: str | None, backend: str, show_coverag
 
     root = Path(directory) if directory else default_rulebook_dir()
     rules_dir = rules or (str(root) if (root / "rulebook.yaml").exists() else None)
-    backends = ("python", "durable") if backend == "both" else (backend,)
+    from ..engine import available_backends
+
+    backends = available_backends() if backend == "both" else (backend,)
     engines = make_engines(rules_dir, backends)
     results: list[CaseResult] = []
     for p in find_case_files(root):
