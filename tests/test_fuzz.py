@@ -9,7 +9,7 @@ from pathlib import Path
 from accountrules.engine import available_backends
 from accountrules.fuzz import _mutate, inputs, run
 
-BUDGET = int(os.environ.get("ACCOUNTRULES_FUZZ_INPUTS", "400"))
+BUDGET = int(os.environ.get("ACCOUNTRULES_FUZZ_INPUTS", "200"))
 
 
 def test_fuzz_both_backends_no_crash_no_escape(tmp_path: Path) -> None:

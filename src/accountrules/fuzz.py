@@ -5,8 +5,8 @@
 
 Inputs, half and half:
 
-* **schema** — Hypothesis over the case schema (:func:`accountrules.testing.cases`), each case
-  then damaged in one field with a hostile value (extreme and tiny numbers, wrong types, long
+* **schema** — Hypothesis over the case schema (:func:`accountrules.testing.cases`; up to 2,000
+  cases, reused in longer runs), each case then damaged in one field with a hostile value (extreme and tiny numbers, wrong types, long
   text, deep nesting, duplicate keys, unknown codes), written as YAML, JSON or a JSON line;
 * **bytes** — byte-level mutation of real cases (the bundled example and every case of the
   bundled ``*.cases.yaml``, as YAML and JSON): bit flips, deleted, inserted, repeated and spliced
@@ -25,6 +25,7 @@ otherwise.
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import os
 import random
@@ -37,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 DEFAULT_INPUTS = 1_000
+SCHEMA_POOL = 2_000  # cases Hypothesis generates; each schema input is one of them, freshly damaged
 
 HOSTILE_VALUES: list[Any] = [
     1e16, 1.0e300, 5e-05, 1e-300, -1e16, 10**30, 2**63, 0, -0.0, True, False, None, "", "1e16", "0",
@@ -151,7 +153,7 @@ def inputs(count: int, seed: int) -> Iterator[tuple[str, str, bytes]]:
                                                                   ("json", _dump_as(c, "json")))]
     book = load_rulebook()
     schema_cases: list[dict[str, Any]] = []
-    n_schema = count // 2
+    n_schema = min(count // 2, SCHEMA_POOL)  # a long run reuses the pool, each time with other damage
 
     @settings(max_examples=max(n_schema, 1), database=None, deadline=None, derandomize=False,
               suppress_health_check=list(HealthCheck))
@@ -167,7 +169,7 @@ def inputs(count: int, seed: int) -> Iterator[tuple[str, str, bytes]]:
     made = 0
     while made < count:
         if made % 2 == 0 and schema_cases:
-            data = _damage(schema_cases[(made // 2) % len(schema_cases)], rng)
+            data = _damage(copy.deepcopy(schema_cases[(made // 2) % len(schema_cases)]), rng)
             form, blob = _dump(data, rng)
             yield "schema", form, blob
         else:
