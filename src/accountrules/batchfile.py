@@ -106,6 +106,12 @@ def _stderr_report(d: Diagnostic) -> None:
     os.write(2, (format_text([d]) + "\n").encode("utf-8", "replace"))
 
 
+def _stream_report(d: Diagnostic) -> None:
+    """One diagnostic on ``sys.stderr`` (in this process: follows a redirected ``sys.stderr``)."""
+    sys.stderr.write(format_text([d]) + "\n")
+    sys.stderr.flush()
+
+
 def _located(path: str, n: int, exc: AccountRulesError) -> list[Diagnostic]:
     where = f"{path}:{n}"
     out = []
@@ -332,7 +338,7 @@ def run(engine: Engine, src: str, *, lang: str = "zh", detail: str = "full", wor
         raise InvalidCase([Diagnostic("file-not-found", "cannot read case file: no such file.", path=src)])
     done = done_ids(output) if (resume and output is not None) else frozenset()
     summary = Summary()
-    say = report or _stderr_report
+    say = report or (_stream_report if workers <= 1 else _stderr_report)
     sink = _Sink(output, append=resume or append)
     previous = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
 

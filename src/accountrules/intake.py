@@ -54,7 +54,9 @@ def case_diagnostics(exc: ValidationError, doc: RawDocument | None, file: str) -
         etype = e["type"]
         if etype == "extra_forbidden":
             keys = _model_fields_at(loc[:-1])
-            msg = f"{path}: unknown key '{loc[-1]}'{did_you_mean(str(loc[-1]), keys)}. {allowed(keys)}"
+            key = str(loc[-1])
+            hint = did_you_mean(key, keys) if len(key) <= 64 else ""
+            msg = f"{path}: unknown key {excerpt(key)}{hint}. {allowed(keys)}"
             span = doc.key_span(loc) if doc else None
             out.append(Diagnostic("unknown-key", msg, span, path=path if span is None else None))
         elif etype == "missing":
@@ -126,8 +128,9 @@ def _reference_problems(data: Mapping[str, Any], doc: RawDocument | None, file: 
         for pi, pid in enumerate(names if isinstance(names, list) else []):
             if isinstance(pid, str) and pid not in ids:
                 path = f"case.findings[{fi}].persons[{pi}]"
-                known = ", ".join(str(i) for i in ids) or "none"
-                out.append(Diagnostic("bad-reference", f"{path}: unknown person '{pid}'; persons defined: {known}.",
+                known = ", ".join(excerpt(i, 64).strip("'") for i in ids[:20]) or "none"
+                known += f" … ({len(ids)} in all)" if len(ids) > 20 else ""
+                out.append(Diagnostic("bad-reference", f"{path}: unknown person {excerpt(pid)}; persons defined: {known}.",
                                       _span_for_path(doc, path), path=None if doc else file))
     return out
 
