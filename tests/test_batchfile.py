@@ -217,3 +217,38 @@ def test_a_directory_batch_is_exit_1(tmp_path: Path) -> None:
     d.mkdir()
     proc = subprocess.run(_cli(str(d)), capture_output=True, text=True, check=False, timeout=120)
     assert proc.returncode == 1 and "directory" in proc.stderr
+
+
+def _wait_reading_stdin(proc: subprocess.Popen[bytes], timeout: float = 120) -> None:
+    """Until the process blocks in read(0, …) (x86-64 Linux: /proc/PID/syscall), else a generous pause."""
+    syscall = Path(f"/proc/{proc.pid}/syscall")
+    if os.uname().machine != "x86_64" or not syscall.exists():
+        time.sleep(15)
+        return
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        try:
+            if syscall.read_text().startswith("0 0x0 "):
+                time.sleep(0.2)
+                return
+        except OSError:
+            pass
+        time.sleep(0.1)
+    raise AssertionError("the command never read its input")
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_any_command_interrupted_exits_130(sig: signal.Signals) -> None:
+    """Not only batches: `evaluate -` waiting on its input, stopped by SIGINT or SIGTERM, exits 130."""
+    proc = subprocess.Popen(_cli("-"), stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        _wait_reading_stdin(proc)
+        assert proc.poll() is None
+        proc.send_signal(sig)
+        assert proc.wait(timeout=60) == EXIT_INTERRUPTED
+    finally:
+        if proc.stdin:
+            proc.stdin.close()
+        if proc.poll() is None:
+            proc.kill()
+    assert b"Traceback" not in (proc.stderr.read() if proc.stderr else b"")
