@@ -144,10 +144,16 @@ def test_sigterm_and_sigint_stop_workers_and_exit_130(tmp_path: Path, sig: signa
     out = tmp_path / "out.jsonl"
     proc = subprocess.Popen(_cli(str(src), "--workers", "2", "-o", str(out)), stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE)
-    _wait_lines(out, 300, proc)
-    workers = _children(proc.pid)
-    proc.send_signal(sig)
-    assert proc.wait(timeout=60) == EXIT_INTERRUPTED
+    try:
+        _wait_lines(out, 300, proc)
+        workers = _children(proc.pid)
+        proc.send_signal(sig)
+        assert proc.wait(timeout=120) == EXIT_INTERRUPTED
+    finally:
+        if proc.poll() is None:
+            for w in _children(proc.pid):
+                os.kill(w, signal.SIGKILL)
+            proc.kill()
     stderr = proc.stderr.read().decode() if proc.stderr else ""
     assert "Traceback" not in stderr and ": interrupted: " in stderr
     assert not [w for w in workers if _alive(w)]

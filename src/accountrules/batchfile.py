@@ -438,9 +438,25 @@ def _stop_pool(pool: ProcessPoolExecutor, pending: Any) -> None:
     for f in pending:
         f.cancel()
     processes = list((getattr(pool, "_processes", None) or {}).values())
-    for p in processes:
-        if p.is_alive():
-            p.terminate()
-    pool.shutdown(wait=True, cancel_futures=True)
-    for p in processes:
-        p.join(timeout=5)
+    manager = getattr(pool, "_executor_manager_thread", None)
+    previous = threading.excepthook
+
+    def quiet(args: Any) -> None:  # the pool's own thread sees the workers it was running end: expected here
+        if args.thread is not manager:
+            previous(args)
+
+    threading.excepthook = quiet
+    call_queue = getattr(pool, "_call_queue", None)
+    if call_queue is not None:  # its feeder thread may be blocked writing to workers that are about to go:
+        call_queue.cancel_join_thread()  # do not wait for it (that wait deadlocked the shutdown)
+    try:
+        for p in processes:
+            if p.is_alive():
+                p.terminate()
+        pool.shutdown(wait=True, cancel_futures=True)
+        for p in processes:
+            p.join(timeout=5)
+        if manager is not None:
+            manager.join(timeout=5)
+    finally:
+        threading.excepthook = previous
