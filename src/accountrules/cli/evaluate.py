@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -22,7 +23,8 @@ from ._common import FORMATS, book_from, fail, with_file
 
 @click.command("evaluate")
 @click.argument("cases", nargs=-1, required=True)
-@click.option("--rules", "rules", type=click.Path(file_okay=False), help="Rulebook directory (default: bundled).")
+@click.option("--rules", "--rulebook", "rules", type=click.Path(file_okay=False),
+              help="Rulebook directory or bundled rulebook name (default: the bundled default).")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="json", show_default=True)
 @click.option("--lang", type=click.Choice(("zh", "en")), default="zh", show_default=True)
 @click.option("--backend", type=click.Choice(("durable", "python")), default=None,
@@ -38,8 +40,10 @@ from ._common import FORMATS, book_from, fail, with_file
               help="JSON Lines batches: write the recommendations to FILE (one chunk at a time, synced).")
 @click.option("--resume", is_flag=True,
               help="With --output: keep what FILE holds and skip the cases whose ids are already in it.")
+@click.option("--record", "record_db", default=None, metavar="DB",
+              help="Record each decision in this database (a SQLite file path or a URL; see `accountrules verify`).")
 def command(cases: tuple[str, ...], rules: str | None, fmt: str, lang: str, backend: str | None, workers: int,
-            detail: str, trace_mode: str, output: Path | None, resume: bool) -> None:
+            detail: str, trace_mode: str, output: Path | None, resume: bool, record_db: str | None) -> None:
     """Evaluate case files (YAML/JSON; `-` = stdin; *.jsonl = a batch, one case per line)."""
     batches = [src for src in cases if src.endswith(".jsonl")]
     if resume and output is None:
@@ -61,9 +65,14 @@ def command(cases: tuple[str, ...], rules: str | None, fmt: str, lang: str, back
     from ..engine import default_backend
 
     engine = Engine(book_from(rules), backend=backend or default_backend())  # type: ignore[arg-type]
+    store = _store(record_db)
     outputs: list[str] = []
     code = 0
     for n, (src, case) in enumerate(read):
+        if case is None and store is not None:
+            bad = _recorded_batch(engine, store, src, lang, detail)
+            problems += bad
+            continue
         if case is None:
             code = max(code, _batch(engine, src, lang, detail, workers, output, resume, n > 0))
             continue
@@ -72,6 +81,8 @@ def command(cases: tuple[str, ...], rules: str | None, fmt: str, lang: str, back
         except InvalidCase as exc:
             problems += with_file(exc.diagnostics, src)
             continue
+        if store is not None:
+            store.record(case, render.to_json(rec), engine, lang=lang, detail=detail)
         if fmt == "json":
             outputs.append(render.to_json(rec))
         elif fmt == "text":
@@ -115,3 +126,36 @@ def _batch(engine: Engine, src: str, lang: str, detail: str, workers: int, outpu
     if code == EXIT_INTERRUPTED:
         sys.exit(code)
     return code
+
+
+def _store(record_db: str | None) -> Any:
+    if record_db is None:
+        return None
+    try:
+        from ..records import RecordStore
+    except ImportError:
+        raise click.ClickException("decision records need: pip install 'accountrules[records]'") from None
+    from ._records import records_key
+
+    store = RecordStore(record_db, key=records_key())
+    store.create_schema()
+    return store
+
+
+def _recorded_batch(engine: Engine, store: Any, src: str, lang: str, detail: str) -> list[Diagnostic]:
+    """A JSON Lines batch, one case at a time, each decision recorded (no worker processes)."""
+    from ..intake import iter_jsonl
+
+    problems: list[Diagnostic] = []
+    for _n, item in iter_jsonl(src):
+        if isinstance(item, InvalidCase):
+            problems += item.diagnostics
+            continue
+        try:
+            rec = engine.evaluate(item, lang=lang, detail=detail)
+        except InvalidCase as exc:
+            problems += with_file(exc.diagnostics, f"{src}:{_n}")
+            continue
+        click.echo(render.to_jsonl(rec))
+        store.record(item, render.to_json(rec), engine, lang=lang, detail=detail)
+    return problems
