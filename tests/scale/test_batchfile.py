@@ -20,7 +20,7 @@ from accountrules.scale.batchfile import EXIT_INTERRUPTED, Summary, done_ids, ex
 from accountrules.diagnostics import Diagnostic
 from accountrules.intake import read_case_file
 
-from .conftest import EXAMPLE
+from ..conftest import EXAMPLE
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 

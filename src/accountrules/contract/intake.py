@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 from pydantic import ValidationError
 
-from ..diagnostics import Diagnostic, allowed, did_you_mean
+from ..diagnostics import Diagnostic, SourceSpan, allowed, did_you_mean
 from ..errors import InputTooLarge, InvalidCase
 from .limits import LIMITS, CaseLimits, check_data, check_size, excerpt, scan_yaml
 from .models import Case
@@ -164,7 +164,7 @@ def read_case_text(text: str | bytes, file: str = "<case>", *, max_bytes: int = 
             text = text.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             raise InvalidCase([Diagnostic("not-utf8", f"input is not UTF-8 text ({exc.reason}, at byte "
-                                          f"{exc.start}).", path=file)]) from None
+                                          f"{exc.start}).", span=_byte_span(text, exc.start, file))]) from None
     scan_yaml(text, file)
     try:
         doc = load_yaml(text, file, max_bytes=max_bytes, json_numbers=True)
@@ -190,6 +190,15 @@ def read_case_file(path: str | Path, *, max_bytes: int = MAX_BYTES) -> Case:
         raise InvalidCase([Diagnostic("file-not-found", f"cannot read case file: {exc.strerror}.",
                                       path=str(path))]) from None
     return read_case_text(data, str(path), max_bytes=max_bytes)
+
+
+def _byte_span(data: bytes, offset: int, file: str) -> SourceSpan:
+    """The line and column (1-based, in characters of the valid text before it) of byte ``offset``."""
+    before = data[:offset]
+    line = before.count(b"\n") + 1
+    start = before.rfind(b"\n") + 1
+    column = len(before[start:].decode("utf-8", errors="replace")) + 1
+    return SourceSpan(file, line, column)
 
 
 def read_case_json(line: str | bytes, file: str = "<case>") -> Case:
