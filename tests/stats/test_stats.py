@@ -31,8 +31,8 @@ from accountrules.stats import (
 )
 from accountrules.stats.output import to_csv, to_json, to_text
 
-from ..conftest import require_cjk_font
 from .. import stats_corpus as planted
+from ..conftest import require_cjk_font
 
 pytest.importorskip("pandas")
 
