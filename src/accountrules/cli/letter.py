@@ -10,7 +10,7 @@ import click
 
 from ..contract.intake import read_case_file, read_case_text
 from ..diagnostics import Diagnostic
-from ..engine import Engine
+from ..engine import Engine, default_backend
 from ..errors import InvalidCase
 from ._common import book_from, fail, with_file
 
@@ -30,16 +30,17 @@ _SUFFIX = {".docx": "docx", ".html": "html", ".htm": "html", ".pdf": "pdf", ".md
 @click.option("--issuer", default="", help="The sending body (发文机关), e.g. 某县司法局; default: a blank.")
 @click.option("--date", "date", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
               help="The letter's date (YYYY-MM-DD); default: a blank to fill in.")
-@click.option("--backend", type=click.Choice(("durable", "python")), default="durable", show_default=True)
+@click.option("--backend", type=click.Choice(("durable", "python")), default=None,
+              help="Matcher (default: durable where durable-rules imports, else python).")
 def command(case: str, rules: str | None, fmt: str | None, lang: str, output: str | None, template_dir: str | None,
-            issuer: str, date: _dt.datetime | None, backend: str) -> None:
+            issuer: str, date: _dt.datetime | None, backend: str | None) -> None:
     """Render the 问责追责建议书 of CASE (a case file; `-` = stdin) as DOCX, HTML, PDF or Markdown."""
     from ..output.letter import LetterDependencyMissing, build_letter, render_letter
 
     fmt = fmt or _SUFFIX.get(Path(output).suffix.lower() if output else "", "md")
     if fmt in ("docx", "pdf") and output is None and sys.stdout.isatty():
         raise click.UsageError(f"{fmt} is binary: write it to a file with -o FILE")
-    engine = Engine(book_from(rules), backend=backend)  # type: ignore[arg-type]
+    engine = Engine(book_from(rules), backend=backend or default_backend())  # type: ignore[arg-type]
     try:
         c = read_case_text(sys.stdin.buffer.read(), "<stdin>") if case == "-" else read_case_file(case)
     except InvalidCase as exc:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from ..diagnostics import Diagnostic
-from ..engine import Engine
+from ..engine import Engine, default_backend
 from ..errors import InvalidCase
 from ._common import book_from, fail
 
@@ -19,9 +19,10 @@ from ._common import book_from, fail
 @click.option("--lang", type=click.Choice(("zh", "en")), default="zh", show_default=True)
 @click.option("--charts", "charts", type=click.Path(file_okay=False),
               help="Write trend/rates/items charts (PNG and SVG) into this directory.")
-@click.option("--backend", type=click.Choice(("durable", "python")), default="durable", show_default=True)
+@click.option("--backend", type=click.Choice(("durable", "python")), default=None,
+              help="Matcher (default: durable where durable-rules imports, else python).")
 def command(corpus: tuple[str, ...], rules: str | None, caseload: str | None, fmt: str, lang: str,
-            charts: str | None, backend: str) -> None:
+            charts: str | None, backend: str | None) -> None:
     """Loss, correction and appearance rates per agency, region, level, field and year, with flags.
 
     CORPUS: case files, directories of them, JSON Lines of cases or of {"case", "recommendation"} pairs.
@@ -29,7 +30,7 @@ def command(corpus: tuple[str, ...], rules: str | None, caseload: str | None, fm
     from ..stats import compute_corpus, read_caseload
     from ..stats.output import to_csv, to_json, to_text
 
-    engine = Engine(book_from(rules), backend=backend)  # type: ignore[arg-type]
+    engine = Engine(book_from(rules), backend=backend or default_backend())  # type: ignore[arg-type]
     try:
         load = read_caseload(caseload) if caseload else None
         report = compute_corpus(engine, list(corpus), load, lang=lang)
