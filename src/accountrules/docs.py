@@ -12,13 +12,11 @@ Generated files (deterministic: the same rulebook and package give the same byte
 
 from __future__ import annotations
 
-import sys
 import types
 import typing
 from pathlib import Path
 from typing import Any
 
-import click
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
@@ -192,7 +190,29 @@ def rule_format_markdown() -> str:
         out.append(f"| `{op}` | {SYMBOL[op]} | lists |")
     out += ["", "`in`, `not_in`, `contains_any` and `contains_none` take a non-empty list of values.", ""]
     out += _CITATIONS_SECTION
+    out += _labels_section()
     return "\n".join(out)
+
+
+def _labels_section() -> list[str]:
+    from .rules import labels
+
+    text = ("The renderers print labels, never codes, in sentences. `labels:` maps a vocabulary to its codes, "
+            "each with a text pair: `labels: {role: {handler: {zh: 承办人, en: handler}, …}, …}`. Every code of "
+            "every vocabulary below needs a zh and an en label, or the rulebook does not load "
+            "(`missing-label`, at the file, line and column of the vocabulary); a code the vocabulary does not "
+            "have is `unknown-reference`. The rulebook's own vocabularies (" +
+            ", ".join(f"`{k}`" for k in labels.CATALOG) + ") are labelled by the `name` of their entries; "
+            "a responsibility may add `non_leader_name` (how it is named for a person outside a channel with "
+            "`leading_cadres: true`: 领导责任 is reserved to leading cadres). Python: "
+            "`book.label(kind, code, lang)` answers for every kind.")
+    out = ["## Labels (`labels`)", "", text, "", "| vocabulary | codes |", "| --- | --- |"]
+    for kind, codes in labels.CLOSED.items():
+        shown = ", ".join(f"`{c}`" for c in codes) if kind != "fact" else "every fact path ([facts.md](facts.md))"
+        out.append(f"| `{kind}` | {shown} |")
+    out.append("| `influence_effect` | every effect named by a ladder level's `influence` |")
+    out.append("")
+    return out
 
 
 _CITATIONS_SECTION = [
@@ -258,37 +278,3 @@ def stale(pages: dict[str, str], out: Path) -> list[Path]:
         if not p.is_file() or p.read_text(encoding="utf-8") != text:
             bad.append(p)
     return bad
-
-
-@click.command("docs")
-@click.option("--rules", "rules", type=click.Path(file_okay=False), help="Rulebook (default: bundled).")
-@click.option("--out", "out", type=click.Path(file_okay=False), default="docs", show_default=True)
-@click.option("--check", is_flag=True, help="Write nothing; exit 1 listing stale files (for CI).")
-def command(rules: str | None, out: str, check: bool) -> None:
-    """Generate the rulebook reference (Chinese and English) into docs/."""
-    from .rules import load_rulebook
-
-    book = load_rulebook(rules) if rules else load_rulebook()
-    pages = generate(book)
-    target = Path(out)
-    bad = stale(pages, target)
-    if check:
-        if bad:
-            for p in bad:
-                click.echo(f"stale: {p}")
-            click.echo("the generated docs are out of date; run `accountrules docs` and commit the result.")
-            sys.exit(1)
-        click.echo(f"ok: {len(pages)} generated files are up to date")
-        return
-    target.mkdir(parents=True, exist_ok=True)
-    for name, text in pages.items():
-        p = target / name
-        if p in bad:
-            p.write_text(text, encoding="utf-8")
-            click.echo(f"wrote {p}")
-    if not bad:
-        click.echo(f"ok: {len(pages)} generated files were already up to date")
-
-
-if __name__ == "__main__":  # pragma: no cover
-    command()
