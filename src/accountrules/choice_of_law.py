@@ -104,6 +104,12 @@ def decide(engine: Engine, case: m.Case, lang: str, trace: Trace | None = None, 
             persons.append(p)
             continue
         chosen, which = (q, "new") if q.rank < p.rank else (p, "old")
+        key = ("choice-of-law", str(dates["conduct"]), str(dates["evaluation"]), p.level, q.level,
+               *map(id, cits))
+        known = ex.known(key)
+        if known is not None:
+            persons.append(chosen.model_copy(update={"reasons": [*chosen.reasons, known]}))
+            continue
         text = _TEXT[lang].format(old_date=dates["conduct"], new_date=dates["evaluation"],
                                   old=book.levels[p.level].name.get(lang), new=book.levels[q.level].name.get(lang),
                                   choice=_CHOICE[lang][which])
@@ -112,5 +118,5 @@ def decide(engine: Engine, case: m.Case, lang: str, trace: Trace | None = None, 
                           facts={"conduct_date": str(dates["conduct"]), "evaluation_date": str(dates["evaluation"]),
                                  "level_at_conduct_date": p.level, "level_at_evaluation_date": q.level},
                           inference=None)
-        persons.append(chosen.model_copy(update={"reasons": [*chosen.reasons, reason]}))
+        persons.append(chosen.model_copy(update={"reasons": [*chosen.reasons, ex.remember(key, reason)]}))
     return old.model_copy(update={"persons": persons})
