@@ -113,30 +113,41 @@ def load_cases(path: str | Path, display: str | None = None) -> list[RuleCase]:
             if k not in EXPECT_KEYS:
                 problems.append(Diagnostic("unknown-key", f"unexpected expectation '{k}'. Allowed: "
                                            f"{', '.join(EXPECT_KEYS)}.", doc.key_span(loc + ("expect", k))))
-        policy = c.get("policy")
-        if policy is not None:
-            from pydantic import ValidationError
-
-            from ..rules.schema import Policy
-
-            try:
-                Policy.model_validate(policy)
-            except ValidationError as exc:
-                problems.append(Diagnostic("bad-value", f"policy: {exc.errors()[0]['msg']}; allowed keys: "
-                                           f"{', '.join(Policy.model_fields)}.", doc.span(loc + ("policy",))))
-                policy = None
-        as_of = c.get("as_of")
-        if as_of is not None:
-            try:
-                as_of = parse_as_of(as_of)
-            except ValueError as exc:
-                problems.append(Diagnostic("bad-value", f"as_of: {exc}.", doc.span(loc + ("as_of",))))
-                as_of = None
+        policy = _case_policy(c.get("policy"), doc, loc, problems)
+        as_of = _case_as_of(c.get("as_of"), doc, loc, problems)
         out.append(RuleCase(name, str(c["name"]), deep_merge(base, c.get("case") or {}), expect, doc.span(loc),
                             policy, as_of))
     if problems:
         raise RuleFileError(problems)
     return out
+
+
+def _case_policy(policy: Any, doc: RawDocument, loc: tuple[Any, ...], problems: list[Diagnostic]) -> Any:
+    """A case's ``policy:`` override, checked against the manifest's policy model (None if absent or bad)."""
+    if policy is None:
+        return None
+    from pydantic import ValidationError
+
+    from ..rules.schema import Policy
+
+    try:
+        Policy.model_validate(policy)
+    except ValidationError as exc:
+        problems.append(Diagnostic("bad-value", f"policy: {exc.errors()[0]['msg']}; allowed keys: "
+                                   f"{', '.join(Policy.model_fields)}.", doc.span(loc + ("policy",))))
+        return None
+    return policy
+
+
+def _case_as_of(value: Any, doc: RawDocument, loc: tuple[Any, ...], problems: list[Diagnostic]) -> _dt.date | None:
+    """A case's ``as_of:`` date of evaluation (None if absent or not a date)."""
+    if value is None:
+        return None
+    try:
+        return parse_as_of(value)
+    except ValueError as exc:
+        problems.append(Diagnostic("bad-value", f"as_of: {exc}.", doc.span(loc + ("as_of",))))
+        return None
 
 
 def basis_label(c: Citation, shorts: Mapping[str, str]) -> str:

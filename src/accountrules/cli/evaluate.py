@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as _dt
 import json
 import sys
 from typing import Any
@@ -38,12 +39,7 @@ from ._common import FORMATS, book_from, fail, with_file
 def command(cases: tuple[str, ...], rules: str | None, fmt: str, lang: str, backend: str, workers: int,
             detail: str, trace_mode: str, record_db: str | None, as_of: str | None) -> None:
     """Evaluate case files (YAML/JSON; `-` = stdin; *.jsonl = a batch, one case per line)."""
-    day = None
-    if as_of is not None:
-        try:
-            day = parse_as_of(as_of)
-        except ValueError as exc:
-            raise click.BadParameter(str(exc), param_hint="--as-of") from None
+    day = _day(as_of)
     engine = Engine(book_from(rules), backend=backend)  # type: ignore[arg-type]
     if day is not None and record_db is not None:
         raise click.UsageError("--as-of cannot be combined with --record yet (a recorded decision is verified "
@@ -91,6 +87,16 @@ def command(cases: tuple[str, ...], rules: str | None, fmt: str, lang: str, back
             click.echo(o, nl=False)
     if problems:
         fail(problems)
+
+
+def _day(as_of: str | None) -> _dt.date | None:
+    """The ``--as-of`` date, or a usage error that says what was given."""
+    if as_of is None:
+        return None
+    try:
+        return parse_as_of(as_of)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--as-of") from None
 
 
 def _store(record_db: str | None) -> Any:

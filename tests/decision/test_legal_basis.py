@@ -16,10 +16,10 @@ import pytest
 from click.testing import CliRunner
 
 from accountrules import Engine, load_rulebook
-from accountrules import models as m
+from accountrules.authoring.lint import lint
 from accountrules.cli import cli
-from accountrules.lint import lint
-from accountrules.render import to_markdown, to_text
+from accountrules.contract import models as m
+from accountrules.output.render import to_markdown, to_text
 from accountrules.rules import default_rulebook_dir
 
 BOOK = load_rulebook()
