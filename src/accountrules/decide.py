@@ -304,10 +304,11 @@ def decide(engine: Engine, case: m.Case, lang: str, trace: Trace | None = None, 
         cell = getattr(book.matrix.cells[grade.id], resp)
         base_level = book.levels[cell]
         item = info.item
-        key = ex.catalogue_key(("matrix", f.item, grade.id, resp), book.matrix.citations)
+        leader = bool(facts.get("person.leading_cadre"))
+        key = ex.catalogue_key(("matrix", f.item, grade.id, resp, leader), book.matrix.citations)
         reasons.append(ex.known(key) or ex.remember(key, ex.reason(
             rule=f"matrix.{grade.id}.{resp}",
-            text=_matrix_text(lang, item, grade, book.responsibilities[resp], base_level),
+            text=_matrix_text(lang, item, grade, book.responsibility_label(resp, lang, leader=leader), base_level),
             specs=book.matrix.citations, span=prep.matrix_spans[grade.id],
             facts={"finding.item": f.item, "grade": grade.id, "responsibility": resp},
             inference=book.matrix.inference)))
@@ -329,8 +330,8 @@ def decide(engine: Engine, case: m.Case, lang: str, trace: Trace | None = None, 
                                           and code in b.rule.then.blocks]  # type: ignore[attr-defined]
                 if blockers:
                     trace.add(EventKind.BLOCKED_BY, e.id, subject, blockers[0].id)
-                    why = ("被排除：" if lang == "zh" else "blocked: ") + "; ".join(
-                        (b.rule.title.get(lang)) for b in blockers)
+                    titles = ("；" if lang == "zh" else "; ").join(b.rule.title.get(lang) for b in blockers)
+                    why = f"被排除（{titles}）" if lang == "zh" else f"blocked ({titles})"
                     considered[pid].setdefault(code, m.trusted(
                         m.Considered, code=code, applied=False, effect="exempt", why=why,
                         reasons=[ex.rule_reason(b, facts) for b in blockers]))
@@ -402,7 +403,7 @@ def decide(engine: Engine, case: m.Case, lang: str, trace: Trace | None = None, 
                 else:
                     fi = liable[0].finding_index
                     idx = keys.index((p.id, fi))
-                    why = ("条件不满足：" if lang == "zh" else "conditions not met: ") + ex.why_not(
+                    why = ("适用条件不具备：" if lang == "zh" else "its conditions do not hold: ") + ex.why_not(
                         rules_for[0], batch[idx][1])
                 considered[p.id][code] = m.trusted(m.Considered, code=code, applied=False, effect="exempt", why=why,
                                                    reasons=[])
@@ -534,8 +535,10 @@ def _step(ranks: Sequence[int], rank: int, direction: int) -> int:
     return below[-1] if below else rank
 
 
-def _matrix_text(lang: str, item: rb.Item, grade: rb.Grade, resp: rb.ResponsibilityType, level: rb.Level) -> str:
+def _matrix_text(lang: str, item: rb.Item, grade: rb.Grade, resp: str, level: rb.Level) -> str:
     if lang == "zh":
-        return f"{item.id}「{item.name.zh}」为{grade.name.zh}（{grade.id}），{resp.name.zh} → {level.name.zh}"
-    return f"{item.id} ({item.name.en}) is {grade.name.en} ({grade.id}); {resp.name.en} → {level.name.en}"
+        return (f"情形 {item.id}「{item.name.zh}」属{grade.name.zh}情形（{grade.id}），该人员承担{resp}，"
+                f"按等级与责任对应，问责层级为{level.name.zh}。")
+    return (f"Item {item.id} ({item.name.en}) is {grade.name.en} ({grade.id}) and the person bears {resp}: "
+            f"the grade and the responsibility give {level.name.en}.")
 
