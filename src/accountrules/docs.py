@@ -103,7 +103,8 @@ _FALLBACK = {
     "rank": "Order: higher is heavier.",
     "value": "Numeric value of the grade (higher is more serious).",
     "instrument": "Id of an entry of `instruments`.",
-    "article": "The article, as written in the instrument (第N条, 第N条第M款 …).",
+    "article": "The article, as written in the instrument (第N条, 第N条第M款, 第N条第M款第（K）项, …第J目): a "
+               "quote must stand inside the 款, 项 or 目 given (`quote-pinpoint`).",
     "version": "The version (date of the text in force); the instrument's version when omitted.",
     "quote": "The words of the article, character for character (…… marks an omission).",
     "category": "Id of an entry of `categories`.",

@@ -22,6 +22,7 @@ from ..errors import RuleFileError
 from ..law import LawLibrary, parse_article_ref, quote_in_article
 from ..load import Loc, RawDocument, YamlProblem, format_loc, load_file
 from . import labels as _labels
+from .pinpoint import pinpoint_problem
 
 MAX_RULE_FILES = 500
 
@@ -578,6 +579,10 @@ def _assemble(directory: Path, root: str, sha: str, files: list[str],
                                            f"{c.article} ({version}) character for character; quote the "
                                            "official text (use …… for omissions).", doc.span(loc + ("quote",)),
                                            rule_id=owner))
+            elif (where := pinpoint_problem(text, c.article, c.quote)) is not None:
+                problems.append(Diagnostic("quote-pinpoint", f"{inst.short} ({version}) {c.article}: {where} "
+                                           "A quote must stand inside the 款, 项 or 目 it is cited as.",
+                                           doc.span(loc + ("article",)), rule_id=owner))
         elif c.quote and inst.official_text and library is None:
             problems.append(Diagnostic("missing-law-text", f"instrument '{inst.id}' names official text "
                                        f"'{inst.official_text}' but the rulebook has no law/ directory.", span))
