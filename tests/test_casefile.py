@@ -10,7 +10,6 @@ import pytest
 from click.testing import CliRunner
 
 from accountrules.casefile import (
-    command,
     compute_coverage,
     find_case_files,
     iter_results,
@@ -18,6 +17,7 @@ from accountrules.casefile import (
     make_engines,
     run_case,
 )
+from accountrules.cli.test import command
 from accountrules.errors import RuleFileError
 
 from .conftest import MINI

@@ -12,7 +12,8 @@ from click.testing import CliRunner
 
 from accountrules import Engine, load_rulebook
 from accountrules.casefile import find_case_files, load_cases
-from accountrules.diff import command, compare, iter_replay_cases, replay, summarize
+from accountrules.cli.diff import command
+from accountrules.diff import compare, iter_replay_cases, replay, summarize
 from accountrules.errors import AccountRulesError, RuleFileError
 from accountrules.load import load_file
 from accountrules.rules import Rulebook, default_rulebook_dir

@@ -14,7 +14,8 @@ from pydantic import BaseModel
 
 from accountrules import load_rulebook
 from accountrules import rulebook as rb
-from accountrules.docs import GENERATED, command, generate, rule_format_markdown
+from accountrules.cli.docs import command
+from accountrules.docs import GENERATED, generate, rule_format_markdown
 from accountrules.errors import RuleFileError
 from accountrules.rules import default_rulebook_dir
 

@@ -14,9 +14,10 @@ from click.testing import CliRunner
 
 from accountrules import Engine, RuleConflict, load_rulebook
 from accountrules import models as m
+from accountrules.cli.lint import command
 from accountrules.conditions import Test as CTest
 from accountrules.errors import RuleFileError
-from accountrules.lint import Reasoner, command, lint, load_for_lint
+from accountrules.lint import Reasoner, lint, load_for_lint
 from accountrules.rules import Rulebook, default_rulebook_dir
 
 from .conftest import MINI

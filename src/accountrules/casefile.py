@@ -14,8 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import click
-
 from .diagnostics import Diagnostic, SourceSpan
 from .errors import AccountRulesError, RuleFileError
 from .load import RawDocument, YamlProblem, load_file
@@ -456,62 +454,3 @@ def compute_coverage(book: Any, results: list[CaseResult]) -> Coverage:
 
     unconditional = {e.id for e in book.rules if e.cond == TRUE}
     return Coverage(len(seen), rules, fired, silent, provs, exercised, sources, unconditional)
-
-
-@click.command("test")
-@click.argument("directory", required=False, type=click.Path(exists=True))
-@click.option("--rules", "rules", type=click.Path(file_okay=False), help="Rulebook (default: DIRECTORY, or bundled).")
-@click.option("--backend", type=click.Choice(("both", "python", "durable")), default="both", show_default=True)
-@click.option("--coverage", "show_coverage", is_flag=True,
-              help="Report coverage by rule and by legal provision (articles no case exercises).")
-@click.option("--min-coverage", "min_coverage", type=click.FloatRange(0, 100), default=None, metavar="PCT",
-              help="Fail (exit 1) when rule or provision coverage is below PCT percent (implies --coverage).")
-@click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True)
-@click.option("-q", "--quiet", is_flag=True)
-def command(directory: str | None, rules: str | None, backend: str, show_coverage: bool,
-            min_coverage: float | None, fmt: str, quiet: bool) -> None:
-    """Run the *.cases.yaml beside a rulebook's rule files (and report their coverage)."""
-    from .rules import default_rulebook_dir
-
-    root = Path(directory) if directory else default_rulebook_dir()
-    rules_dir = rules or (str(root) if (root / "rulebook.yaml").exists() else None)
-    backends = ("python", "durable") if backend == "both" else (backend,)
-    engines = make_engines(rules_dir, backends)
-    results: list[CaseResult] = []
-    for p in find_case_files(root):
-        for c in load_cases(p):
-            results.extend(run_case(c, engines))
-    failures = [r for r in results if not r.ok]
-    passed, failed = len(results) - len(failures), len(failures)
-    cov = None
-    if show_coverage or min_coverage is not None:
-        cov = compute_coverage(next(iter(engines.values())).rulebook, results)
-    below = cov is not None and min_coverage is not None and (
-        cov.rule_pct < min_coverage or cov.provision_pct < min_coverage)
-    if fmt == "json":
-        doc: dict[str, Any] = {
-            "passed": passed, "failed": failed,
-            "failures": [{"file": r.case.span.file, "line": r.case.span.line, "case": r.case.name,
-                          "backend": r.backend, "diff": r.diff} for r in failures],
-        }
-        if cov is not None:
-            doc["coverage"] = cov.as_dict()
-            if min_coverage is not None:
-                doc["coverage"]["min_coverage"] = min_coverage
-                doc["coverage"]["below_threshold"] = below
-        click.echo(json.dumps(doc, ensure_ascii=False, indent=2))
-    else:
-        for r in failures:
-            click.echo(f"FAIL {r.case.span}: case '{r.case.name}' [{r.backend}]\n{r.diff}\n")
-        if not quiet:
-            click.echo(f"{passed} passed, {failed} failed")
-        if cov is not None:
-            click.echo("\n" + cov.format_text())
-            if below:
-                click.echo(f"\ncoverage below {min_coverage}%: rules {cov.rule_pct}%, articles {cov.provision_pct}%")
-    if failed or below:
-        raise SystemExit(1)
-
-
-if __name__ == "__main__":  # pragma: no cover
-    command()

@@ -14,15 +14,12 @@ referral, the unit measures and the review track.
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import click
-
-from .diagnostics import Diagnostic, format_text
+from .diagnostics import Diagnostic
 from .errors import AccountRulesError, RuleFileError
 from .models import Case, Reason, Recommendation
 
@@ -223,35 +220,3 @@ def format_diff_text(diffs: Sequence[CaseDiff], total: int) -> str:
         lines.append("")
     lines.append(f"{total} cases, {len(diffs)} changed")
     return "\n".join(lines)
-
-
-@click.command("diff")
-@click.argument("old", type=click.Path(file_okay=False))
-@click.argument("new", type=click.Path(file_okay=False))
-@click.option("--cases", "cases", multiple=True, required=True, type=click.Path(),
-              help="A directory of *.cases.yaml / *.jsonl, a cases file, a case file or a JSON Lines batch "
-                   "(repeatable).")
-@click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True)
-@click.option("--lang", type=click.Choice(("zh", "en")), default="zh", show_default=True)
-def command(old: str, new: str, cases: tuple[str, ...], fmt: str, lang: str) -> None:
-    """Replay cases under rulebooks OLD and NEW; report every changed outcome with both sides' reasons."""
-    from .engine import Engine
-    from .rules import load_rulebook
-
-    try:
-        old_engine = Engine(load_rulebook(old), backend="python")
-        new_engine = Engine(load_rulebook(new), backend="python")
-        loaded = list(iter_replay_cases(cases))
-    except RuleFileError as exc:
-        click.echo(format_text(exc.diagnostics), err=True)
-        sys.exit(1)
-    diffs = replay(old_engine, new_engine, loaded, lang)
-    if fmt == "json":
-        click.echo(json.dumps({"cases": len(loaded), "changed": len(diffs), "diffs": [d.as_dict() for d in diffs]},
-                              ensure_ascii=False, indent=2))
-    else:
-        click.echo(format_diff_text(diffs, len(loaded)))
-
-
-if __name__ == "__main__":  # pragma: no cover
-    command()

@@ -35,6 +35,7 @@ from typing import Any, Literal, Protocol
 
 from . import __version__
 from .diagnostics import Diagnostic
+from .durable_numbers import clamp, numeric_paths
 from .errors import EngineFailure, RuleFileError, UnsupportedPython
 from .models import Case, Recommendation
 from .rules.codegen import generate
@@ -186,7 +187,8 @@ class DurableMatcher:
         # to build, for durable to parse, and to read back in every action message
         self._stage_keys = {
             stage: ([(p, durable_key(p)) for p in paths],
-                    [(p, length_key(p)) for p in paths if p in compiled.list_paths])
+                    [(p, length_key(p)) for p in paths if p in compiled.list_paths],
+                    [(p, durable_key(p)) for p in numeric_paths(paths)])
             for stage, paths in compiled.stage_paths.items()}
 
         class _QuietHost(durable_engine.Host):  # type: ignore[misc]
@@ -227,6 +229,9 @@ class DurableMatcher:
         for p, key in keys[1]:
             if p in facts:
                 out[key] = len(facts[p])
+        for p, key in keys[2]:  # numbers durable would crash on become an exact stand-in (durable_numbers)
+            if key in out:
+                out[key] = clamp(out[key])
         return out
 
     def _run_batch(self, batch: list[dict[str, Any]]) -> None:

@@ -40,14 +40,12 @@ from __future__ import annotations
 
 import hashlib
 import math
-import sys
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import click
 from pydantic import ValidationError
 
 from . import models as m
@@ -973,19 +971,3 @@ def render(diags: Sequence[Diagnostic], fmt: str) -> str:
         parts.append(f"warnings ({len(warnings)}):\n{format_text(warnings)}")
     parts.append(f"{len(errors)} error(s), {len(warnings)} warning(s)")
     return "\n\n".join(parts)
-
-
-@click.command("lint")
-@click.argument("directory", required=False, type=click.Path())
-@click.option("--format", "fmt", type=click.Choice(("text", "json", "github")), default="text", show_default=True)
-def command(directory: str | None, fmt: str) -> None:
-    """Find rules that never fire, conflicts, gaps and unreachable levels (errors exit 1)."""
-    book, problems = load_for_lint(directory)
-    diags = sort_diagnostics(problems + (lint(book) if book is not None else []))
-    click.echo(render(diags, fmt))
-    if any(d.severity == "error" for d in diags):
-        sys.exit(1)
-
-
-if __name__ == "__main__":  # pragma: no cover
-    command()

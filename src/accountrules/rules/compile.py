@@ -252,6 +252,9 @@ def compile_rulebook(book: Rulebook) -> CompiledRulebook:
     n_keys = len(FACTS) + sum(1 for s in FACTS.values() if s.type == "list") + 3
     if n_keys > MAX_FACT_KEYS:  # pragma: no cover - the fact vocabulary is fixed
         problems.append(Diagnostic("too-many-facts", f"facts have {n_keys} keys; durable allows 255."))
+    from ..durable_numbers import threshold_problems
+
+    problems += threshold_problems(book.rules)
     durable_problems = [d for d in problems if d.code != "too-complex"]
     if len(durable_problems) < len(problems):
         raise RuleFileError(problems)

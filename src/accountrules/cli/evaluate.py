@@ -1,0 +1,69 @@
+"""``accountrules evaluate``: case files in, recommendations out."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from .. import render
+from ..diagnostics import Diagnostic
+from ..engine import Engine
+from ..errors import InvalidCase
+from ..intake import read_case_file, read_case_text
+from ._common import FORMATS, book_from, fail, with_file
+
+
+@click.command("evaluate")
+@click.argument("cases", nargs=-1, required=True)
+@click.option("--rules", "rules", type=click.Path(file_okay=False), help="Rulebook directory (default: bundled).")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="json", show_default=True)
+@click.option("--lang", type=click.Choice(("zh", "en")), default="zh", show_default=True)
+@click.option("--backend", type=click.Choice(("durable", "python")), default="durable", show_default=True)
+@click.option("--workers", type=int, default=1, show_default=True, help="Processes for JSON Lines batches.")
+@click.option("--detail", type=click.Choice(("full", "compact")), default="full", show_default=True,
+              help="compact: each reason's primary citation only, without the quoted text.")
+@click.option("--trace", "trace_mode", type=click.Choice(("none", "fired", "full")), default="none",
+              show_default=True, help="Print the rule trace to stderr (fired: rules that fired; full: also "
+              "overridden, blocked and no-rule events).")
+def command(cases: tuple[str, ...], rules: str | None, fmt: str, lang: str, backend: str, workers: int,
+            detail: str, trace_mode: str) -> None:
+    """Evaluate case files (YAML/JSON; `-` = stdin; *.jsonl = a batch, one case per line)."""
+    engine = Engine(book_from(rules), backend=backend)  # type: ignore[arg-type]
+    problems: list[Diagnostic] = []
+    outputs: list[str] = []
+    for src in cases:
+        if src.endswith(".jsonl"):
+            from ..batch import evaluate_jsonl
+
+            problems += evaluate_jsonl(engine, src, lang=lang, workers=workers, out=sys.stdout)
+            continue
+        try:
+            case = read_case_text(sys.stdin.buffer.read(), "<stdin>") if src == "-" else read_case_file(src)
+            if trace_mode == "none":
+                rec = engine.evaluate(case, lang=lang, detail=detail)
+            else:
+                from ..decide import decide
+                from ..trace import Trace, format_trace
+
+                trace = Trace()
+                rec = decide(engine, case, lang, trace, detail)
+                click.echo(format_trace(trace, engine.rulebook, full=trace_mode == "full"), err=True)
+        except InvalidCase as exc:
+            problems += with_file(exc.diagnostics, src)
+            continue
+        if fmt == "json":
+            outputs.append(render.to_json(rec))
+        elif fmt == "text":
+            outputs.append(render.to_text(rec, lang, engine.rulebook))
+        else:
+            outputs.append(render.to_markdown(rec, lang, engine.rulebook))
+    if fmt == "json" and len(outputs) > 1:
+        recs = [json.loads(o) for o in outputs]
+        click.echo(json.dumps(recs, ensure_ascii=False, indent=2))
+    else:
+        for o in outputs:
+            click.echo(o, nl=False)
+    if problems:
+        fail(problems)
