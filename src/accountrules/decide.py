@@ -8,6 +8,7 @@ and the review track — and asks :mod:`accountrules.explain` for the cited reas
 
 from __future__ import annotations
 
+import datetime as _dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -20,6 +21,7 @@ from .errors import RuleConflict
 from .explain import Explainer
 from .facts import case_facts, finding_facts, person_facts
 from .intake import check_codes
+from .rules.citations import case_dates
 from .rules.validate import Rulebook, RuleEntry
 from .trace import EventKind, NullTrace, Trace
 
@@ -140,9 +142,9 @@ class Prepared:
 _NO_RULE_TEXT = {"zh": "没有适用的错案认定规则", "en": "No error-case rule applies to this case."}
 
 
-def decide(engine: Engine, case: m.Case, lang: str, trace: Trace | None = None, detail: str = "full"
-           ) -> m.Recommendation:
-    """Evaluate ``case`` with ``engine``'s rulebook and matcher."""
+def decide(engine: Engine, case: m.Case, lang: str, trace: Trace | None = None, detail: str = "full",
+           as_of: _dt.date | None = None) -> m.Recommendation:
+    """Evaluate ``case`` with ``engine``'s rulebook and matcher (``as_of``: the date of evaluation)."""
     book: Rulebook = engine.rulebook
     tracing = trace is not None and not isinstance(trace, NullTrace)
     trace = trace if trace is not None else NullTrace()
@@ -152,9 +154,8 @@ def decide(engine: Engine, case: m.Case, lang: str, trace: Trace | None = None, 
         prep = Prepared.of(book)
     c = case.case
     policy = book.manifest.policy
-    ref_date = (c.decided_on or c.conduct_date) if policy.reference_date == "decided_on" else (
-        c.conduct_date or c.decided_on)
-    ex = Explainer(book, lang, ref_date, getattr(engine, "reason_cache", None), detail)
+    dates = case_dates(c.decided_on, c.conduct_date, as_of, policy.reference_date)
+    ex = Explainer(book, lang, dates["decision"], getattr(engine, "reason_cache", None), detail, dates)
     rules = book.rules
     section_of = prep.section_of
     holders = prep.exception_holders
@@ -169,6 +170,7 @@ def decide(engine: Engine, case: m.Case, lang: str, trace: Trace | None = None, 
     # its reasons alive, so no other object can have those ids while the entry exists.
 
     cf = case_facts(case, prep.policy, prep.item_cat)
+    ex.case_facts = cf
 
     # ---- round 1: the case
     (hits,) = engine.matcher.match([("case", cf)])

@@ -20,6 +20,7 @@ This is the **only** module that imports durable-rules. What durable does that w
 
 from __future__ import annotations
 
+import datetime as _dt
 import hashlib
 import itertools
 import json
@@ -38,6 +39,7 @@ from .diagnostics import Diagnostic
 from .durable_numbers import clamp, numeric_paths
 from .errors import EngineFailure, RuleFileError, UnsupportedPython
 from .models import Case, Recommendation
+from .rules.citations import parse_as_of
 from .rules.codegen import generate
 from .rules.compile import CompiledRulebook, compile_rulebook, durable_key, length_key
 from .rules.validate import Rulebook
@@ -341,8 +343,8 @@ class Engine:
         self._decide = decide  # the later stages, imported once (not on every evaluation)
         self._parse_case = parse_case
 
-    def evaluate(self, case: Case | Mapping[str, Any], *, lang: str = "zh", detail: str = "full"
-                 ) -> Recommendation:
+    def evaluate(self, case: Case | Mapping[str, Any], *, lang: str = "zh", detail: str = "full",
+                 as_of: _dt.date | str | None = None) -> Recommendation:
         """Evaluate one case (a :class:`Case` or the dict of contract §1).
 
         Args:
@@ -350,6 +352,9 @@ class Engine:
             lang: language of the reason texts, ``zh`` or ``en``.
             detail: ``full`` (every citation in force, with quoted text) or ``compact`` (the primary
                 citation of each reason, without the quote — about half the output, for batches).
+            as_of: the date of evaluation (``YYYY-MM-DD`` or a date): the texts in force on it decide
+                what the unit is to do and, where lighter, the sanction (从旧兼从轻); the case's
+                ``decided_on`` when omitted (``docs/semantics.md``, *Citations and dates*).
 
         Raises:
             InvalidCase: the case breaks the contract or uses codes the rulebook does not define.
@@ -360,10 +365,12 @@ class Engine:
             raise ValueError("lang must be 'zh' or 'en'")
         if detail not in ("full", "compact"):
             raise ValueError("detail must be 'full' or 'compact'")
-        return self._decide(self, case, lang, None, detail)
+        if as_of is None:
+            return self._decide(self, case, lang, None, detail)
+        return self._decide(self, case, lang, None, detail, as_of=parse_as_of(as_of))
 
-    def evaluate_traced(self, case: Case | Mapping[str, Any], *, lang: str = "zh"
-                        ) -> tuple[Recommendation, Trace]:
+    def evaluate_traced(self, case: Case | Mapping[str, Any], *, lang: str = "zh",
+                        as_of: _dt.date | str | None = None) -> tuple[Recommendation, Trace]:
         """Evaluate and return the typed trace too (which rules fired, were overridden …)."""
         from .decide import decide
         from .intake import parse_case
@@ -371,7 +378,7 @@ class Engine:
         if not isinstance(case, Case):
             case = parse_case(case)
         trace = Trace()
-        return decide(self, case, lang, trace), trace
+        return decide(self, case, lang, trace, as_of=None if as_of is None else parse_as_of(as_of)), trace
 
     def evaluate_many(self, cases: Iterable[Case | Mapping[str, Any]], *, lang: str = "zh"
                       ) -> list[Recommendation]:

@@ -33,6 +33,9 @@ Codes (see ``docs/errors.md``):
 ``floor-above-ceiling`` warning  a ``min_level`` and a lower ``max_level`` can apply together
 ``unused``             warning   a definition, channel, measure … that nothing refers to
 ``unknown-value``      error     an item's typical role that is not a role of the case contract
+``citation-gap``       error     a case reaches a conclusion none of whose citations applies to it
+``citation-never``     warning   a citation whose ``when`` never holds where its rule fires
+``analogue-unmarked``  error     another jurisdiction's local text not marked ``analogue: true``
 =====================  ========  =====================================================
 """
 
@@ -72,6 +75,9 @@ CODES: dict[str, str] = {
     "floor-above-ceiling": "warning",
     "unused": "warning",
     "unknown-value": "error",
+    "citation-gap": "error",
+    "citation-never": "warning",
+    "analogue-unmarked": "error",
 }
 
 #: Validation problems lint reports itself, so a rulebook that has only these is still analysed.
@@ -828,7 +834,8 @@ def _check_versions(book: Rulebook) -> list[Diagnostic]:
             uses[c.instrument].append(f"{owner} ({book.source(span)})")
     out = []
     for inst in book.instruments.values():
-        if inst.version is not None and int(inst.version[:4]) < 1900 and uses.get(inst.id):
+        if inst.version is not None and inst.version[:4].isdigit() and int(inst.version[:4]) < 1900 \
+                and uses.get(inst.id):
             owners = list(dict.fromkeys(uses[inst.id]))
             shown = ", ".join(owners[:3]) + (f", … ({len(owners) - 3} more)" if len(owners) > 3 else "")
             out.append(_d("missing-version", f"instrument '{inst.id}' has the placeholder version {inst.version}, so "
@@ -898,6 +905,9 @@ def lint(book: Rulebook) -> list[Diagnostic]:
     out += _check_versions(book)
     out += _check_roles(book)
     out += _check_durable(book)
+    from .lint_citations import check_citations
+
+    out += check_citations(book, rs)
     return sort_diagnostics(out)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from .jsonout import dumps_parts
-from .models import PersonOutcome, Reason, Recommendation
+from .models import Citation, PersonOutcome, Reason, Recommendation
 from .rules.validate import Rulebook
 from .rules.wording import facts_text
 
@@ -116,13 +116,25 @@ def to_jsonl_reference(rec: Recommendation) -> str:
     return rec.model_dump_json()
 
 
-def _cite(r: Reason, lang: str = "en") -> str:
-    """``《中华人民共和国行政诉讼法》第七十条（2017-06-27）`` in Chinese; no version when none is known."""
-    c = r.citation
+_ANALOGUE = {"zh": "参照", "en": "参照 (analogue)"}
+
+
+def cite_text(c: Citation, lang: str = "zh") -> str:
+    """A citation as printed: ``《中华人民共和国行政诉讼法》第七十条（2017-06-27）`` in Chinese; an analogue
+    marked 参照 (参照《……》); no version when it is unknown; the marker itself when no text was in force
+    (无当时有效文本)."""
+    if not c.in_force:
+        return c.instrument
     version = f"（{c.version}）" if c.version and c.version.strip("0-—") else ""
     if lang == "zh" and c.instrument != "—":
-        return f"《{c.instrument}》{c.article}{version}"
-    return f"{c.instrument} {c.article}{version}"
+        text = f"《{c.instrument}》{c.article}{version}"
+        return f"{_ANALOGUE[lang]}{text}" if c.analogue else text
+    text = f"{c.instrument} {c.article}{version}"
+    return f"{_ANALOGUE[lang]} {text}" if c.analogue else text
+
+
+def _cite(r: Reason, lang: str = "zh") -> str:
+    return cite_text(r.citation, lang)
 
 
 def _person_line(p: PersonOutcome, w: _Words) -> str:

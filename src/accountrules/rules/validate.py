@@ -22,6 +22,7 @@ from ..errors import RuleFileError
 from ..law import LawLibrary, parse_article_ref, quote_in_article
 from ..load import Loc, RawDocument, YamlProblem, format_loc, load_file
 from . import labels as _labels
+from .citations import resolve_citations
 from .pinpoint import pinpoint_problem
 
 MAX_RULE_FILES = 500
@@ -593,6 +594,7 @@ def _assemble(directory: Path, root: str, sha: str, files: list[str],
 
     # rules
     vocabs = _vocabs(items, cat_map, circs, defs)
+    resolve_citations(cite_locs, {r.id: sec for sec, _d, _l, r in rule_raw}, vocabs, problems)
     entries: list[RuleEntry] = []
     ids_by_section: dict[str, set[str]] = {}
     for section, _doc, _loc, rule in rule_raw:
