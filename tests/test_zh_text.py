@@ -92,7 +92,7 @@ def _problems(text: str, rec: Recommendation) -> list[str]:
         out.append("an unfilled placeholder")
     if re.search(r"(?<=\S)  +(?=\S)", text):
         out.append("a double space")
-    if re.search(r"[\u4e00-\u9fff] [\u4e00-\u9fff]", plain.replace("— ", "")):
+    if re.search(r"[\u4e00-\u9fff] [\u4e00-\u9fff]", plain.replace(" — ", "—")):
         out.append(f"a space between Chinese words: {re.findall(r'.{6}[一-鿿] [一-鿿].{6}', plain)[:3]}")
     if re.search(r"（\s*）|\(\s*\)|「\s*」|：\s*[；。]", text):
         out.append("an empty placeholder")
