@@ -109,3 +109,13 @@ def test_bad_cases_file_is_reported(tmp_path: Path) -> None:
     with pytest.raises(RuleFileError) as exc:
         load_cases(p)
     assert exc.value.diagnostics[0].code == "unknown-key"
+
+
+def test_an_unknown_rule_id_under_fired_or_silent_fails_the_case(book_dir: Path) -> None:
+    p = book_dir / "book.cases.yaml"
+    text = p.read_text(encoding="utf-8")
+    assert "      silent: [pending]" in text
+    p.write_text(text.replace("      silent: [pending]", "      silent: [pendng]"), encoding="utf-8")
+    code, out = _run(str(book_dir), "--backend", "python")
+    assert code == 1
+    assert "silent: 'pendng' is not a rule of" in out and "did you mean 'pending'?" in out

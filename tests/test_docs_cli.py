@@ -155,3 +155,16 @@ def test_authoring_guide_worked_example_runs(tmp_path: Path) -> None:
                    list(iter_replay_cases([after])))
     assert [d.label.rsplit(" ", 1)[0].split(":")[0] for d in diffs] == [str(sit)] * 2
     assert all(d.changes[0].field == "error" and d.changes[0].old == "unknown-code" for d in diffs)
+
+
+def test_docs_of_another_rulebook_go_next_to_it_and_the_hint_names_the_command(tmp_path: Path) -> None:
+    book = tmp_path / "book"
+    shutil.copytree(MINI, book)
+    runner = CliRunner()
+    res = runner.invoke(command, ["--rules", str(book)])
+    assert res.exit_code == 0, res.output
+    assert sorted(p.name for p in (book / "docs").iterdir()) == sorted(GENERATED)
+    (book / "docs" / "facts.md").write_text("edited by hand\n", encoding="utf-8")
+    res = runner.invoke(command, ["--rules", str(book), "--check"])
+    assert res.exit_code == 1
+    assert f"run `accountrules docs --rules {book} --out {book / 'docs'}`" in res.output

@@ -24,6 +24,7 @@ from .models import Case as Case
 from .models import Reason as Reason
 from .models import Recommendation as Recommendation
 from .rules import Rulebook as Rulebook
+from .rules import bundled_rulebooks as bundled_rulebooks
 from .rules import load_rulebook as load_rulebook
 
 __all__ = [
@@ -43,5 +44,6 @@ __all__ = [
     "SourceSpan",
     "UnsupportedPython",
     "__version__",
+    "bundled_rulebooks",
     "load_rulebook",
 ]

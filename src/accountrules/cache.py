@@ -35,7 +35,8 @@ from pathlib import Path
 import pydantic
 
 from . import __version__
-from .rules.validate import Rulebook, _rule_files, default_rulebook_dir, load_rulebook
+from .errors import RuleFileError
+from .rules.validate import Rulebook, _rule_files, load_rulebook
 
 MAGIC = b"accountrules-rulebook-cache/1\n"
 _DIGEST = 64  # hex characters of a sha256
@@ -70,10 +71,12 @@ def _code_fingerprint() -> bytes:
 
 
 def _resolve(path: str | Path | None, display_root: str | None) -> tuple[Path, str | None]:
-    directory = Path(path) if path is not None else default_rulebook_dir()
-    if path is None and display_root is None:
-        display_root = "rules"
-    return directory, display_root
+    from .rules.registry import resolve_rulebook
+
+    try:
+        return resolve_rulebook(path, display_root)
+    except RuleFileError:  # neither a directory nor a bundled name: load_rulebook reports it
+        return Path(str(path)), display_root
 
 
 def rulebook_key(path: str | Path | None = None, *, display_root: str | None = None) -> str | None:

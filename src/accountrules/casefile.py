@@ -245,6 +245,18 @@ def with_policy(engines: Mapping[str, Any], policy: Mapping[str, Any]) -> dict[s
     return out
 
 
+def _unknown_rule_ids(case: RuleCase, book: Any) -> str:
+    """A message naming the ids under ``fired:``/``silent:`` that are not rules of ``book`` ('' if none)."""
+    from .diagnostics import did_you_mean
+
+    bad = []
+    for key in ("fired", "silent"):
+        for rid in case.expect.get(key) or []:
+            if rid not in book.by_id:
+                bad.append(f"{key}: '{rid}' is not a rule of {book.manifest.id}{did_you_mean(str(rid), book.by_id)}")
+    return "\n".join(bad)
+
+
 def run_case(case: RuleCase, engines: Mapping[str, Any]) -> list[CaseResult]:
     """Run one case on each engine; compare with ``expect``."""
     from .intake import parse_case
@@ -253,6 +265,10 @@ def run_case(case: RuleCase, engines: Mapping[str, Any]) -> list[CaseResult]:
     if case.policy:
         engines = with_policy(engines, case.policy)
     for backend, engine in engines.items():
+        unknown = _unknown_rule_ids(case, engine.rulebook)
+        if unknown:  # a misspelt id would otherwise pass under `silent:` (it never fires)
+            results.append(CaseResult(case, backend, False, unknown, set()))
+            continue
         rec = trace = err = None
         try:
             rec, trace = engine.evaluate_traced(parse_case(case.data, file=case.file), lang="en", as_of=case.as_of)

@@ -13,7 +13,7 @@ import click
 from .. import __version__
 from ..diagnostics import format_text
 from ..errors import AccountRulesError
-from . import catalog, check, diff, docs, evaluate, lint, schema, serve, test, validate
+from . import audit, catalog, check, diff, docs, evaluate, lint, schema, serve, test, validate, verify
 
 __all__ = ["cli", "main"]
 
@@ -24,7 +24,7 @@ def cli() -> None:
     """Reasoned, cited recommendations for accountability in administrative wrongful cases."""
 
 
-for _module in (evaluate, validate, catalog, schema, lint, test, docs, diff, check, serve):
+for _module in (evaluate, validate, catalog, schema, lint, test, docs, diff, check, serve, verify, audit):
     cli.add_command(_module.command)
 
 

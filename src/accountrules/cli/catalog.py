@@ -9,7 +9,8 @@ from ._common import book_from
 
 
 @click.command("catalog")
-@click.option("--rules", "rules", type=click.Path(file_okay=False))
+@click.option("--rules", "--rulebook", "rules", type=click.Path(file_okay=False),
+              help="Rulebook directory or bundled rulebook name (default: the bundled default).")
 @click.option("--format", "fmt", type=click.Choice(("json", "markdown")), default="json", show_default=True)
 @click.option("--lang", type=click.Choice(("zh", "en")), default="zh", show_default=True)
 @click.option("--facts", is_flag=True, help="List the fact paths conditions may test instead.")

@@ -11,22 +11,30 @@ from ..docs import generate, stale
 
 
 @click.command("docs")
-@click.option("--rules", "rules", type=click.Path(file_okay=False), help="Rulebook (default: bundled).")
-@click.option("--out", "out", type=click.Path(file_okay=False), default="docs", show_default=True)
+@click.option("--rules", "--rulebook", "rules", type=click.Path(file_okay=False),
+              help="Rulebook directory or bundled rulebook name (default: the bundled default).")
+@click.option("--out", "out", type=click.Path(file_okay=False), default=None,
+              help="Where to write (default: docs/ for the default rulebook, else the rulebook's own docs/).")
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 listing stale files (for CI).")
-def command(rules: str | None, out: str, check: bool) -> None:
-    """Generate the rulebook reference (Chinese and English) into docs/."""
+def command(rules: str | None, out: str | None, check: bool) -> None:
+    """Generate the rulebook reference (Chinese and English) into docs/ (or next to the rulebook)."""
     from ..rules import load_rulebook
+    from ..rules.registry import DEFAULT_NAME
 
     book = load_rulebook(rules) if rules else load_rulebook()
     pages = generate(book)
+    if out is None:
+        out = "docs" if book.manifest.id == DEFAULT_NAME and rules in (None, DEFAULT_NAME) else str(
+            Path(book.directory) / "docs")
     target = Path(out)
     bad = stale(pages, target)
     if check:
         if bad:
             for p in bad:
                 click.echo(f"stale: {p}")
-            click.echo("the generated docs are out of date; run `accountrules docs` and commit the result.")
+            again = "accountrules docs" + (f" --rules {rules}" if rules else "") + (
+                f" --out {out}" if rules or out != "docs" else "")
+            click.echo(f"the generated docs are out of date; run `{again}` and commit the result.")
             sys.exit(1)
         click.echo(f"ok: {len(pages)} generated files are up to date")
         return

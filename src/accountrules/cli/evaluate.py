@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from typing import Any
 
 import click
 
@@ -17,7 +18,8 @@ from ._common import FORMATS, book_from, fail, with_file
 
 @click.command("evaluate")
 @click.argument("cases", nargs=-1, required=True)
-@click.option("--rules", "rules", type=click.Path(file_okay=False), help="Rulebook directory (default: bundled).")
+@click.option("--rules", "--rulebook", "rules", type=click.Path(file_okay=False),
+              help="Rulebook directory or bundled rulebook name (default: the bundled default).")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="json", show_default=True)
 @click.option("--lang", type=click.Choice(("zh", "en")), default="zh", show_default=True)
 @click.option("--backend", type=click.Choice(("durable", "python")), default="durable", show_default=True)
@@ -27,13 +29,19 @@ from ._common import FORMATS, book_from, fail, with_file
 @click.option("--trace", "trace_mode", type=click.Choice(("none", "fired", "full")), default="none",
               show_default=True, help="Print the rule trace to stderr (fired: rules that fired; full: also "
               "overridden, blocked and no-rule events).")
+@click.option("--record", "record_db", default=None, metavar="DB",
+              help="Record each decision in this database (a SQLite file path or a URL; see `accountrules verify`).")
 def command(cases: tuple[str, ...], rules: str | None, fmt: str, lang: str, backend: str, workers: int,
-            detail: str, trace_mode: str) -> None:
+            detail: str, trace_mode: str, record_db: str | None) -> None:
     """Evaluate case files (YAML/JSON; `-` = stdin; *.jsonl = a batch, one case per line)."""
     engine = Engine(book_from(rules), backend=backend)  # type: ignore[arg-type]
+    store = _store(record_db)
     problems: list[Diagnostic] = []
     outputs: list[str] = []
     for src in cases:
+        if src.endswith(".jsonl") and store is not None:
+            problems += _recorded_batch(engine, store, src, lang, detail)
+            continue
         if src.endswith(".jsonl"):
             from ..batch import evaluate_jsonl
 
@@ -53,6 +61,8 @@ def command(cases: tuple[str, ...], rules: str | None, fmt: str, lang: str, back
         except InvalidCase as exc:
             problems += with_file(exc.diagnostics, src)
             continue
+        if store is not None:
+            store.record(case, render.to_json(rec), engine, lang=lang, detail=detail)
         if fmt == "json":
             outputs.append(render.to_json(rec))
         elif fmt == "text":
@@ -67,3 +77,36 @@ def command(cases: tuple[str, ...], rules: str | None, fmt: str, lang: str, back
             click.echo(o, nl=False)
     if problems:
         fail(problems)
+
+
+def _store(record_db: str | None) -> Any:
+    if record_db is None:
+        return None
+    try:
+        from ..records import RecordStore
+    except ImportError:
+        raise click.ClickException("decision records need: pip install 'accountrules[records]'") from None
+    from ._records import records_key
+
+    store = RecordStore(record_db, key=records_key())
+    store.create_schema()
+    return store
+
+
+def _recorded_batch(engine: Engine, store: Any, src: str, lang: str, detail: str) -> list[Diagnostic]:
+    """A JSON Lines batch, one case at a time, each decision recorded (no worker processes)."""
+    from ..intake import iter_jsonl
+
+    problems: list[Diagnostic] = []
+    for _n, item in iter_jsonl(src):
+        if isinstance(item, InvalidCase):
+            problems += item.diagnostics
+            continue
+        try:
+            rec = engine.evaluate(item, lang=lang, detail=detail)
+        except InvalidCase as exc:
+            problems += with_file(exc.diagnostics, f"{src}:{_n}")
+            continue
+        click.echo(render.to_jsonl(rec))
+        store.record(item, render.to_json(rec), engine, lang=lang, detail=detail)
+    return problems

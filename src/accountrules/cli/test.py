@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import click
 
 from ..casefile import CaseResult, compute_coverage, find_case_files, load_cases, make_engines, run_case
+from ..diagnostics import Diagnostic
+from ._common import fail
 
 
 @click.command("test")
-@click.argument("directory", required=False, type=click.Path(exists=True))
+@click.argument("directory", required=False, type=click.Path())
 @click.option("--rules", "rules", type=click.Path(file_okay=False), help="Rulebook (default: DIRECTORY, or bundled).")
 @click.option("--backend", type=click.Choice(("both", "python", "durable")), default="both", show_default=True)
 @click.option("--coverage", "show_coverage", is_flag=True,
@@ -24,10 +25,16 @@ from ..casefile import CaseResult, compute_coverage, find_case_files, load_cases
 def command(directory: str | None, rules: str | None, backend: str, show_coverage: bool,
             min_coverage: float | None, fmt: str, quiet: bool) -> None:
     """Run the *.cases.yaml beside a rulebook's rule files (and report their coverage)."""
-    from ..rules import default_rulebook_dir
+    from ..errors import RuleFileError
+    from ..rules.registry import resolve_rulebook
 
-    root = Path(directory) if directory else default_rulebook_dir()
-    rules_dir = rules or (str(root) if (root / "rulebook.yaml").exists() else None)
+    try:  # a directory (of rule files or of case files) or a bundled rulebook's name
+        root = resolve_rulebook(directory)[0]
+    except RuleFileError as exc:
+        fail(exc.diagnostics)
+    if not root.exists():
+        fail([Diagnostic("rulebook-not-found", f"'{directory}' does not exist.", path=directory)])
+    rules_dir = rules or (directory if (root / "rulebook.yaml").exists() else None)
     backends = ("python", "durable") if backend == "both" else (backend,)
     engines = make_engines(rules_dir, backends)
     results: list[CaseResult] = []

@@ -9,7 +9,6 @@ import typing
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -30,11 +29,9 @@ MAX_RULE_FILES = 500
 
 def default_rulebook_dir() -> Path:
     """The bundled default rulebook: the wheel's copy, else the source tree's ``rules/``."""
-    packaged = resources.files("accountrules") / "_rulebook"
-    if packaged.is_dir():
-        return Path(str(packaged))
-    here = Path(__file__).resolve().parents[3] / "rules"
-    return here
+    from .registry import resolve_rulebook
+
+    return resolve_rulebook(None)[0]
 
 
 @dataclass
@@ -280,9 +277,9 @@ def load_rulebook(path: str | Path | None = None, *, display_root: str | None = 
 
 
 def _load_rulebook(path: str | Path | None, display_root: str | None) -> Rulebook:
-    directory = Path(path) if path is not None else default_rulebook_dir()
-    if path is None and display_root is None:
-        display_root = "rules"
+    from .registry import resolve_rulebook
+
+    directory, display_root = resolve_rulebook(path, display_root)
     root = display_root if display_root is not None else str(path).rstrip("/")
     if not directory.is_dir():
         raise RuleFileError([Diagnostic("rulebook-not-found", f"'{directory}' is not a rulebook "
