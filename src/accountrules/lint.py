@@ -844,31 +844,6 @@ def _check_versions(book: Rulebook) -> list[Diagnostic]:
     return out
 
 
-def _check_placeholders(book: Rulebook) -> list[Diagnostic]:
-    """``{fact.path}`` placeholders of an ``explain`` that the rule's ``when`` never tests.
-
-    A reason is filled only from the facts its condition tested, so such a placeholder would be
-    printed as written (``{outcome.definition}``) in every recommendation.
-    """
-    from .conditions import tests_of
-    from .explain import _PLACEHOLDER
-
-    out = []
-    for entry in book.rules:
-        if entry.rule.explain is None:
-            continue
-        tested = {t.path for t in tests_of(entry.cond)}
-        for lang in ("zh", "en"):
-            for path in dict.fromkeys(_PLACEHOLDER.findall(entry.rule.explain.get(lang))):
-                if path not in tested:
-                    out.append(_d("unfilled-placeholder", f"rule {entry.id}: explain.{lang} has the placeholder "
-                                  f"{{{path}}}, but the rule's `when` does not test {path}, so it is printed as "
-                                  "written. Test that fact in `when` (placeholders are filled only from the facts "
-                                  "the condition tests), or write the text without it.", entry.span,
-                                  severity="warning"))
-    return out
-
-
 def _check_durable(book: Rulebook) -> list[Diagnostic]:
     from .rules import compile as comp
 
@@ -929,7 +904,6 @@ def lint(book: Rulebook) -> list[Diagnostic]:
     out += _check_unused(book)
     out += _check_versions(book)
     out += _check_roles(book)
-    out += _check_placeholders(book)
     out += _check_durable(book)
     from .lint_citations import check_citations
 
