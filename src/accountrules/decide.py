@@ -19,7 +19,7 @@ from . import rulebook as rb
 from .diagnostics import SourceSpan
 from .errors import RuleConflict
 from .explain import Explainer
-from .facts import case_facts, finding_facts, person_facts
+from .facts import case_facts, finding_facts, law_date, person_facts
 from .intake import check_codes
 from .rules.citations import case_dates
 from .rules.validate import Rulebook, RuleEntry
@@ -143,8 +143,10 @@ _NO_RULE_TEXT = {"zh": "没有适用的错案认定规则", "en": "No error-case
 
 
 def decide(engine: Engine, case: m.Case, lang: str, trace: Trace | None = None, detail: str = "full",
-           as_of: _dt.date | None = None) -> m.Recommendation:
-    """Evaluate ``case`` with ``engine``'s rulebook and matcher (``as_of``: the date of evaluation)."""
+           as_of: _dt.date | None = None, law: str = "conduct") -> m.Recommendation:
+    """Evaluate ``case`` with ``engine``'s rulebook and matcher (``as_of``: the date of evaluation; ``law``:
+    ``conduct`` judges the conduct by the law at the conduct date, ``evaluation`` by the law at the date of
+    evaluation — the newer law that 从旧兼从轻 compares, :mod:`accountrules.choice_of_law`)."""
     book: Rulebook = engine.rulebook
     tracing = trace is not None and not isinstance(trace, NullTrace)
     trace = trace if trace is not None else NullTrace()
@@ -154,7 +156,7 @@ def decide(engine: Engine, case: m.Case, lang: str, trace: Trace | None = None, 
         prep = Prepared.of(book)
     c = case.case
     policy = book.manifest.policy
-    dates = case_dates(c.decided_on, c.conduct_date, as_of, policy.reference_date)
+    dates = case_dates(c.decided_on, c.conduct_date, as_of, policy.reference_date, law)
     ex = Explainer(book, lang, dates["decision"], getattr(engine, "reason_cache", None), detail, dates)
     rules = book.rules
     section_of = prep.section_of
@@ -170,6 +172,7 @@ def decide(engine: Engine, case: m.Case, lang: str, trace: Trace | None = None, 
     # its reasons alive, so no other object can have those ids while the entry exists.
 
     cf = case_facts(case, prep.policy, prep.item_cat)
+    cf["case.law_date"] = law_date(dates["conduct"])
     ex.case_facts = cf
 
     # ---- round 1: the case

@@ -336,11 +336,12 @@ class Engine:
         from .explain import ReasonCache
 
         self.reason_cache = ReasonCache()
-        from .decide import Prepared, decide
+        from .choice_of_law import decide
+        from .decide import Prepared
         from .intake import parse_case
 
         self.prepared = Prepared.of(self.rulebook)
-        self._decide = decide  # the later stages, imported once (not on every evaluation)
+        self._decide = decide  # the later stages (with 从旧兼从轻), imported once (not on every evaluation)
         self._parse_case = parse_case
 
     def evaluate(self, case: Case | Mapping[str, Any], *, lang: str = "zh", detail: str = "full",
@@ -372,7 +373,7 @@ class Engine:
     def evaluate_traced(self, case: Case | Mapping[str, Any], *, lang: str = "zh",
                         as_of: _dt.date | str | None = None) -> tuple[Recommendation, Trace]:
         """Evaluate and return the typed trace too (which rules fired, were overridden …)."""
-        from .decide import decide
+        from .choice_of_law import decide
         from .intake import parse_case
 
         if not isinstance(case, Case):

@@ -805,6 +805,8 @@ def iter_citations(book: Rulebook) -> Iterable[tuple[str, SourceSpan | None, rb.
                         yield f"ladder.{key}.influence.{ch}", obj.span, c
     for c in book.matrix.citations:
         yield "matrix", book.matrix.span, c
+    for c in book.manifest.policy.choice_of_law:
+        yield "policy.choice_of_law", book.manifest.span, c
 
 
 def _check_roles(book: Rulebook) -> list[Diagnostic]:

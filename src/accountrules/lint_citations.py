@@ -55,9 +55,11 @@ def _rule_findings(rs: Reasoner, entry: RuleEntry) -> Iterable[Diagnostic]:
     specs = entry.rule.citations
     if all(c.cond is None for c in specs):
         return
+    rule_alts = rs.alts(entry) or [[]]
     for alt in _uncovered(specs) or []:
-        if rs.can_fire_with(entry, alt):
-            yield _gap("citation-gap", f"rule '{entry.id}'", _witness(rs, alt), entry.span, entry.id)
+        both = next((a + alt for a in rule_alts if rs.check_in_stage(a + alt, entry.stage) is None), None)
+        if both is not None:
+            yield _gap("citation-gap", f"rule '{entry.id}'", _witness(rs, both), entry.span, entry.id)
             break
     for c in specs:
         if c.cond is None:

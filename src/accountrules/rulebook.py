@@ -402,6 +402,10 @@ class Policy(_M):
     chain_weighting: Literal["handler_first", "approver_first"] = "handler_first"
     aggravation_cap: Id = Field(default="referral_discipline", description="加重 never goes above this level")
     reference_date: Literal["decided_on", "conduct_date"] = "decided_on"
+    choice_of_law: list[CitationSpec] = Field(
+        default_factory=list, description="The basis of 从旧兼从轻 (e.g. 政务处分法 第六十七条): when the law changed between "
+        "the conduct date and the date of evaluation, a person's sanction is decided under both and the lighter "
+        "applies, with these citations (none: the conduct date's law only).")
     home_jurisdictions: list[Annotated[str, Field(min_length=1)]] = Field(
         default_factory=list, description="Names that mark the rulebook's own jurisdiction (e.g. 贵州, 毕节); lint "
         "reports a local instrument naming none of them that is not marked `analogue: true` (`analogue-unmarked`).")

@@ -76,7 +76,7 @@ def resolve_citations(cite_locs: Iterable[tuple[RawDocument, Loc, rb.CitationSpe
 
 
 def case_dates(decided_on: _dt.date | None, conduct_date: _dt.date | None, as_of: _dt.date | None = None,
-               reference_date: str = "decided_on") -> dict[str, _dt.date | None]:
+               reference_date: str = "decided_on", law: str = "conduct") -> dict[str, _dt.date | None]:
     """The date of each basis for one case.
 
     * ``conduct``: the conduct date (the date of the original act), else the decision date;
@@ -84,7 +84,9 @@ def case_dates(decided_on: _dt.date | None, conduct_date: _dt.date | None, as_of
     * ``evaluation``: ``as_of`` when given, else the decision date.
 
     With ``policy.reference_date: conduct_date`` every basis uses the conduct date (the rulebook's
-    older, single-date behaviour); ``as_of`` still fixes the date of evaluation.
+    older, single-date behaviour); ``as_of`` still fixes the date of evaluation. With ``law:
+    evaluation`` the conduct is judged by the law at the date of evaluation (the newer law that
+    从旧兼从轻 compares): the ``conduct`` basis takes the evaluation date.
 
     Args:
         decided_on: ``case.decided_on``.
@@ -99,8 +101,12 @@ def case_dates(decided_on: _dt.date | None, conduct_date: _dt.date | None, as_of
     decision = decided_on or conduct_date
     conduct = conduct_date or decided_on
     if reference_date == "conduct_date":
-        return {"conduct": conduct, "decision": conduct, "evaluation": as_of or conduct}
-    return {"conduct": conduct, "decision": decision, "evaluation": as_of or decision}
+        out = {"conduct": conduct, "decision": conduct, "evaluation": as_of or conduct}
+    else:
+        out = {"conduct": conduct, "decision": decision, "evaluation": as_of or decision}
+    if law == "evaluation":
+        out["conduct"] = out["evaluation"]
+    return out
 
 
 def parse_as_of(value: _dt.date | str) -> _dt.date:

@@ -418,6 +418,8 @@ def _assemble(directory: Path, root: str, sha: str, files: list[str],
                                            doc.key_span(("rulebook",))))
             manifest = model.rulebook
             _set_span(manifest, doc.span(("rulebook",)))
+            for ci, c in enumerate(manifest.policy.choice_of_law):
+                cite_locs.append((doc, ("rulebook", "policy", "choice_of_law", ci), c, "policy.choice_of_law"))
         for section in rb.CATALOG_SECTIONS:
             for i, obj in enumerate(getattr(model, section)):
                 key = obj.code if section == "circumstances" else obj.id
