@@ -17,11 +17,16 @@ if TYPE_CHECKING:
     from .validate import Rulebook
 
 #: keys of a reason's ``facts`` that are not fact paths: their label kind
-_EXTRA_KIND = {"grade": "grade", "responsibility": "responsibility", "level": "level"}
+_EXTRA_KIND = {"grade": "grade", "responsibility": "responsibility", "level": "level",
+               "level_at_conduct_date": "level", "level_at_evaluation_date": "level"}
 _EXTRA_LABEL = {
     "grade": {"zh": "情形等级", "en": "grade"},
     "responsibility": {"zh": "责任类型", "en": "responsibility"},
     "level": {"zh": "问责层级", "en": "level"},
+    "conduct_date": {"zh": "行为发生日期", "en": "date of the conduct"},
+    "evaluation_date": {"zh": "评价日期", "en": "date of evaluation"},
+    "level_at_conduct_date": {"zh": "依行为时规定的问责层级", "en": "level under the law at the conduct date"},
+    "level_at_evaluation_date": {"zh": "依评价时规定的问责层级", "en": "level under the law at the date of evaluation"},
 }
 
 _SEP = {"zh": "、", "en": ", "}
