@@ -110,7 +110,7 @@ def test_outputs_print_the_rulebooks_own_labels(book: Rulebook) -> None:
     text = render.to_text(rec, "zh")
     # its own level, responsibility, item and unit-measure names, none of the default rulebook's
     for own in ("通报批评并告诫", "依法给予处分", "直接负责的主管人员", "执行公务时不依法出示合法有效的行政执法证件",
-                "山东省行政执法监督条例 第三十七条"):
+                "《山东省行政执法监督条例》第三十七条"):
         assert own in text, own
     md = render.to_markdown(rec, "zh")
     assert "对行政执法机关通报批评" in md and "由县级以上人民政府责令限期改正" in md

@@ -30,19 +30,22 @@ _L = {
 }
 
 
-@lru_cache(maxsize=1)
-def _default_book() -> Rulebook:
+@lru_cache(maxsize=8)
+def _bundled_book(rulebook_id: str) -> Rulebook:
+    """The bundled rulebook of that id (the default one when no bundled rulebook has it)."""
     from .cache import load_rulebook_cached
+    from .rules.registry import bundled_rulebooks
 
-    return load_rulebook_cached()
+    path = bundled_rulebooks().get(rulebook_id)
+    return load_rulebook_cached(path) if path is not None else load_rulebook_cached()
 
 
 class _Words:
     """The labels a report prints, from the rulebook that produced it (codes stay codes only when
     the rulebook does not know them — a recommendation rendered with another rulebook)."""
 
-    def __init__(self, book: Rulebook | None, lang: str) -> None:
-        self.book = book if book is not None else _default_book()
+    def __init__(self, book: Rulebook | None, lang: str, rec: Recommendation) -> None:
+        self.book = book if book is not None else _bundled_book(rec.rulebook.id)
         self.lang = lang
         self.t = _L[lang]
 
@@ -180,8 +183,9 @@ def _unit_reasons(rec: Recommendation) -> list[Reason]:
 
 
 def to_text(rec: Recommendation, lang: str = "zh", book: Rulebook | None = None) -> str:
-    """A plain-text report for a terminal, in the words of ``book`` (default: the bundled rulebook)."""
-    w = _Words(book, lang)
+    """A plain-text report for a terminal, in the words of ``book`` (default: the bundled rulebook
+    that produced ``rec``, else the default one)."""
+    w = _Words(book, lang, rec)
     t = w.t
     c = t["colon"]
     out: list[str] = [f"{t['case']} {rec.case_id} — {t['status']}{c}{w.status(rec)}"]
@@ -223,7 +227,7 @@ def _reasons(reasons: list[Reason], w: _Words, indent: str, leader: bool | None 
 
 def to_markdown(rec: Recommendation, lang: str = "zh", book: Rulebook | None = None) -> str:
     """A Markdown report (for a case file or a ticket), in the words of ``book``."""
-    w = _Words(book, lang)
+    w = _Words(book, lang, rec)
     t = w.t
     c = t["colon"]
     out = [f"# {t['case']} {rec.case_id}", "", f"**{t['status']}{c.rstrip()}** {w.status(rec)}", ""]
