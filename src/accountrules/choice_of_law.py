@@ -107,10 +107,14 @@ def decide(engine: Engine, case: m.Case, lang: str, trace: Trace | None = None, 
         text = _TEXT[lang].format(old_date=dates["conduct"], new_date=dates["evaluation"],
                                   old=book.levels[p.level].name.get(lang), new=book.levels[q.level].name.get(lang),
                                   choice=_CHOICE[lang][which])
-        reason = m.Reason(rule="choice-of-law", text=text, citation=cits[0], citations=cits[1:],
-                          source=book.source(book.manifest.span),
-                          facts={"conduct_date": str(dates["conduct"]), "evaluation_date": str(dates["evaluation"]),
-                                 "level_at_conduct_date": p.level, "level_at_evaluation_date": q.level},
-                          inference=None)
+        # one shared object per distinct reason (the JSON writer caches reasons by identity: a reason
+        # made afresh per evaluation would grow its caches over a long batch)
+        key = ("choice-of-law", text, tuple(map(id, cits)), p.level, q.level)
+        reason = ex.known(key) or ex.remember(key, m.Reason(
+            rule="choice-of-law", text=text, citation=cits[0], citations=cits[1:],
+            source=book.source(book.manifest.span),
+            facts={"conduct_date": str(dates["conduct"]), "evaluation_date": str(dates["evaluation"]),
+                   "level_at_conduct_date": p.level, "level_at_evaluation_date": q.level},
+            inference=None))
         persons.append(chosen.model_copy(update={"reasons": [*chosen.reasons, reason]}))
     return old.model_copy(update={"persons": persons})
