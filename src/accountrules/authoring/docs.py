@@ -102,7 +102,8 @@ _FALLBACK = {
     "rank": "Order: higher is heavier.",
     "value": "Numeric value of the grade (higher is more serious).",
     "instrument": "Id of an entry of `instruments`.",
-    "article": "The article, as written in the instrument (第N条, 第N条第M款 …).",
+    "article": "The article, as written in the instrument (第N条, 第N条第M款, 第N条第M款第（K）项, …第J目): a "
+               "quote must stand inside the 款, 项 or 目 given (`quote-pinpoint`).",
     "version": "The version (date of the text in force); the instrument's version when omitted.",
     "quote": "The words of the article, character for character (…… marks an omission).",
     "category": "Id of an entry of `categories`.",
@@ -194,27 +195,6 @@ def rule_format_markdown() -> str:
     return "\n".join(out)
 
 
-def _labels_section() -> list[str]:
-    from ..rules import labels
-
-    text = ("The renderers print labels, never codes, in sentences. `labels:` maps a vocabulary to its codes, "
-            "each with a text pair: `labels: {role: {handler: {zh: 承办人, en: handler}, …}, …}`. Every code of "
-            "every vocabulary below needs a zh and an en label, or the rulebook does not load "
-            "(`missing-label`, at the file, line and column of the vocabulary); a code the vocabulary does not "
-            "have is `unknown-reference`. The rulebook's own vocabularies (" +
-            ", ".join(f"`{k}`" for k in labels.CATALOG) + ") are labelled by the `name` of their entries; "
-            "a responsibility may add `non_leader_name` (how it is named for a person outside a channel with "
-            "`leading_cadres: true`: 领导责任 is reserved to leading cadres). Python: "
-            "`book.label(kind, code, lang)` answers for every kind.")
-    out = ["## Labels (`labels`)", "", text, "", "| vocabulary | codes |", "| --- | --- |"]
-    for kind, codes in labels.CLOSED.items():
-        shown = ", ".join(f"`{c}`" for c in codes) if kind != "fact" else "every fact path ([facts.md](facts.md))"
-        out.append(f"| `{kind}` | {shown} |")
-    out.append("| `influence_effect` | every effect named by a ladder level's `influence` |")
-    out.append("")
-    return out
-
-
 _CITATIONS_SECTION = [
     "## Citations that fit the case (`when`, `analogue`, `date`)", "",
     ("A citation may say when it applies, in the same condition language. The facts it may test are those "
@@ -243,6 +223,27 @@ _CITATIONS_SECTION = [
     "prints 无当时有效文本 (never an out-of-force or off-topic text), and when none applies to the case, "
     "无适用条文 — which `accountrules lint` reports as `citation-gap`."), "",
 ]
+
+
+def _labels_section() -> list[str]:
+    from ..rules import labels
+
+    text = ("The renderers print labels, never codes, in sentences. `labels:` maps a vocabulary to its codes, "
+            "each with a text pair: `labels: {role: {handler: {zh: 承办人, en: handler}, …}, …}`. Every code of "
+            "every vocabulary below needs a zh and an en label, or the rulebook does not load "
+            "(`missing-label`, at the file, line and column of the vocabulary); a code the vocabulary does not "
+            "have is `unknown-reference`. The rulebook's own vocabularies (" +
+            ", ".join(f"`{k}`" for k in labels.CATALOG) + ") are labelled by the `name` of their entries; "
+            "a responsibility may add `non_leader_name` (how it is named for a person outside a channel with "
+            "`leading_cadres: true`: 领导责任 is reserved to leading cadres). Python: "
+            "`book.label(kind, code, lang)` answers for every kind.")
+    out = ["## Labels (`labels`)", "", text, "", "| vocabulary | codes |", "| --- | --- |"]
+    for kind, codes in labels.CLOSED.items():
+        shown = ", ".join(f"`{c}`" for c in codes) if kind != "fact" else "every fact path ([facts.md](facts.md))"
+        out.append(f"| `{kind}` | {shown} |")
+    out.append("| `influence_effect` | every effect named by a ladder level's `influence` |")
+    out.append("")
+    return out
 
 
 # --------------------------------------------------------------------------- all files

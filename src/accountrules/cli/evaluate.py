@@ -76,9 +76,9 @@ def command(cases: tuple[str, ...], rules: str | None, fmt: str, lang: str, back
         if fmt == "json":
             outputs.append(render.to_json(rec))
         elif fmt == "text":
-            outputs.append(render.to_text(rec, lang))
+            outputs.append(render.to_text(rec, lang, engine.rulebook))
         else:
-            outputs.append(render.to_markdown(rec, lang))
+            outputs.append(render.to_markdown(rec, lang, engine.rulebook))
     if fmt == "json" and len(outputs) > 1:
         recs = [json.loads(o) for o in outputs]
         click.echo(json.dumps(recs, ensure_ascii=False, indent=2))

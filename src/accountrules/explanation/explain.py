@@ -16,22 +16,35 @@ from ..language.conditions import holds, tests_of
 from ..language.facts import FACTS
 from ..rules import schema as rb
 from ..rules.validate import Rulebook, RuleEntry
+from ..rules.wording import checked_text, value_text
 
 _PLACEHOLDER = re.compile(r"\{([a-z_]+(?:\.[a-z_0-9]+)+)\}")
 
+#: in a chain rule's text, the responsibility it assigns, named for this person (领导责任 only for
+#: a leading cadre: :meth:`Rulebook.responsibility_label`)
+RESPONSIBILITY = "{responsibility}"
 
-def _fill(text: str, facts: Mapping[str, Any]) -> str:
+
+def _fill(text: str, facts: Mapping[str, Any], book: Rulebook, lang: str) -> str:
+    """Fill ``{fact.path}`` placeholders with the facts' values in words (labels, not codes)."""
+    if "{" not in text:
+        return text
+
     def sub(m: re.Match[str]) -> str:
-        v = facts.get(m.group(1))
-        if v is None:
+        key = m.group(1)
+        if key not in facts:
             return m.group(0)
-        if isinstance(v, list):
-            return ", ".join(map(str, v)) or "—"
-        if isinstance(v, bool):
-            return "true" if v else "false"
-        return str(v)
+        return value_text(book, key, facts[key], lang)
 
     return _PLACEHOLDER.sub(sub, text)
+
+
+def _placeholders(entry: RuleEntry) -> list[str]:
+    """The fact paths a rule's texts name as ``{fact.path}`` (both languages)."""
+    r = entry.rule
+    texts = [r.title.zh, r.title.en] + ([r.explain.zh, r.explain.en] if r.explain else [])
+    return [p for t in texts for p in _PLACEHOLDER.findall(t) if p in FACTS and FACTS[p].stages
+            and entry.stage in FACTS[p].stages]
 
 
 def _hashable(v: Any) -> Any:
@@ -189,7 +202,8 @@ class Explainer:
         if cached is not None:
             return cached
         cits = self.citations(specs, seen)
-        r = trusted(Reason, rule=rule, text=_fill(text, facts), citation=cits[0], citations=cits[1:],
+        r = trusted(Reason, rule=rule, text=_fill(text, facts, self.book, self.lang), citation=cits[0],
+                    citations=cits[1:],
                     source=self.book.source(span), facts=dict(facts), inference=inference)
         self.cache.reasons[key] = r
         return r
@@ -212,11 +226,13 @@ class Explainer:
         """Why a fired rule holds: its text, citations and the facts its condition used."""
         paths = self.cache.paths.get(entry.order)
         if paths is None:
-            paths = tuple((p, FACTS[p].type == "list") for p in dict.fromkeys(t.path for t in tests_of(entry.cond)))
+            paths = tuple((p, FACTS[p].type == "list") for p in dict.fromkeys(
+                [t.path for t in tests_of(entry.cond)] + _placeholders(entry)))
             self.cache.paths[entry.order] = paths
         key = (entry.order, self.mask(entry.rule.citations, facts),
                tuple([tuple(facts[p]) if is_list else facts[p] for p, is_list in paths]),
-               tuple(sorted(extra.items())) if extra else ())
+               tuple(sorted(extra.items())) if extra else (),
+               entry.section == "chain" and bool(facts.get("person.leading_cadre")))
         cached = self._keyed.get(key)
         if cached is not None:
             return cached
@@ -227,10 +243,15 @@ class Explainer:
     def _rule_reason(self, entry: RuleEntry, facts: Mapping[str, Any], extra: Mapping[str, Any] | None) -> Reason:
         _, checked = explain_condition(entry.cond, facts)
         used = {c.test.path: facts[c.test.path] for c in checked}
+        for p in _placeholders(entry):  # what the text states is among the facts it rests on
+            used.setdefault(p, facts[p])
         if extra:
             used.update(extra)
         r = entry.rule
         text = (r.explain or r.title).get(self.lang)
+        if RESPONSIBILITY in text and entry.section == "chain":
+            text = text.replace(RESPONSIBILITY, self.book.responsibility_label(
+                r.then.responsibility, self.lang, leader=bool(facts.get("person.leading_cadre"))))  # type: ignore[attr-defined]
         return self.reason(rule=r.id, text=text, specs=r.citations, span=entry.span, facts=used,
                            inference=r.inference, stage_facts=facts)
 
@@ -239,4 +260,6 @@ class Explainer:
         ok, checked = explain_condition(entry.cond, facts)
         if ok:
             return ""
-        return "; ".join(c.describe() for c in checked if not c.held) or "conditions not met"
+        sep = "；" if self.lang == "zh" else "; "
+        return sep.join(checked_text(self.book, c, self.lang) for c in checked if not c.held) or (
+            "条件不具备" if self.lang == "zh" else "its conditions do not hold")

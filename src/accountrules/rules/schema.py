@@ -204,6 +204,10 @@ class Circumstance(_Cited):
     code: Code
     kind: Literal["aggravating", "mitigating", "exempting"]
     name: Text
+    exemption: Literal["not_pursued", "exempted", "either"] | None = Field(
+        default=None, description="For an exempting code, what its basis says: 不予追究 (not_pursued), 免予 "
+        "(exempted) or either (不予或者免予); printed distinctly. Default: either."
+    )
 
 
 class UnitMeasureType(_Cited):

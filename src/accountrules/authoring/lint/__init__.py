@@ -50,7 +50,6 @@ from .conflicts import _check_conflicts
 from .durable_limits import _check_durable
 from .gaps import _check_gaps
 from .loading import load_for_lint, render, split
-from .placeholders import _check_placeholders
 from .reasoner import Reasoner
 from .rules import _check_rules
 from .unused import _check_roles, _check_unused
@@ -76,7 +75,6 @@ def lint(book: Rulebook) -> list[Diagnostic]:
     out += _check_unused(book)
     out += _check_versions(book)
     out += _check_roles(book)
-    out += _check_placeholders(book)
     out += _check_durable(book)
     out += check_citations(book, rs)
     return sort_diagnostics(out)
