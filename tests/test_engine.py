@@ -11,7 +11,7 @@ from accountrules.render import to_json
 
 from accountrules import Case, Engine, Recommendation
 
-from .conftest import EXAMPLE
+from .conftest import EXAMPLE, requires_durable
 
 
 def _variants(n: int) -> list[Case]:
@@ -83,6 +83,7 @@ def test_compact_detail_keeps_the_decision_and_primary_citation(engine: Engine) 
     assert len(to_json(compact)) < len(to_json(full))
 
 
+@requires_durable
 def test_durable_fanout_limit_is_an_error_not_a_hang(tmp_path: Any) -> None:
     """durable's create_ruleset loops forever past 512 children of one node: we refuse first."""
     import shutil

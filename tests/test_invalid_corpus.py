@@ -60,6 +60,8 @@ NOT_FROM_A_FILE = {
     # settings of the HTTP server and its records database (environment variables, a mask file)
     "bad-setting": "an environment variable of the HTTP server: no rule, case or cases file holds it (not tested here)",
     "bad-mask": "a records mask file, read by the records database, not by a rulebook (not tested here)",
+    "bad-output": "about the --output file of a resumed batch (scale/batchfile.py), not about a case file",
+    "internal-error": "a batch line whose evaluation failed unexpectedly, or a dead worker (scale/batchfile.py); no input file produces it",
     # run-time error classes: codes of exception classes, not of input positions
     "accountrules-error": "an exception class", "rule-file-error": "an exception class",
     "evaluation-error": "an exception class", "invalid-case": "an exception class",

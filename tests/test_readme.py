@@ -34,6 +34,11 @@ def test_worked_example_output_is_current() -> None:
     actual = subprocess.run([sys.executable, "-m", "accountrules", "evaluate", "examples/bj-2023-017.yaml",
                              "--format", "text", "--lang", "en"], capture_output=True, text=True, cwd=ROOT,
                             env=env, timeout=120, check=False).stdout
+    from accountrules.engine import default_backend
+
+    if default_backend() == "python":  # Python 3.13: the same recommendation, made by the python backend
+        assert shown.endswith("/durable\n")
+        shown = shown[: -len("durable\n")] + "python\n"
     assert shown == actual, "README example output is stale: run `python tests/update_readme.py`"
 
 

@@ -22,13 +22,14 @@ from .explanation.explain import ReasonCache
 from .explanation.trace import Trace
 from .matching.compile import CompiledRulebook, compile_rulebook
 from .matching.durable.matcher import DurableMatcher, check_compiles
-from .matching.protocol import Backend, FactBatch, Matcher
+from .matching.protocol import Backend, FactBatch, Matcher, available_backends, default_backend
 from .matching.python import PythonMatcher
 from .rules import load_rulebook
 from .rules.citations import parse_as_of
 from .rules.validate import Rulebook
 
-__all__ = ["Backend", "DurableMatcher", "Engine", "FactBatch", "Matcher", "PythonMatcher", "check_compiles"]
+__all__ = ["Backend", "DurableMatcher", "Engine", "FactBatch", "Matcher", "PythonMatcher", "available_backends",
+           "check_compiles", "default_backend"]
 
 
 class Engine:
@@ -38,10 +39,15 @@ class Engine:
     >>> engine = Engine(load_rulebook(), backend="python")
     >>> engine.rulebook.manifest.id
     'guizhou-bijie-default'
+
+    ``backend`` defaults to :func:`default_backend`: durable-rules where it imports, else python.
+    Asking for ``durable`` where it does not import raises :class:`~accountrules.errors.UnsupportedPython`.
     """
 
-    def __init__(self, rulebook: Rulebook | None = None, *, backend: Backend = "durable",
+    def __init__(self, rulebook: Rulebook | None = None, *, backend: Backend | None = None,
                  watchdog: bool = True) -> None:
+        if backend is None:
+            backend = default_backend()
         self.rulebook: Rulebook = rulebook if rulebook is not None else load_rulebook()
         self.compiled: CompiledRulebook = compile_rulebook(self.rulebook)
         if backend == "durable":

@@ -17,6 +17,8 @@ from accountrules.batch import evaluate_jsonl, evaluate_many, evaluate_many_json
 from accountrules.cache import load_rulebook_cached, rulebook_key
 from accountrules.render import to_json, to_jsonl
 
+from ..conftest import requires_durable
+
 MINI = Path(__file__).resolve().parents[1] / "fixtures" / "mini"
 
 BASE: dict[str, Any] = {
@@ -73,6 +75,7 @@ def test_evaluate_many_from_a_rulebook_dir(tmp_path: Path, monkeypatch: pytest.M
     assert all(r.engine.backend == "python" for r in one)
 
 
+@requires_durable
 def test_evaluate_many_durable_workers_agree(engine: Engine) -> None:
     cases = _cases(6)
     durable = Engine(engine.rulebook, backend="durable")

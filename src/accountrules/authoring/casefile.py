@@ -305,16 +305,18 @@ def run_case(case: RuleCase, engines: Mapping[str, Any]) -> list[CaseResult]:
     return results
 
 
-def make_engines(rules: str | Path | None, backends: tuple[Backend, ...] = ("python", "durable")) -> dict[str, Any]:
-    """One engine per backend for a rulebook directory."""
-    from ..engine import Engine
+def make_engines(rules: str | Path | None, backends: tuple[Backend, ...] | None = None) -> dict[str, Any]:
+    """One engine per backend for a rulebook directory (default: every backend this Python runs)."""
+    from ..engine import Engine, available_backends
     from ..rules import load_rulebook
 
+    if backends is None:
+        backends = available_backends()
     book = load_rulebook(rules) if rules else load_rulebook()
     return {b: Engine(book, backend=b) for b in backends}
 
 
-def iter_results(rules: str | Path | None, paths: list[Path], backends: tuple[Backend, ...] = ("python", "durable")
+def iter_results(rules: str | Path | None, paths: list[Path], backends: tuple[Backend, ...] | None = None
                  ) -> Iterator[CaseResult]:
     """Run every case of every file."""
     engines = make_engines(rules, backends)

@@ -1,7 +1,7 @@
 """The ``accountrules`` command line (click): one module per command, registered here explicitly.
 
-Exit codes: 0 ok · 1 bad input or failed checks · 2 usage error · 3 internal error. No traceback
-ever reaches the user.
+Exit codes: 0 ok · 1 bad input or failed checks · 2 usage error · 3 internal error · 130
+interrupted (SIGINT or SIGTERM). No traceback ever reaches the user.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ for _module in (evaluate, validate, catalog, schema, lint, test, docs, diff, che
 
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: runs the CLI, turning every error into a message and an exit code."""
+    _interrupt_on_sigterm()
     try:
         cli.main(args=argv, prog_name="accountrules", standalone_mode=False)
     except click.exceptions.Exit as exc:
@@ -37,9 +38,9 @@ def main(argv: list[str] | None = None) -> None:
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code if exc.exit_code else 2)
-    except click.exceptions.Abort:
+    except click.exceptions.Abort as exc:
         click.echo("aborted", err=True)
-        sys.exit(1)
+        sys.exit(130 if isinstance(exc.__cause__, KeyboardInterrupt) else 1)  # click turns Ctrl-C into Abort
     except AccountRulesError as exc:
         click.echo(format_text(exc.diagnostics), err=True)
         sys.exit(1)
@@ -50,3 +51,15 @@ def main(argv: list[str] | None = None) -> None:
     except Exception as exc:  # noqa: BLE001 - last line of defence: never a traceback
         click.echo(f"accountrules: internal error: {type(exc).__name__}: {exc} (please report this)", err=True)
         sys.exit(3)
+
+
+def _interrupt_on_sigterm() -> None:
+    """SIGTERM ends a command the way Ctrl-C does (exit 130), not silently with the signal."""
+    import signal
+    import threading
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, interrupt)

@@ -1,20 +1,26 @@
-"""``accountrules evaluate``: case files in, recommendations out."""
+"""``accountrules evaluate``: case files in, recommendations out.
+
+Exit codes: 0 ok · 1 bad input · 2 usage · 3 internal error · 130 interrupted (SIGINT/SIGTERM).
+"""
 
 from __future__ import annotations
 
 import datetime as _dt
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 import click
 
 from ..contract.intake import read_case_file, read_case_text
-from ..diagnostics import Diagnostic
-from ..engine import Engine
+from ..contract.models import Case, Recommendation
+from ..diagnostics import Diagnostic, format_text
+from ..engine import Engine, default_backend
 from ..errors import InvalidCase
 from ..output import render
 from ..rules.citations import parse_as_of
+from ..rules.validate import Rulebook
 from ._common import FORMATS, book_from, fail, with_file
 
 
@@ -24,61 +30,58 @@ from ._common import FORMATS, book_from, fail, with_file
               help="Rulebook directory or bundled rulebook name (default: the bundled default).")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="json", show_default=True)
 @click.option("--lang", type=click.Choice(("zh", "en")), default="zh", show_default=True)
-@click.option("--backend", type=click.Choice(("durable", "python")), default="durable", show_default=True)
-@click.option("--workers", type=int, default=1, show_default=True, help="Processes for JSON Lines batches.")
+@click.option("--backend", type=click.Choice(("durable", "python")), default=None,
+              help="Matcher (default: durable where durable-rules imports, else python).")
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Processes for JSON Lines batches.")
 @click.option("--detail", type=click.Choice(("full", "compact")), default="full", show_default=True,
               help="compact: each reason's primary citation only, without the quoted text.")
 @click.option("--trace", "trace_mode", type=click.Choice(("none", "fired", "full")), default="none",
               show_default=True, help="Print the rule trace to stderr (fired: rules that fired; full: also "
               "overridden, blocked and no-rule events).")
+@click.option("--output", "-o", "output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="JSON Lines batches: write the recommendations to FILE (one chunk at a time, synced).")
+@click.option("--resume", is_flag=True,
+              help="With --output: keep what FILE holds and skip the cases whose ids are already in it.")
 @click.option("--record", "record_db", default=None, metavar="DB",
               help="Record each decision in this database (a SQLite file path or a URL; see `accountrules verify`).")
 @click.option("--as-of", "as_of", default=None, metavar="YYYY-MM-DD",
               help="Date of evaluation: the law in force on it decides what the unit is to do and, where lighter "
               "(从旧兼从轻), the sanction; default: the case's decided_on.")
-def command(cases: tuple[str, ...], rules: str | None, fmt: str, lang: str, backend: str, workers: int,
-            detail: str, trace_mode: str, record_db: str | None, as_of: str | None) -> None:
+def command(cases: tuple[str, ...], rules: str | None, fmt: str, lang: str, backend: str | None, workers: int,
+            detail: str, trace_mode: str, output: Path | None, resume: bool, record_db: str | None,
+            as_of: str | None) -> None:
     """Evaluate case files (YAML/JSON; `-` = stdin; *.jsonl = a batch, one case per line)."""
     day = _day(as_of)
-    engine = Engine(book_from(rules), backend=backend)  # type: ignore[arg-type]
-    if day is not None and record_db is not None:
-        raise click.UsageError("--as-of cannot be combined with --record yet (a recorded decision is verified "
-                               "without it).")
+    batches = [src for src in cases if src.endswith(".jsonl")]
+    if resume and output is None:
+        raise click.UsageError("--resume needs --output FILE.")
+    if output is not None and len(batches) != len(cases):
+        raise click.UsageError("--output is for JSON Lines batches (*.jsonl) only.")
+    _check_as_of(day, record_db, batches)
+    read, problems = _read_all(cases, batches)
+    if not read:
+        fail(problems)
+    engine = Engine(book_from(rules), backend=backend or default_backend())  # type: ignore[arg-type]
     store = _store(record_db)
-    problems: list[Diagnostic] = []
     outputs: list[str] = []
-    for src in cases:
-        if src.endswith(".jsonl") and store is not None:
-            problems += _recorded_batch(engine, store, src, lang, detail)
+    code = 0
+    for n, (src, case) in enumerate(read):
+        if case is None and store is not None:
+            bad = _recorded_batch(engine, store, src, lang, detail)
+            problems += bad
             continue
-        if src.endswith(".jsonl"):
-            from ..scale.batch import evaluate_jsonl
-
-            if day is not None:
-                raise click.UsageError("--as-of is not available for JSON Lines batches yet; evaluate the files one "
-                                       "by one.")
-            problems += evaluate_jsonl(engine, src, lang=lang, workers=workers, out=sys.stdout)
+        if case is None:
+            code = max(code, _batch(engine, src, lang, detail, workers, output, resume, n > 0))
             continue
         try:
-            case = read_case_text(sys.stdin.buffer.read(), "<stdin>") if src == "-" else read_case_file(src)
-            if trace_mode == "none":
-                rec = engine.evaluate(case, lang=lang, detail=detail, as_of=day)
-            else:
-                from ..explanation.trace import format_trace
-
-                rec, trace = engine.evaluate_traced(case, lang=lang, detail=detail, as_of=day)
-                click.echo(format_trace(trace, engine.rulebook, full=trace_mode == "full"), err=True)
+            rec = _evaluate(engine, case, lang, detail, trace_mode, day)
         except InvalidCase as exc:
             problems += with_file(exc.diagnostics, src)
             continue
         if store is not None:
             store.record(case, render.to_json(rec), engine, lang=lang, detail=detail)
-        if fmt == "json":
-            outputs.append(render.to_json(rec))
-        elif fmt == "text":
-            outputs.append(render.to_text(rec, lang, engine.rulebook))
-        else:
-            outputs.append(render.to_markdown(rec, lang, engine.rulebook))
+        outputs.append(_render(rec, fmt, lang, engine.rulebook))
     if fmt == "json" and len(outputs) > 1:
         recs = [json.loads(o) for o in outputs]
         click.echo(json.dumps(recs, ensure_ascii=False, indent=2))
@@ -86,7 +89,73 @@ def command(cases: tuple[str, ...], rules: str | None, fmt: str, lang: str, back
         for o in outputs:
             click.echo(o, nl=False)
     if problems:
-        fail(problems)
+        click.echo(format_text(problems), err=True)
+        code = max(code, 1)
+    if code:
+        sys.exit(code)
+
+
+def _read_all(cases: tuple[str, ...], batches: list[str]) -> tuple[list[tuple[str, Case | None]], list[Diagnostic]]:
+    """Read every case file first (batches are read later, line by line): bad input is refused
+    before the rulebook is compiled."""
+    problems: list[Diagnostic] = []
+    read: list[tuple[str, Case | None]] = []
+    for src in cases:
+        if src in batches:
+            read.append((src, None))
+            continue
+        try:
+            read.append((src, read_case_text(sys.stdin.buffer.read(), "<stdin>") if src == "-" else read_case_file(src)))
+        except InvalidCase as exc:
+            problems += with_file(exc.diagnostics, src)
+    return read, problems
+
+
+def _render(rec: Recommendation, fmt: str, lang: str, book: Rulebook) -> str:
+    """The recommendation in ``fmt``; text and Markdown print the labels of ``book`` (the rulebook
+    that produced it)."""
+    if fmt == "json":
+        return render.to_json(rec)
+    if fmt == "text":
+        return render.to_text(rec, lang, book)
+    return render.to_markdown(rec, lang, book)
+
+
+def _evaluate(engine: Engine, case: Case, lang: str, detail: str, trace_mode: str, as_of: _dt.date | None
+              ) -> Recommendation:
+    if trace_mode == "none":
+        return engine.evaluate(case, lang=lang, detail=detail, as_of=as_of)
+    from ..explanation.trace import format_trace
+
+    rec, trace = engine.evaluate_traced(case, lang=lang, detail=detail, as_of=as_of)
+    click.echo(format_trace(trace, engine.rulebook, full=trace_mode == "full"), err=True)
+    return rec
+
+
+def _batch(engine: Engine, src: str, lang: str, detail: str, workers: int, output: Path | None,
+           resume: bool, append: bool) -> int:
+    """One JSON Lines batch (``accountrules.scale.batchfile``); returns its exit code (130 stops the command)."""
+    from ..scale.batchfile import EXIT_INTERRUPTED, exit_code, run
+
+    summary = run(engine, src, lang=lang, detail=detail, workers=workers, output=output, resume=resume,
+                  append=append)
+    click.echo(summary.text(src), err=True)
+    code = exit_code(summary)
+    if code == EXIT_INTERRUPTED:
+        sys.exit(code)
+    return code
+
+
+def _check_as_of(day: _dt.date | None, record_db: str | None, batches: list[str]) -> None:
+    """``--as-of`` is not yet combined with ``--record`` nor with JSON Lines batches."""
+    if day is None:
+        return
+    if record_db is not None:
+        raise click.UsageError("--as-of cannot be combined with --record yet (a recorded decision is verified "
+                               "without it).")
+    if batches:
+        raise click.UsageError("--as-of is not available for JSON Lines batches yet; evaluate the files one "
+                               "by one.")
 
 
 def _day(as_of: str | None) -> _dt.date | None:

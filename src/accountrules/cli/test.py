@@ -9,11 +9,11 @@ import click
 
 from ..authoring.casefile import CaseResult, compute_coverage, find_case_files, load_cases, make_engines, run_case
 from ..diagnostics import Diagnostic
+from ..engine import available_backends
 from ..matching.protocol import Backend
 from ._common import fail
 
-_BACKENDS: dict[str, tuple[Backend, ...]] = {"both": ("python", "durable"), "python": ("python",),
-                                             "durable": ("durable",)}
+_BACKENDS: dict[str, tuple[Backend, ...]] = {"python": ("python",), "durable": ("durable",)}
 
 
 @click.command("test")
@@ -39,7 +39,7 @@ def command(directory: str | None, rules: str | None, backend: str, show_coverag
     if not root.exists():
         fail([Diagnostic("rulebook-not-found", f"'{directory}' does not exist.", path=directory)])
     rules_dir = rules or (directory if (root / "rulebook.yaml").exists() else None)
-    backends = _BACKENDS[backend]
+    backends: tuple[Backend, ...] = available_backends() if backend == "both" else _BACKENDS[backend]
     engines = make_engines(rules_dir, backends)
     results: list[CaseResult] = []
     for p in find_case_files(root):

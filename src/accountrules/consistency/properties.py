@@ -172,7 +172,11 @@ class Checker:
         cache_size: How many recent evaluations to keep (cases are compared by their JSON).
     """
 
-    def __init__(self, rulebook: Rulebook, *, durable: bool = True, cache_size: int = 128) -> None:
+    def __init__(self, rulebook: Rulebook, *, durable: bool | None = None, cache_size: int = 128) -> None:
+        if durable is None:  # where durable-rules imports
+            from ..engine import default_backend
+
+            durable = default_backend() == "durable"
         self.rulebook = rulebook
         self.python = Engine(rulebook, backend="python")
         self.durable: Engine | None = Engine(rulebook, backend="durable") if durable else None
@@ -1195,7 +1199,7 @@ def _size(v: Violation) -> tuple[int, int]:
 
 
 def run_properties(rulebook: Rulebook, *, examples: int = 2000, seed: int = 0, exhaustive: bool = False,
-                   properties: Sequence[str] | None = None, durable: bool = True, processes: bool = True,
+                   properties: Sequence[str] | None = None, durable: bool | None = None, processes: bool = True,
                    workers: int = 1, max_persons: int = 4, max_findings: int = 3) -> Report:
     """Check the properties on ``examples`` generated cases (and the exhaustive space if asked).
 
@@ -1229,6 +1233,10 @@ def run_properties(rulebook: Rulebook, *, examples: int = 2000, seed: int = 0, e
                          f"{PROCESS_PROPERTY}")
     if examples < 0 or workers < 1:
         raise ValueError("examples must be >= 0 and workers >= 1")
+    if durable is None:  # where durable-rules imports
+        from ..engine import default_backend
+
+        durable = default_backend() == "durable"
     props = [PROPERTIES[n] for n in names if n in PROPERTIES and (durable or not PROPERTIES[n].durable)]
     want_processes = processes and (properties is None or PROCESS_PROPERTY in names)
     started = time.perf_counter()

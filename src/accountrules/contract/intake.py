@@ -13,8 +13,9 @@ from typing import Any, Protocol
 
 from pydantic import ValidationError
 
-from ..diagnostics import Diagnostic, allowed, did_you_mean
+from ..diagnostics import Diagnostic, SourceSpan, allowed, did_you_mean
 from ..errors import InputTooLarge, InvalidCase
+from .limits import LIMITS, CaseLimits, check_data, check_size, excerpt, scan_yaml
 from .models import Case
 from .pydantic_errors import model_at
 from .yaml_source import MAX_BYTES, RawDocument, YamlProblem, format_loc, load_yaml
@@ -33,7 +34,12 @@ class CodeBook(Protocol):
         """The circumstance codes."""
         ...
 
-_LIMIT_CODES = {"file-too-large", "too-many-aliases", "document-too-complex"}
+_LIMIT_CODES = {"file-too-large", "too-many-aliases", "document-too-complex", "list-too-long", "text-too-long"}
+
+
+def _sentence(msg: str) -> str:
+    """pydantic's message as part of ours: first letter lower-cased, the rest (a quoted regex) kept."""
+    return msg[:1].lower() + msg[1:]
 
 
 def _raise_yaml(exc: YamlProblem) -> None:
@@ -58,7 +64,9 @@ def case_diagnostics(exc: ValidationError, doc: RawDocument | None, file: str) -
         etype = e["type"]
         if etype == "extra_forbidden":
             keys = _model_fields_at(loc[:-1])
-            msg = f"{path}: unknown key '{loc[-1]}'{did_you_mean(str(loc[-1]), keys)}. {allowed(keys)}"
+            key = str(loc[-1])
+            hint = did_you_mean(key, keys) if len(key) <= 64 else ""
+            msg = f"{path}: unknown key {excerpt(key)}{hint}. {allowed(keys)}"
             span = doc.key_span(loc) if doc else None
             out.append(Diagnostic("unknown-key", msg, span, path=path if span is None else None))
         elif etype == "missing":
@@ -67,15 +75,15 @@ def case_diagnostics(exc: ValidationError, doc: RawDocument | None, file: str) -
         elif etype in ("literal_error", "enum"):
             exp = str(e.get("ctx", {}).get("expected", ""))
             choices = [x.strip().strip("'") for x in exp.replace(" or ", ", ").split(",")]
-            out.append(Diagnostic("bad-value", f"{path}: '{inp}' is not allowed{did_you_mean(str(inp), choices)}. "
+            hint = did_you_mean(inp, choices) if isinstance(inp, str) and len(inp) <= 64 else ""
+            out.append(Diagnostic("bad-value", f"{path}: {excerpt(inp)} is not allowed{hint}. "
                                   f"Allowed: {exp}.", span, path=None if span else path))
         elif etype == "value_error" and not loc:
             for part in str(e["msg"]).removeprefix("Value error, ").split("\n"):
                 p = part.split(":", 1)[0]
                 out.append(Diagnostic("bad-reference", part + ".", _span_for_path(doc, p), path=None))
         else:
-            shown = "a mapping" if isinstance(inp, dict) else "a list" if isinstance(inp, list) else f"'{inp}'"
-            out.append(Diagnostic("bad-value", f"{path}: {e['msg'].lower()}; found {shown}.", span,
+            out.append(Diagnostic("bad-value", f"{path}: {_sentence(e['msg'])}; found {excerpt(inp)}.", span,
                                   path=None if span else path))
     if doc is None:
         out = [Diagnostic(d.code, d.message, None, path=file) for d in out]
@@ -103,6 +111,7 @@ def parse_case(data: Mapping[str, Any], *, doc: RawDocument | None = None, file:
     if not isinstance(data, Mapping):
         raise InvalidCase([Diagnostic("bad-type", "a case file is a mapping with 'case' and 'persons'.",
                                       doc.span(()) if doc else None, path=None if doc else file)])
+    check_data(data, file)
     try:
         return Case.model_validate(dict(data))
     except ValidationError as exc:
@@ -129,16 +138,37 @@ def _reference_problems(data: Mapping[str, Any], doc: RawDocument | None, file: 
         for pi, pid in enumerate(names if isinstance(names, list) else []):
             if isinstance(pid, str) and pid not in ids:
                 path = f"case.findings[{fi}].persons[{pi}]"
-                known = ", ".join(str(i) for i in ids) or "none"
-                out.append(Diagnostic("bad-reference", f"{path}: unknown person '{pid}'; persons defined: {known}.",
+                known = ", ".join(excerpt(i, 64).strip("'") for i in ids[:20]) or "none"
+                known += f" … ({len(ids)} in all)" if len(ids) > 20 else ""
+                out.append(Diagnostic("bad-reference", f"{path}: unknown person {excerpt(pid)}; persons defined: {known}.",
                                       _span_for_path(doc, path), path=None if doc else file))
     return out
 
 
 def read_case_text(text: str | bytes, file: str = "<case>", *, max_bytes: int = MAX_BYTES) -> Case:
-    """Parse YAML or JSON text into a case."""
+    """Parse YAML or JSON text into a case: the one reader behind the CLI, the API and HTTP.
+
+    Everything the contract requires is enforced here: the size and structure limits
+    (:mod:`accountrules.contract.limits`, refused before anything large is built), UTF-8, YAML/JSON syntax,
+    duplicate keys, safe tags only, strict types (no coercion) and the case schema. JSON numbers
+    such as ``1e5`` are numbers.
+
+    Raises:
+        InvalidCase: one diagnostic per problem, with its line, column and field path
+            (:class:`~accountrules.errors.InputTooLarge` when a limit is exceeded).
+    """
+    check_size(len(text.encode("utf-8")) if isinstance(text, str) else len(text), file,
+               CaseLimits(max_bytes=max_bytes))
+    if isinstance(text, bytes):
+        data = text
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise InvalidCase([Diagnostic("not-utf8", f"input is not UTF-8 text ({exc.reason}, at byte "
+                                          f"{exc.start}).", span=_byte_span(data, exc.start, file))]) from None
+    scan_yaml(text, file)
     try:
-        doc = load_yaml(text, file, max_bytes=max_bytes)
+        doc = load_yaml(text, file, max_bytes=max_bytes, json_numbers=True)
     except YamlProblem as exc:
         _raise_yaml(exc)
         raise  # pragma: no cover
@@ -149,40 +179,78 @@ def read_case_file(path: str | Path, *, max_bytes: int = MAX_BYTES) -> Case:
     """Read one case file (YAML or JSON)."""
     p = Path(path)
     try:
+        if p.is_dir():
+            raise InvalidCase([Diagnostic("file-not-found", "this is a directory; give a case file (YAML, JSON, "
+                                          "or JSON Lines for a batch).", path=str(path))])
         size = p.stat().st_size
+        if size > max_bytes:
+            raise InputTooLarge([Diagnostic("file-too-large", f"file is {size} bytes; the limit is {max_bytes}.",
+                                            path=str(path))])
+        data = p.read_bytes()
     except OSError as exc:
         raise InvalidCase([Diagnostic("file-not-found", f"cannot read case file: {exc.strerror}.",
                                       path=str(path))]) from None
-    if size > max_bytes:
-        raise InputTooLarge([Diagnostic("file-too-large", f"file is {size} bytes; the limit is {max_bytes}.",
-                                        path=str(path))])
-    return read_case_text(p.read_bytes(), str(path), max_bytes=max_bytes)
+    return read_case_text(data, str(path), max_bytes=max_bytes)
+
+
+def _byte_span(data: bytes, offset: int, file: str) -> SourceSpan:
+    """The line and column (1-based, in characters of the valid text before it) of byte ``offset``."""
+    before = data[:offset]
+    line = before.count(b"\n") + 1
+    start = before.rfind(b"\n") + 1
+    column = len(before[start:].decode("utf-8", errors="replace")) + 1
+    return SourceSpan(file, line, column)
+
+
+def read_case_json(line: str | bytes, file: str = "<case>") -> Case:
+    """One JSON text (a JSON Lines line, an HTTP body) → a case, without YAML: the fast path of batches.
+
+    The same checks as :func:`read_case_text` (limits, UTF-8, duplicate keys, strict types, the
+    schema); problems are located by field path, not by line and column.
+
+    Raises:
+        InvalidCase: as :func:`read_case_text`.
+    """
+    check_size(len(line), file)
+    if isinstance(line, bytes):
+        try:
+            line = line.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise InvalidCase([Diagnostic("not-utf8", f"not UTF-8 text ({exc.reason}, at byte {exc.start}).",
+                                          path=file)]) from None
+    if line.count(",") + line.count("[") + line.count("{") >= LIMITS.max_values:
+        scan_yaml(line, file)  # may hold more values than a case may: stop at the limit before decoding it all
+    try:
+        data = json.loads(line, object_pairs_hook=_no_dupes)
+    except RecursionError:
+        raise InputTooLarge([Diagnostic("document-too-complex", f"nested deeper than {LIMITS.max_depth} levels.",
+                                        path=file)]) from None
+    except ValueError as exc:
+        raise InvalidCase([Diagnostic("json-syntax", f"{_short(str(exc))}.", path=file)]) from None
+    return parse_case(data, file=file)
+
+
+def _short(message: str) -> str:
+    return message if len(message) <= 200 else message[:200] + "…"
 
 
 def iter_jsonl(path: str | Path) -> Iterator[tuple[int, Case | InvalidCase]]:
     """Cases of a JSON Lines batch: (line number, case or the error for that line)."""
-    with open(path, encoding="utf-8") as fh:
+    with open(path, "rb") as fh:
         for n, line in enumerate(fh, 1):
             if not line.strip():
                 continue
-            if len(line) > MAX_BYTES:
-                yield n, InputTooLarge([Diagnostic("file-too-large", f"line {n} is longer than {MAX_BYTES} "
-                                                   "bytes.", path=f"{path}:{n}")])
-                continue
             try:
-                data = json.loads(line, object_pairs_hook=_no_dupes)
-                yield n, parse_case(data, file=f"{path}:{n}")
+                yield n, read_case_json(line, f"{path}:{n}")
             except InvalidCase as exc:
                 yield n, exc
-            except ValueError as exc:
-                yield n, InvalidCase([Diagnostic("json-syntax", f"line {n}: {exc}.", path=f"{path}:{n}")])
 
 
 def _no_dupes(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for k, v in pairs:
         if k in out:
-            raise ValueError(f"duplicate key '{k}'")
+            raise ValueError(f"duplicate key {excerpt(k)}; each key may appear once")
         out[k] = v
     return out
 

@@ -11,10 +11,12 @@ All models forbid unknown keys, so a misspelt key is an error rather than silent
 from __future__ import annotations
 
 import datetime as _dt
+import re
 from collections.abc import Callable
 from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt, model_validator
+from pydantic_core import PydanticCustomError
 
 Origin = Literal["court", "procuratorate", "reconsideration", "supervision"]
 Outcome = Literal[
@@ -64,8 +66,29 @@ Code = Annotated[str, Field(pattern=r"^[A-Z]{1,3}[0-9]{1,3}$")]
 SnakeId = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
 
 
+_ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+
+
+def _iso_date(value: Any) -> Any:
+    """A date, or its ISO text ``YYYY-MM-DD``; nothing else (no timestamps, no date-times)."""
+    if isinstance(value, _dt.date) and not isinstance(value, _dt.datetime):
+        return value
+    if isinstance(value, str) and _ISO_DATE.match(value.strip()):
+        try:
+            return _dt.date.fromisoformat(value.strip())
+        except ValueError:
+            raise PydanticCustomError("date_value", "Input is not a real calendar date (YYYY-MM-DD)") from None
+    raise PydanticCustomError("date_type", "Input should be a date written YYYY-MM-DD")
+
+
+#: A date in a case: a YAML date or the text ``YYYY-MM-DD`` (a number, a date-time or other text is an error).
+IsoDate = Annotated[_dt.date, BeforeValidator(_iso_date)]
+
+
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+    # strict: no coercion at the contract boundary — a boolean is not a number, a number is not a
+    # date, text is not a number (issue #15); dates are handled by IsoDate
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True, strict=True)
 
 
 class Agency(_Strict):
@@ -123,8 +146,8 @@ class CaseInfo(_Strict):
     origin: Origin
     outcome: Outcome
     effective: StrictBool
-    decided_on: _dt.date | None = None
-    conduct_date: _dt.date | None = None
+    decided_on: IsoDate | None = None
+    conduct_date: IsoDate | None = None
     act_type: ActType
     grounds: list[Ground] = Field(default_factory=list, max_length=20)
     agency: Agency

@@ -14,6 +14,7 @@ The result is a :class:`RawDocument`: the plain data plus a map from key path to
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,18 @@ MAX_DEPTH = 64
 Loc = tuple[str | int, ...]
 
 _SCALAR_CONSTRUCTOR = yaml.SafeLoader("")  # used only to resolve scalar nodes
+
+
+class _JsonNumbersLoader(_Loader):
+    """The safe loader, plus JSON's exponent numbers (``1e5``, ``2E-3``), which YAML 1.1 reads as text.
+
+    Used for case files, which are often JSON: a JSON number must stay a number there.
+    """
+
+
+_JsonNumbersLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float", re.compile(r"^[-+]?(?:0|[1-9][0-9]*)(?:\.[0-9]*)?[eE][-+]?[0-9]+$"),
+    list("-+0123456789"))
 
 
 class YamlProblem(Exception):
@@ -237,8 +250,12 @@ def _expanded_size(root: yaml.Node) -> yaml.Node | None:
     return None
 
 
-def load_yaml(text: str | bytes, file: str = "<input>", *, max_bytes: int = MAX_BYTES) -> RawDocument:
+def load_yaml(text: str | bytes, file: str = "<input>", *, max_bytes: int = MAX_BYTES,
+              json_numbers: bool = False) -> RawDocument:
     """Parse one YAML (or JSON) document safely, keeping positions.
+
+    ``json_numbers=True`` also reads JSON's exponent numbers without a decimal point (``1e5``) as
+    numbers, as JSON does (YAML 1.1 reads them as text).
 
     Raises:
         YamlProblem: with one diagnostic per problem (syntax, duplicate key, bad tag, limits).
@@ -264,7 +281,7 @@ def load_yaml(text: str | bytes, file: str = "<input>", *, max_bytes: int = MAX_
     if "&" in text and "*" in text:
         _count_aliases(text, file)
     try:
-        node = yaml.compose(text, Loader=_Loader)
+        node = yaml.compose(text, Loader=_JsonNumbersLoader if json_numbers else _Loader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         span = SourceSpan(file, mark.line + 1, mark.column + 1) if mark else SourceSpan(file, 1, 1)

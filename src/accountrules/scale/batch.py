@@ -7,9 +7,10 @@
   the memory they inherited). Results come back through :mod:`accountrules.transport`. The
   rulebook comes from :func:`~accountrules.cache.load_rulebook_cached`.
 * :func:`evaluate_many_json` — the same, rendered to JSON in the workers.
-* :func:`evaluate_jsonl` — what ``accountrules evaluate FILE.jsonl`` runs: one JSON line out per
-  valid case, in input order, streamed; one diagnostic (``FILE:LINE``) per bad line, never
-  stopping at the first.
+* :func:`evaluate_jsonl` — a JSON Lines file to a text stream: one JSON line out per valid case,
+  in input order, streamed; one diagnostic (``FILE:LINE``) per bad line, never stopping at the
+  first. (``accountrules evaluate FILE.jsonl`` runs :mod:`accountrules.scale.batchfile`, which also
+  reports lines as found, resumes, and survives signals.)
 
 Processes rather than threads: matching and deciding are pure Python (or durable under one lock),
 so threads would share one core. On Linux the pool forks, so the workers inherit the rulebook
@@ -20,7 +21,6 @@ from __future__ import annotations
 
 import gc
 import itertools
-import json
 import multiprocessing
 import os
 import shutil
@@ -35,12 +35,11 @@ from pathlib import Path
 from typing import Any, TextIO, TypeVar
 
 from .._limits import no_gc
-from ..contract.intake import _no_dupes, parse_case
+from ..contract.intake import read_case_json
 from ..contract.models import Case, Recommendation
-from ..contract.yaml_source import MAX_BYTES
 from ..diagnostics import Diagnostic
 from ..engine import Backend, Engine
-from ..errors import AccountRulesError, EvaluationError, InputTooLarge, InvalidCase
+from ..errors import AccountRulesError, EvaluationError, InvalidCase
 from ..output.render import json_pieces, to_json, to_jsonl
 from ..rules.validate import Rulebook
 from .transport import Decoder, Encoder, TextDecoder, TextEncoder
@@ -312,14 +311,7 @@ def _parse_line(path: str, n: int, line: str) -> Case:
     Raises:
         InvalidCase: the line is too long, not JSON, or not a valid case.
     """
-    if len(line) > MAX_BYTES:
-        raise InputTooLarge([Diagnostic("file-too-large", f"line {n} is longer than {MAX_BYTES} bytes.",
-                                        path=f"{path}:{n}")])
-    try:
-        data = json.loads(line, object_pairs_hook=_no_dupes)
-    except ValueError as exc:
-        raise InvalidCase([Diagnostic("json-syntax", f"line {n}: {exc}.", path=f"{path}:{n}")]) from None
-    return parse_case(data, file=f"{path}:{n}")
+    return read_case_json(line, f"{path}:{n}")
 
 
 def _jsonl_one(engine: Engine, path: str, n: int, line: str, lang: str) -> tuple[int, str | list[Diagnostic]]:

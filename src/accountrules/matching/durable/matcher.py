@@ -125,8 +125,8 @@ class DurableMatcher:
 
     def __init__(self, compiled: CompiledRulebook, *, watchdog: bool = True) -> None:
         if sys.version_info >= (3, 13):
-            raise UnsupportedPython("durable-rules does not import on Python 3.13+; use Python 3.11 or 3.12, "
-                                    "or Engine(..., backend='python').")
+            raise UnsupportedPython("durable-rules does not import on Python 3.13+; use the python backend "
+                                    "(the default there: same recommendations), or Python 3.11 or 3.12.")
         try:
             import durable_rules_engine as dre
             from durable import engine as durable_engine
