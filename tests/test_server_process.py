@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from accountrules.engine import default_backend
+
 from .conftest import EXAMPLE, ROOT
 
 pytest.importorskip("uvicorn")
@@ -37,7 +39,7 @@ def _free_port() -> int:
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, Path]]:
     port = _free_port()
     log = tmp_path_factory.mktemp("srv") / "access.jsonl"
-    env = dict(os.environ, ACCOUNTRULES_ACCESS_LOG=str(log), ACCOUNTRULES_BACKEND="durable")
+    env = dict(os.environ, ACCOUNTRULES_ACCESS_LOG=str(log), ACCOUNTRULES_BACKEND=default_backend())
     proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "--factory", "accountrules.server:create_app",
                              "--host", "127.0.0.1", "--port", str(port), "--workers", "2", "--log-level", "warning"],
                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -50,7 +52,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, Path
             except OSError:
                 pass
             if proc.poll() is not None or time.monotonic() > deadline:
-                err = proc.stderr.read().decode() if proc.stderr else ""
+                proc.kill()  # uvicorn restarts workers that die: stop it before reading what it said
+                err = proc.communicate()[1].decode()
                 pytest.fail(f"the server did not start: {err[-2000:]}")
             time.sleep(0.2)
         yield port, log

@@ -49,7 +49,7 @@ def test_output_is_byte_identical_across_runs_and_backends_agree() -> None:
 def test_stdin_and_formats() -> None:
     text = EXAMPLE.read_text(encoding="utf-8")
     p = run("evaluate", "-", "--format", "text", "--lang", "en", stdin=text)
-    assert p.returncode == 0 and "Error case: error_case (T3)" in p.stdout
+    assert p.returncode == 0 and "Finding: an error case (T3 " in p.stdout
     p = run("evaluate", "-", "--format", "markdown", stdin=text)
     assert p.returncode == 0 and p.stdout.startswith("# 案件 BJ-2023-017")
 

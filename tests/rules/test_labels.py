@@ -107,3 +107,18 @@ def test_unknown_vocabulary_and_code(tmp_path: Path) -> None:
         load_rulebook(d)
     codes = sorted(x.code for x in exc.value.diagnostics)
     assert codes == ["unknown-key", "unknown-reference"], exc.value.diagnostics
+
+
+def test_a_placeholder_that_is_not_a_fact_is_an_error(tmp_path: Path) -> None:
+    d = _copy(tmp_path)
+    f = d / "book.yaml"
+    text = f.read_text(encoding="utf-8")
+    old = "    title: {zh: 复议纠错, en: reconsideration corrected}"
+    assert old in text
+    f.write_text(text.replace(old, "    title: {zh: '复议纠错（{case.orign}）', en: reconsideration corrected}"),
+                 encoding="utf-8")
+    with pytest.raises(RuleFileError) as exc:
+        load_rulebook(d)
+    [diag] = exc.value.diagnostics
+    assert diag.code == "unknown-fact" and "case.origin" in diag.message and "title.zh" in diag.message
+    assert diag.span is not None and diag.span.line == 54

@@ -5,6 +5,7 @@ Exit codes: 0 ok · 1 bad input · 2 usage · 3 internal error · 130 interrupte
 
 from __future__ import annotations
 
+import datetime as _dt
 import json
 import sys
 from pathlib import Path
@@ -18,6 +19,8 @@ from ..diagnostics import Diagnostic, format_text
 from ..engine import Engine, default_backend
 from ..errors import InvalidCase
 from ..output import render
+from ..rules.citations import parse_as_of
+from ..rules.validate import Rulebook
 from ._common import FORMATS, book_from, fail, with_file
 
 
@@ -42,14 +45,20 @@ from ._common import FORMATS, book_from, fail, with_file
               help="With --output: keep what FILE holds and skip the cases whose ids are already in it.")
 @click.option("--record", "record_db", default=None, metavar="DB",
               help="Record each decision in this database (a SQLite file path or a URL; see `accountrules verify`).")
+@click.option("--as-of", "as_of", default=None, metavar="YYYY-MM-DD",
+              help="Date of evaluation: the law in force on it decides what the unit is to do and, where lighter "
+              "(从旧兼从轻), the sanction; default: the case's decided_on.")
 def command(cases: tuple[str, ...], rules: str | None, fmt: str, lang: str, backend: str | None, workers: int,
-            detail: str, trace_mode: str, output: Path | None, resume: bool, record_db: str | None) -> None:
+            detail: str, trace_mode: str, output: Path | None, resume: bool, record_db: str | None,
+            as_of: str | None) -> None:
     """Evaluate case files (YAML/JSON; `-` = stdin; *.jsonl = a batch, one case per line)."""
+    day = _day(as_of)
     batches = [src for src in cases if src.endswith(".jsonl")]
     if resume and output is None:
         raise click.UsageError("--resume needs --output FILE.")
     if output is not None and len(batches) != len(cases):
         raise click.UsageError("--output is for JSON Lines batches (*.jsonl) only.")
+    _check_as_of(day, record_db, batches)
     read, problems = _read_all(cases, batches)
     if not read:
         fail(problems)
@@ -66,13 +75,13 @@ def command(cases: tuple[str, ...], rules: str | None, fmt: str, lang: str, back
             code = max(code, _batch(engine, src, lang, detail, workers, output, resume, n > 0))
             continue
         try:
-            rec = _evaluate(engine, case, lang, detail, trace_mode)
+            rec = _evaluate(engine, case, lang, detail, trace_mode, day)
         except InvalidCase as exc:
             problems += with_file(exc.diagnostics, src)
             continue
         if store is not None:
             store.record(case, render.to_json(rec), engine, lang=lang, detail=detail)
-        outputs.append(_render(rec, fmt, lang))
+        outputs.append(_render(rec, fmt, lang, engine.rulebook))
     if fmt == "json" and len(outputs) > 1:
         recs = [json.loads(o) for o in outputs]
         click.echo(json.dumps(recs, ensure_ascii=False, indent=2))
@@ -102,20 +111,23 @@ def _read_all(cases: tuple[str, ...], batches: list[str]) -> tuple[list[tuple[st
     return read, problems
 
 
-def _render(rec: Recommendation, fmt: str, lang: str) -> str:
+def _render(rec: Recommendation, fmt: str, lang: str, book: Rulebook) -> str:
+    """The recommendation in ``fmt``; text and Markdown print the labels of ``book`` (the rulebook
+    that produced it)."""
     if fmt == "json":
         return render.to_json(rec)
     if fmt == "text":
-        return render.to_text(rec, lang)
-    return render.to_markdown(rec, lang)
+        return render.to_text(rec, lang, book)
+    return render.to_markdown(rec, lang, book)
 
 
-def _evaluate(engine: Engine, case: Case, lang: str, detail: str, trace_mode: str) -> Recommendation:
+def _evaluate(engine: Engine, case: Case, lang: str, detail: str, trace_mode: str, as_of: _dt.date | None
+              ) -> Recommendation:
     if trace_mode == "none":
-        return engine.evaluate(case, lang=lang, detail=detail)
+        return engine.evaluate(case, lang=lang, detail=detail, as_of=as_of)
     from ..explanation.trace import format_trace
 
-    rec, trace = engine.evaluate_traced(case, lang=lang, detail=detail)
+    rec, trace = engine.evaluate_traced(case, lang=lang, detail=detail, as_of=as_of)
     click.echo(format_trace(trace, engine.rulebook, full=trace_mode == "full"), err=True)
     return rec
 
@@ -132,6 +144,28 @@ def _batch(engine: Engine, src: str, lang: str, detail: str, workers: int, outpu
     if code == EXIT_INTERRUPTED:
         sys.exit(code)
     return code
+
+
+def _check_as_of(day: _dt.date | None, record_db: str | None, batches: list[str]) -> None:
+    """``--as-of`` is not yet combined with ``--record`` nor with JSON Lines batches."""
+    if day is None:
+        return
+    if record_db is not None:
+        raise click.UsageError("--as-of cannot be combined with --record yet (a recorded decision is verified "
+                               "without it).")
+    if batches:
+        raise click.UsageError("--as-of is not available for JSON Lines batches yet; evaluate the files one "
+                               "by one.")
+
+
+def _day(as_of: str | None) -> _dt.date | None:
+    """The ``--as-of`` date, or a usage error that says what was given."""
+    if as_of is None:
+        return None
+    try:
+        return parse_as_of(as_of)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--as-of") from None
 
 
 def _store(record_db: str | None) -> Any:

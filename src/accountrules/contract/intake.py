@@ -160,11 +160,12 @@ def read_case_text(text: str | bytes, file: str = "<case>", *, max_bytes: int = 
     check_size(len(text.encode("utf-8")) if isinstance(text, str) else len(text), file,
                CaseLimits(max_bytes=max_bytes))
     if isinstance(text, bytes):
+        data = text
         try:
-            text = text.decode("utf-8-sig")
+            text = data.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             raise InvalidCase([Diagnostic("not-utf8", f"input is not UTF-8 text ({exc.reason}, at byte "
-                                          f"{exc.start}).", span=_byte_span(text, exc.start, file))]) from None
+                                          f"{exc.start}).", span=_byte_span(data, exc.start, file))]) from None
     scan_yaml(text, file)
     try:
         doc = load_yaml(text, file, max_bytes=max_bytes, json_numbers=True)

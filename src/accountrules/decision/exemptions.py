@@ -46,8 +46,8 @@ def exemption(ev: Evaluation, exempt_fired: Sequence[RuleEntry], blocks: Sequenc
                                   and code in bl]
         if blockers:
             ev.trace.add(EventKind.BLOCKED_BY, e.id, subject, blockers[0].id)
-            why = ("被排除：" if lang == "zh" else "blocked: ") + "; ".join(
-                (b.rule.title.get(lang)) for b in blockers)
+            titles = ("；" if lang == "zh" else "; ").join(b.rule.title.get(lang) for b in blockers)
+            why = f"被排除（{titles}）" if lang == "zh" else f"blocked ({titles})"
             considered.setdefault(code, m.trusted(
                 m.Considered, code=code, applied=False, effect="exempt", why=why,
                 reasons=[ex.rule_reason(b, facts) for b in blockers]))
@@ -76,6 +76,6 @@ def unapplied_claims(ev: Evaluation, person: m.Person, results: list[ItemResult]
         elif not rules_for:
             why = "规则库中没有该免责情形的适用规则" if lang == "zh" else "the rulebook has no rule for this code"
         else:
-            why = ("条件不满足：" if lang == "zh" else "conditions not met: ") + ev.ex.why_not(
+            why = ("适用条件不具备：" if lang == "zh" else "its conditions do not hold: ") + ev.ex.why_not(
                 rules_for[0], facts_of[liable[0].finding_index])
         considered[code] = m.trusted(m.Considered, code=code, applied=False, effect="exempt", why=why, reasons=[])

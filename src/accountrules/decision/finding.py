@@ -43,7 +43,8 @@ def decide_finding(ev: Evaluation, fi: int, facts: Facts, fired: dict[str, list[
     grade = finding_grade(ev, facts["finding.grade"], personal)
     reasons += case_grade_reasons
     reasons += [ev.ex.rule_reason(e, facts) for e in personal]
-    base_level, matrix_reason = matrix_level(ev, item_id, grade, resp)
+    base_level, matrix_reason = matrix_level(ev, item_id, grade, resp,
+                                              bool(facts.get("person.leading_cadre")))
     reasons.append(matrix_reason)
     rank = base_level.rank
     blocks = live(fired, "exemption_blocks", plain, trace, subject)  # blocks first: the trace's order

@@ -2,27 +2,87 @@
 
 from __future__ import annotations
 
-from typing import Any
+from functools import lru_cache
 
-from ..contract.models import Reason, Recommendation
+from ..contract.models import Citation, PersonOutcome, Reason, Recommendation
+from ..rules.validate import Rulebook
+from ..rules.wording import facts_text
 from .jsonout import dumps_parts
 
 _L = {
     "zh": {
-        "case": "案件", "status": "错案认定", "definition": "认定依据", "situations": "问责情形",
-        "persons": "人员", "unit": "单位措施", "review": "评审类型", "because": "理由", "none": "无",
-        "responsibility": "责任", "level": "处理", "exemption": "免责", "referral": "移送",
-        "influence": "影响期", "months": "个月", "not_applied": "未适用", "measures": "措施",
-        "considered": "考虑的情节", "rulebook": "规则库",
+        "case": "案件", "status": "错案认定", "situations": "问责情形", "persons": "人员", "unit": "单位措施",
+        "review": "评审类型", "because": "理由", "none": "无", "responsibility": "责任", "level": "问责层级",
+        "exemption": "免责", "referral": "移送", "influence": "影响期", "months": "个月", "not_applied": "未适用",
+        "measures": "措施", "rulebook": "规则库", "engine": "引擎", "unverified": "待核实", "item": "情形",
+        "basis": "依据", "person": "人员", "role": "岗位", "rank": "档次", "rule": "规则", "facts": "认定事实",
+        "inference": "推断", "colon": "：", "sep": "；", "list": "、", "open": "（", "close": "）",
     },
     "en": {
-        "case": "Case", "status": "Error case", "definition": "definition", "situations": "Situations",
-        "persons": "Persons", "unit": "Unit measures", "review": "Review track", "because": "because",
-        "none": "none", "responsibility": "responsibility", "level": "level", "exemption": "exemption",
-        "referral": "referral", "influence": "influence", "months": "months", "not_applied": "not applied",
-        "measures": "measures", "considered": "circumstances considered", "rulebook": "Rulebook",
+        "case": "Case", "status": "Finding", "situations": "Situations", "persons": "Persons",
+        "unit": "Unit measures", "review": "Review track", "because": "because", "none": "none",
+        "responsibility": "responsibility", "level": "level", "exemption": "exemption", "referral": "referral",
+        "influence": "influence period", "months": "months", "not_applied": "not applied", "measures": "measures",
+        "rulebook": "Rulebook", "engine": "engine", "unverified": "unverified", "item": "item", "basis": "basis",
+        "person": "person", "role": "role", "rank": "rank", "rule": "rule", "facts": "facts",
+        "inference": "inference", "colon": ": ", "sep": "; ", "list": ", ", "open": " (", "close": ")",
     },
 }
+
+
+@lru_cache(maxsize=8)
+def _bundled_book(rulebook_id: str) -> Rulebook:
+    """The bundled rulebook of that id (the default one when no bundled rulebook has it)."""
+    from ..rules.cache import load_rulebook_cached
+    from ..rules.registry import bundled_rulebooks
+
+    path = bundled_rulebooks().get(rulebook_id)
+    return load_rulebook_cached(path) if path is not None else load_rulebook_cached()
+
+
+class _Words:
+    """The labels a report prints, from the rulebook that produced it (codes stay codes only when
+    the rulebook does not know them — a recommendation rendered with another rulebook)."""
+
+    def __init__(self, book: Rulebook | None, lang: str, rec: Recommendation) -> None:
+        self.book = book if book is not None else _bundled_book(rec.rulebook.id)
+        self.lang = lang
+        self.t = _L[lang]
+
+    def __call__(self, kind: str, code: str) -> str:
+        try:
+            return self.book.label(kind, code, self.lang)
+        except LookupError:
+            return code
+
+    def responsibility(self, p: PersonOutcome) -> str:
+        try:
+            return self.book.responsibility_label(p.responsibility, self.lang, channel=p.channel)
+        except KeyError:
+            return p.responsibility
+
+    def exemption(self, code: str) -> str:
+        circ = self.book.circumstances.get(code)
+        if circ is None:
+            return code
+        kind = self("exemption", circ.exemption or "either")
+        t = self.t
+        return f"{kind}{t['open']}{code} {circ.name.get(self.lang)}{t['close']}"
+
+    def status(self, rec: Recommendation) -> str:
+        ec = rec.error_case
+        t = self.t
+        text = self("status", ec.status)
+        if ec.definition:
+            text += f"{t['open']}{ec.definition} {self('definition', ec.definition)}{t['close']}"
+        return text
+
+    def facts(self, r: Reason, leader: bool | None = None) -> str:
+        return facts_text(self.book, r.facts, self.lang, leader=leader) if r.facts else ""
+
+    def leader(self, p: PersonOutcome) -> bool:
+        ch = self.book.channels.get(p.channel) if p.channel else None
+        return ch is not None and ch.leading_cadres
 
 
 def to_json(rec: Recommendation) -> str:
@@ -59,109 +119,150 @@ def to_jsonl_reference(rec: Recommendation) -> str:
     return rec.model_dump_json()
 
 
-def _cite(r: Reason) -> str:
-    c = r.citation
-    return f"{c.instrument} {c.article}（{c.version}）"
+_ANALOGUE = {"zh": "参照", "en": "参照 (analogue)"}
 
 
-def _facts(r: Reason) -> str:
-    if not r.facts:
-        return ""
-    return "; ".join(f"{k}={_v(v)}" for k, v in r.facts.items())
+def cite_text(c: Citation, lang: str = "zh") -> str:
+    """A citation as printed: ``《中华人民共和国行政诉讼法》第七十条（2017-06-27）`` in Chinese; an analogue
+    marked 参照 (参照《……》); no version when it is unknown; the marker itself when no text was in force
+    (无当时有效文本)."""
+    if not c.in_force:
+        return c.instrument
+    version = f"（{c.version}）" if c.version and c.version.strip("0-—") else ""
+    if lang == "zh" and c.instrument != "—":
+        text = f"《{c.instrument}》{c.article}{version}"
+        return f"{_ANALOGUE[lang]}{text}" if c.analogue else text
+    text = f"{c.instrument} {c.article}{version}"
+    return f"{_ANALOGUE[lang]} {text}" if c.analogue else text
 
 
-def _v(v: Any) -> str:
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, list):
-        return "[" + ", ".join(map(str, v)) + "]"
-    return str(v)
+def _cite(r: Reason, lang: str = "zh") -> str:
+    return cite_text(r.citation, lang)
 
 
-def to_text(rec: Recommendation, lang: str = "zh") -> str:
-    """A plain-text report for a terminal."""
-    t = _L[lang]
-    out: list[str] = []
-    ec = rec.error_case
-    out.append(f"{t['case']} {rec.case_id} — {t['status']}: {ec.status}"
-               + (f" ({ec.definition})" if ec.definition else ""))
-    out += _reasons(ec.reasons, t, "  ")
+def _person_line(p: PersonOutcome, w: _Words) -> str:
+    t = w.t
+    role = w("role", p.role) if p.role else ""
+    head = f"{p.id} {p.name}".rstrip() + (f"{t['open']}{role}{t['close']}" if role else "")
+    parts = [w.responsibility(p)]
+    if p.responsibility == "none" and p.rank == 0 and not p.exemption:
+        return f"{head}{t['colon']}{parts[0]}"
+    if p.exemption:
+        parts.append(w.exemption(p.exemption.code))
+    else:
+        parts.append(f"{t['level']}{t['colon']}{w('level', p.level)}")
+        if p.band:
+            parts.append(w("band", p.band))
+    level = w.book.levels.get(p.level)
+    if p.referral and not p.exemption and not (level is not None and level.referral == p.referral):
+        parts.append(w("referral", p.referral))  # the level names the referral itself otherwise
+    if p.measures:
+        parts.append(f"{t['measures']}{t['colon']}" + t["list"].join(w("measure", x) for x in p.measures))
+    if p.influence and p.influence.months:
+        inside = [w("influence_effect", e) for e in p.influence.effects]
+        if not p.influence.verified:
+            inside.append(t["unverified"])
+        tail = f"{t['open']}{t['sep'].join(inside)}{t['close']}" if inside else ""
+        if w.lang == "zh":
+            parts.append(f"{t['influence']}{p.influence.months}{t['months']}{tail}")
+        else:
+            parts.append(f"{t['influence']} {p.influence.months} {t['months']}{tail}")
+    return f"{head}{t['colon']}{t['sep'].join(parts)}"
+
+
+def _unit_reasons(rec: Recommendation) -> list[Reason]:
+    """The reasons of the unit measures, each rule once (one rule may order several measures)."""
+    seen: set[tuple[str, str]] = set()
+    out: list[Reason] = []
+    for u in rec.unit_measures:
+        for r in u.reasons:
+            if (r.rule, r.text) not in seen:
+                seen.add((r.rule, r.text))
+                out.append(r)
+    return out
+
+
+def to_text(rec: Recommendation, lang: str = "zh", book: Rulebook | None = None) -> str:
+    """A plain-text report for a terminal, in the words of ``book`` (default: the bundled rulebook
+    that produced ``rec``, else the default one)."""
+    w = _Words(book, lang, rec)
+    t = w.t
+    c = t["colon"]
+    out: list[str] = [f"{t['case']} {rec.case_id} — {t['status']}{c}{w.status(rec)}"]
+    out += _reasons(rec.error_case.reasons, w, "  ")
     if rec.situations:
-        out.append(f"{t['situations']}:")
+        out.append(f"{t['situations']}{c.rstrip()}")
         for s in rec.situations:
-            who = ", ".join(s.persons) or "—"
-            out.append(f"  {s.item} {s.name} [{who}]")
-            out += _reasons(s.reasons, t, "    ")
-    out.append(f"{t['persons']}:")
+            who = t["list"].join(s.persons) or "—"
+            out.append(f"  {s.item} {s.name}{t['open']}{t['persons']}{c}{who}{t['close']}")
+            out += _reasons(s.reasons, w, "    ")
+    out.append(f"{t['persons']}{c.rstrip()}")
     for p in rec.persons:
-        extra = []
-        if p.exemption:
-            extra.append(f"{t['exemption']} {p.exemption.code}")
-        if p.referral:
-            extra.append(f"{t['referral']} {p.referral}")
-        if p.influence and p.influence.months:
-            extra.append(f"{t['influence']} {p.influence.months} {t['months']}"
-                         + ("" if p.influence.verified else " (unverified)"))
-        if p.measures:
-            extra.append(f"{t['measures']}: {', '.join(p.measures)}")
-        tail = f" — {'; '.join(extra)}" if extra else ""
-        out.append(f"  {p.id} {p.name} ({p.role}): {t['level']} {p.level} [rank {p.rank}], "
-                   f"{t['responsibility']} {p.responsibility}{tail}")
-        out += _reasons(p.reasons, t, "    ")
+        out.append("  " + _person_line(p, w))
+        out += _reasons(p.reasons, w, "    ", w.leader(p))
         for cons in p.considered:
             if not cons.applied:
-                out.append(f"    {cons.code} {t['not_applied']}: {cons.why}")
-    out.append(f"{t['unit']}: " + (", ".join(f"{u.measure} ({u.code})" for u in rec.unit_measures) or t["none"]))
-    for u in rec.unit_measures:
-        out += _reasons(u.reasons[:1], t, "    ")
-    out.append(f"{t['review']}: {rec.review.track}")
-    out += _reasons(rec.review.reasons, t, "    ")
-    out.append(f"{t['rulebook']}: {rec.rulebook.id} {rec.rulebook.version} sha256:{rec.rulebook.sha256[:12]} "
-               f"· engine {rec.engine.version}/{rec.engine.backend}")
+                out.append(f"    {cons.code} {t['not_applied']}{c}{cons.why}")
+    units = t["list"].join(f"{u.name or w('unit_measure', u.measure)}{t['open']}{u.code}{t['close']}"
+                           for u in rec.unit_measures)
+    out.append(f"{t['unit']}{c}" + (units or t["none"]))
+    out += _reasons(_unit_reasons(rec), w, "    ")
+    out.append(f"{t['review']}{c}{w('review_track', rec.review.track)}")
+    out += _reasons(rec.review.reasons, w, "    ")
+    out.append(f"{t['rulebook']}{c}{rec.rulebook.id} {rec.rulebook.version} sha256:{rec.rulebook.sha256[:12]} "
+               f"· {t['engine']} {rec.engine.version}/{rec.engine.backend}")
     return "\n".join(out) + "\n"
 
 
-def _reasons(reasons: list[Reason], t: dict[str, str], indent: str) -> list[str]:
+def _reasons(reasons: list[Reason], w: _Words, indent: str, leader: bool | None = None) -> list[str]:
+    t = w.t
     lines = []
     for r in reasons:
-        lines.append(f"{indent}{t['because']} {r.rule}: {r.text} — {_cite(r)} @ {r.source}")
-        f = _facts(r)
+        lines.append(f"{indent}{t['because']} {r.rule}{t['colon']}{r.text} — {_cite(r, w.lang)} @ {r.source}")
+        f = w.facts(r, leader)
         if f:
-            lines.append(f"{indent}  {f}")
+            lines.append(f"{indent}  {t['facts']}{t['colon']}{f}")
     return lines
 
 
-def to_markdown(rec: Recommendation, lang: str = "zh") -> str:
-    """A Markdown report (for a case file or a ticket)."""
-    t = _L[lang]
-    ec = rec.error_case
-    out = [f"# {t['case']} {rec.case_id}", "",
-           f"**{t['status']}:** `{ec.status}`" + (f" — {ec.definition}" if ec.definition else ""), ""]
-    out += _md_reasons(ec.reasons)
+def to_markdown(rec: Recommendation, lang: str = "zh", book: Rulebook | None = None) -> str:
+    """A Markdown report (for a case file or a ticket), in the words of ``book``."""
+    w = _Words(book, lang, rec)
+    t = w.t
+    c = t["colon"]
+    out = [f"# {t['case']} {rec.case_id}", "", f"**{t['status']}{c.rstrip()}** {w.status(rec)}", ""]
+    out += _md_reasons(rec.error_case.reasons, w)
     if rec.situations:
-        out += ["", f"## {t['situations']}", "", "| item | persons | basis |", "| --- | --- | --- |"]
+        out += ["", f"## {t['situations']}", "", f"| {t['item']} | {t['persons']} | {t['basis']} |",
+                "| --- | --- | --- |"]
         for s in rec.situations:
-            basis = "; ".join(_cite(r) for r in s.reasons)
-            out.append(f"| {s.item} {s.name} | {', '.join(s.persons) or '—'} | {basis} |")
-    out += ["", f"## {t['persons']}", "", (f"| id | role | {t['responsibility']} | {t['level']} | rank | "
-            f"{t['exemption']} | {t['referral']} |"), "| --- | --- | --- | --- | --- | --- | --- |"]
+            basis = t["sep"].join(dict.fromkeys(_cite(r, lang) for r in s.reasons))
+            out.append(f"| {s.item} {s.name} | {t['list'].join(s.persons) or '—'} | {basis} |")
+    out += ["", f"## {t['persons']}", "", (f"| {t['person']} | {t['role']} | {t['responsibility']} | {t['level']} | "
+            f"{t['exemption']} | {t['referral']} |"), "| --- | --- | --- | --- | --- | --- |"]
     for p in rec.persons:
-        out.append(f"| {p.id} {p.name} | {p.role} | {p.responsibility} | {p.level} | {p.rank} | "
-                   f"{p.exemption.code if p.exemption else '—'} | {p.referral or '—'} |")
+        out.append(f"| {f'{p.id} {p.name}'.rstrip()} | {w('role', p.role) if p.role else '—'} | {w.responsibility(p)} | "
+                   f"{w('level', p.level)} | {w.exemption(p.exemption.code) if p.exemption else '—'} | "
+                   f"{w('referral', p.referral) if p.referral else '—'} |")
     for p in rec.persons:
         if p.reasons:
-            out += ["", f"### {p.id} {p.name}", ""] + _md_reasons(p.reasons)
+            out += ["", f"### {p.id} {p.name}".rstrip(), "", _person_line(p, w), ""] + _md_reasons(p.reasons, w)
             for cons in p.considered:
                 if not cons.applied:
-                    out.append(f"- {cons.code} {t['not_applied']}: {cons.why}")
+                    out.append(f"- {cons.code} {t['not_applied']}{c}{cons.why}")
     out += ["", f"## {t['unit']}", ""]
     for u in rec.unit_measures:
-        out.append(f"- **{u.measure}** ({u.code} {u.name}) — " + "; ".join(_cite(r) for r in u.reasons))
-    out += ["", f"## {t['review']}: `{rec.review.track}`", ""] + _md_reasons(rec.review.reasons)
+        out.append(f"- **{u.name or w('unit_measure', u.measure)}**（{u.code}）" if lang == "zh" else
+                   f"- **{u.name or w('unit_measure', u.measure)}** ({u.code})")
+    if rec.unit_measures:
+        out += [""] + _md_reasons(_unit_reasons(rec), w)
+    else:
+        out.append(t["none"])
+    out += ["", f"## {t['review']}{c}{w('review_track', rec.review.track)}", ""] + _md_reasons(rec.review.reasons, w)
     out += ["", (f"<sub>{rec.rulebook.id} {rec.rulebook.version} · sha256 {rec.rulebook.sha256[:12]} · "
-            f"engine {rec.engine.version} ({rec.engine.backend})</sub>"), ""]
+            f"{t['engine']} {rec.engine.version} ({rec.engine.backend})</sub>"), ""]
     return "\n".join(out)
 
 
-def _md_reasons(reasons: list[Reason]) -> list[str]:
-    return [f"- `{r.rule}` {r.text} — *{_cite(r)}* ([{r.source}])" for r in reasons]
+def _md_reasons(reasons: list[Reason], w: _Words) -> list[str]:
+    return [f"- `{r.rule}` {r.text} — *{_cite(r, w.lang)}* ([{r.source}])" for r in reasons]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import typing
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -20,7 +21,9 @@ from ..errors import RuleFileError
 from ..language.conditions import Cond, ParseContext, parse_condition
 from . import labels as _labels
 from . import schema as rb
+from .citations import resolve_citations
 from .law import LawLibrary, parse_article_ref, quote_in_article
+from .pinpoint import pinpoint_problem
 
 MAX_RULE_FILES = 500
 
@@ -115,12 +118,17 @@ class Rulebook:
             raise LookupError(f"no label for {kind} '{code}' in rulebook {self.manifest.id}")
         return text.get(lang)
 
-    def responsibility_label(self, code: str, lang: str, *, channel: str | None) -> str:
-        """How a person's responsibility is named: 领导责任 only for a person in a leading-cadre
-        channel (``leading_cadres: true``), else the responsibility's ``non_leader_name``."""
+    def responsibility_label(self, code: str, lang: str, *, leader: bool | None = None,
+                             channel: str | None = None) -> str:
+        """How a person's responsibility is named: 领导责任 only for a leading cadre — ``leader``
+        when known (the fact ``person.leading_cadre``), else whether the person's ``channel`` is a
+        leading-cadre channel (``leading_cadres: true``) — otherwise the responsibility's
+        ``non_leader_name`` (主要责任, 次要责任)."""
         resp = self.responsibilities[code]
-        ch = self.channels.get(channel) if channel else None
-        if resp.non_leader_name is not None and not (ch is not None and ch.leading_cadres):
+        if leader is None:
+            ch = self.channels.get(channel) if channel else None
+            leader = ch is not None and ch.leading_cadres
+        if resp.non_leader_name is not None and not leader:
             return resp.non_leader_name.get(lang)
         return resp.name.get(lang)
 
@@ -389,6 +397,8 @@ def _collect(parsed: list[tuple[RawDocument, rb.RuleFile]], problems: list[Diagn
                                            doc.key_span(("rulebook",))))
             got.manifest = model.rulebook
             _set_span(got.manifest, doc.span(("rulebook",)))
+            for ci, c in enumerate(got.manifest.policy.choice_of_law):
+                got.cite_locs.append((doc, ("rulebook", "policy", "choice_of_law", ci), c, "policy.choice_of_law"))
         _collect_catalogue(doc, model, got.catalog, got.spans, got.cite_locs, problems)
         if model.matrix is not None:
             if got.matrix is not None:
@@ -493,7 +503,9 @@ def _assemble(directory: Path, root: str, sha: str, files: list[str],
 
     _check_catalogue(manifest, matrix, matrix_doc, catalog, ref, problems)
     _check_citations(directory, got.cite_locs, instruments, problems)
-    entries = _rule_entries(got.rule_raw, _vocabs(items, cat_map, circs, defs), ref, broken, problems, catalog)
+    vocabs = _vocabs(items, cat_map, circs, defs)
+    resolve_citations(got.cite_locs, {r.id: sec for sec, _d, _l, r in got.rule_raw}, vocabs, problems)
+    entries = _rule_entries(got.rule_raw, vocabs, ref, broken, problems, catalog)
     _check_cycles(entries, problems)
     effects = [e for lv in levels.values() for inf in lv.influence.values() for e in inf.effects]
     labels = _labels.collect(((doc, model.labels) for doc, model in parsed), _labels.required(effects),
@@ -627,6 +639,10 @@ def _check_citations(directory: Path, cite_locs: list[tuple[RawDocument, Loc, rb
                                            f"{c.article} ({version}) character for character; quote the "
                                            "official text (use …… for omissions).", doc.span(loc + ("quote",)),
                                            rule_id=owner))
+            elif (where := pinpoint_problem(text, c.article, c.quote)) is not None:
+                problems.append(Diagnostic("quote-pinpoint", f"{inst.short} ({version}) {c.article}: {where} "
+                                           "A quote must stand inside the 款, 项 or 目 it is cited as.",
+                                           doc.span(loc + ("article",)), rule_id=owner))
         elif c.quote and inst.official_text and library is None:
             problems.append(Diagnostic("missing-law-text", f"instrument '{inst.id}' names official text "
                                        f"'{inst.official_text}' but the rulebook has no law/ directory.", span))
@@ -667,6 +683,7 @@ def _rule_entries(rule_raw: list[tuple[str, RawDocument, Loc, rb.Rule]], vocabs:
                 problems.append(Diagnostic("dangling-exception", f"exception_to names unknown rule '{target}'"
                                            f"{where}{did_you_mean(target, ids_by_section.get(section, set()))}.",
                                            tspan, rule_id=rule.id))
+        _check_placeholders(section, stage, rule, doc, loc, problems)
         _check_then(section, rule, doc, loc, problems, ref, defs, items, levels, channels, circs, umt)
         entries.append(RuleEntry(section, stage, rule, cond, span, order))
 
@@ -688,6 +705,32 @@ def _check_deciding_bodies(bodies: Mapping[str, rb.DecidingBody], channels: Mapp
             problems.append(Diagnostic("missing-key", f"no deciding body lists channel '{ch}'; add it to the "
                                        "'channels' of one of 'deciding_bodies' (the letter must know whom to "
                                        "address).", first.span))
+
+
+_PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+
+
+def _check_placeholders(section: str, stage: str, rule: rb.Rule, doc: RawDocument, loc: Loc,
+                        problems: list[Diagnostic]) -> None:
+    """Every ``{…}`` of a rule's title and explain names a fact of the rule's stage (or, in a chain
+    rule, ``{responsibility}``): an unfilled placeholder would be printed as it is."""
+    from ..language.facts import FACTS
+
+    for key, text in (("title", rule.title), ("explain", rule.explain)):
+        if text is None:
+            continue
+        for lang in ("zh", "en"):
+            for name in _PLACEHOLDER.findall(text.get(lang)):
+                spec = FACTS.get(name)
+                if (name == "responsibility" and section == "chain") or (spec is not None and stage in spec.stages):
+                    continue
+                known = [p for p, sp in FACTS.items() if stage in sp.stages]
+                why = "unknown placeholder" if spec is None else f"fact '{name}' is not available at stage '{stage}'"
+                problems.append(Diagnostic("unknown-fact", f"{why} '{{{name}}}' in {key}.{lang}"
+                                           f"{did_you_mean(name, known)}; a placeholder names a fact of the "
+                                           "rule's stage" + (" or, in a chain rule, {responsibility}" if section ==
+                                                             "chain" else "") + ".",
+                                           doc.span(loc + (key, lang)), rule_id=rule.id))
 
 
 def _check_then(section: str, rule: rb.Rule, doc: RawDocument, loc: Loc, problems: list[Diagnostic],  # noqa: C901 - one branch per rule section, read as a table

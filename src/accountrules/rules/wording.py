@@ -17,11 +17,16 @@ if TYPE_CHECKING:
     from .validate import Rulebook
 
 #: keys of a reason's ``facts`` that are not fact paths: their label kind
-_EXTRA_KIND = {"grade": "grade", "responsibility": "responsibility", "level": "level"}
+_EXTRA_KIND = {"grade": "grade", "responsibility": "responsibility", "level": "level",
+               "level_at_conduct_date": "level", "level_at_evaluation_date": "level"}
 _EXTRA_LABEL = {
     "grade": {"zh": "情形等级", "en": "grade"},
     "responsibility": {"zh": "责任类型", "en": "responsibility"},
     "level": {"zh": "问责层级", "en": "level"},
+    "conduct_date": {"zh": "行为发生日期", "en": "date of the conduct"},
+    "evaluation_date": {"zh": "评价日期", "en": "date of evaluation"},
+    "level_at_conduct_date": {"zh": "依行为时规定的问责层级", "en": "level under the law at the conduct date"},
+    "level_at_evaluation_date": {"zh": "依评价时规定的问责层级", "en": "level under the law at the date of evaluation"},
 }
 
 _SEP = {"zh": "、", "en": ", "}
@@ -48,8 +53,11 @@ def _kind(key: str) -> str | None:
     return FACT_KIND.get(key) or _EXTRA_KIND.get(key)
 
 
-def value_text(book: Rulebook, key: str, value: Any, lang: str) -> str:
-    """A fact's value in words: labels for codes, 是/否 for booleans, rulebook codes kept (P2, T3)."""
+def value_text(book: Rulebook, key: str, value: Any, lang: str, *, leader: bool | None = None) -> str:
+    """A fact's value in words: labels for codes, 是/否 for booleans, rulebook codes kept (P2, T3);
+    a responsibility is named for a leading cadre or not (``leader``; unknown: not)."""
+    if key == "responsibility" and isinstance(value, str) and value in book.responsibilities:
+        return book.responsibility_label(value, lang, leader=bool(leader))
     if isinstance(value, bool):
         return book.label("bool", "true" if value else "false", lang)
     if isinstance(value, list | tuple):
@@ -80,11 +88,11 @@ def fact_label(book: Rulebook, key: str, lang: str) -> str:
         return key
 
 
-def facts_text(book: Rulebook, facts: Mapping[str, Any], lang: str) -> str:
+def facts_text(book: Rulebook, facts: Mapping[str, Any], lang: str, *, leader: bool | None = None) -> str:
     """``纠错机关：行政复议机关；纠错结论：撤销`` — the facts a reason rests on, in words."""
-    if lang == "zh":
-        return "；".join(f"{fact_label(book, k, lang)}：{value_text(book, k, v, lang)}" for k, v in facts.items())
-    return "; ".join(f"{fact_label(book, k, lang)}: {value_text(book, k, v, lang)}" for k, v in facts.items())
+    sep, colon = ("；", "：") if lang == "zh" else ("; ", ": ")
+    return sep.join(f"{fact_label(book, k, lang)}{colon}{value_text(book, k, v, lang, leader=leader)}"
+                    for k, v in facts.items())
 
 
 def checked_text(book: Rulebook, checked: Checked, lang: str) -> str:

@@ -27,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from ..contract.yaml_source import MAX_BYTES
 from ..diagnostics import Diagnostic
 from ..errors import AccountRulesError
+from ..matching.protocol import default_backend
 
 PREFIX = "ACCOUNTRULES_"
 
@@ -43,7 +44,9 @@ class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     rules: str | None = Field(default=None, description="Rulebook directory (default: bundled).")
-    backend: Literal["durable", "python"] = "durable"
+    backend: Literal["durable", "python"] = Field(
+        default_factory=default_backend,
+        description="Matcher: durable where durable-rules imports (Python 3.11/3.12), else python.")
     max_body_bytes: int = Field(default=MAX_BYTES, ge=1024, le=1 << 30)
     max_batch_bytes: int = Field(default=64 << 20, ge=1024, le=1 << 40)
     access_log: str = "stderr"
