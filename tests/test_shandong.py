@@ -23,7 +23,7 @@ from accountrules.intake import read_case_file
 from accountrules.lint import lint
 from accountrules.rules import Rulebook
 
-from .conftest import ROOT
+from .conftest import ROOT, requires_durable
 
 NAME = "shandong-supervision"
 DIR = ROOT / "rulebooks" / NAME
@@ -71,6 +71,7 @@ def test_lint_is_clean(book: Rulebook) -> None:
     assert lint(book) == []
 
 
+@requires_durable  # on 3.13 only the python backend exists; the python half is covered by the rule-cases run
 def test_every_rule_and_every_article_is_covered_on_both_backends(book: Rulebook) -> None:
     results = list(iter_results(NAME, find_case_files(DIR)))
     assert results and all(r.ok for r in results), [r.diff for r in results if not r.ok]
@@ -157,6 +158,7 @@ def test_the_authoring_guide_shows_the_shandong_commands() -> None:
     assert any(c.startswith(f"accountrules validate rulebooks/{NAME}") for c in commands)
 
 
+@requires_durable  # the guide shows the output of the default backend where durable-rules imports (3.11, 3.12)
 @pytest.mark.parametrize("command,shown", _doc_runs(), ids=[c for c, _ in _doc_runs()])
 def test_authoring_guide_output_is_current(command: str, shown: str) -> None:
     assert run_shown(command) == shown, "docs/authoring.md is stale: run `python tests/update_authoring.py`"
