@@ -12,23 +12,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from ...rules import labels as _rule_labels
 from ...rules.validate import Rulebook
 
-#: rulebook vocabularies labelled by each entry's ``name`` (kind → Rulebook attribute)
-CATALOG: dict[str, str] = {
-    "definition": "definitions",
-    "category": "categories",
-    "item": "items",
-    "grade": "grades",
-    "responsibility": "responsibilities",
-    "level": "levels",
-    "measure": "measures",
-    "channel": "channels",
-    "circumstance": "circumstances",
-    "unit_measure": "unit_measure_types",
-    "review_track": "review_tracks",
-    "deciding_body": "deciding_bodies",
-}
+#: rulebook vocabularies labelled by each entry's ``name`` (kind → Rulebook attribute): the rulebook's own
+#: table, plus the deciding bodies only the letter prints
+CATALOG: dict[str, str] = {**_rule_labels.CATALOG, "deciding_body": "deciding_bodies"}
 
 #: printed where a label is missing (never the English code)
 PLACEHOLDER = {"zh": "〔待补标签〕", "en": "[label missing]"}
