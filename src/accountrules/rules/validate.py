@@ -22,8 +22,17 @@ from ..language.conditions import Cond, ParseContext, parse_condition
 from . import labels as _labels
 from . import schema as rb
 from .citations import resolve_citations
-from .law import LawLibrary, parse_article_ref, quote_in_article
-from .pinpoint import pinpoint_problem
+from .law import (
+    MARK_CLOSE,
+    MARK_OPEN,
+    LawLibrary,
+    article_label,
+    nearest_passage,
+    normalize,
+    parse_article_ref,
+    quote_in_article,
+)
+from .pinpoint import pinpoint_problem, provision_of_line
 from .salvage import close_to, declared_ids, salvage
 
 MAX_RULE_FILES = 500
@@ -707,8 +716,8 @@ def _check_citations(directory: Path, cite_locs: list[tuple[RawDocument, Loc, rb
             elif not quote_in_article(text, c.quote):
                 problems.append(Diagnostic("quote-mismatch", f"the quote is not the text of {inst.short} "
                                            f"{c.article} ({version}) character for character; quote the "
-                                           "official text (use …… for omissions).", doc.span(loc + ("quote",)),
-                                           rule_id=owner))
+                                           "official text (use …… for omissions)." + _nearest(text, num, c.quote),
+                                           doc.span(loc + ("quote",)), rule_id=owner))
             elif (where := pinpoint_problem(text, c.article, c.quote)) is not None:
                 problems.append(Diagnostic("quote-pinpoint", f"{inst.short} ({version}) {c.article}: {where} "
                                            "A quote must stand inside the 款, 项 or 目 it is cited as.",
@@ -721,6 +730,22 @@ def _check_citations(directory: Path, cite_locs: list[tuple[RawDocument, Loc, rb
             problems.append(Diagnostic("missing-law-text", f"official text '{inst.official_text}' not found "
                                        "under law/.", inst.span))
 
+
+
+#: below this similarity the nearest passage is not shown as what the quote meant
+NEAR_ENOUGH = 0.5
+
+
+def _nearest(article_text: str, number: int, quote: str) -> str:
+    """The official text nearest to a mismatched quote, differences marked (for the message)."""
+    near = nearest_passage(article_text, quote)
+    if near is None or near.ratio < NEAR_ENOUGH:
+        start = normalize(article_text)
+        return (f" No passage of {article_label(number)} is close to it; the article reads: "
+                f"{start[:60]}{'…' if len(start) > 60 else ''}")
+    where = provision_of_line(article_text, number, near.line)
+    return (f" Nearest official text, in {where}: {near.official} — the quote has: {near.quoted} "
+            f"(differences in {MARK_OPEN}{MARK_CLOSE}).")
 
 
 def _rule_entries(rule_raw: list[tuple[str, RawDocument, Loc, rb.Rule]], vocabs: dict[str, tuple[str, ...]],
