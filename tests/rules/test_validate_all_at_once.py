@@ -135,3 +135,33 @@ def test_an_unreadable_file_hides_nothing_else_and_adds_no_knock_on(tmp_path: Pa
     syntax = {f for f in found if f[3] == "yaml-syntax"}
     assert len(syntax) == 1 and next(iter(syntax))[0].endswith("situations.yaml"), out
     assert found - syntax == expected, out
+
+
+def test_a_repeated_key_or_id_hides_nothing_else(tmp_path: Path) -> None:
+    """A repeated YAML key keeps the file readable (the first value kept) and a repeated rule id keeps
+    the repeated rule checked: problems elsewhere in that file and in that rule are still reported."""
+    book = _copy(tmp_path)
+    expected = _plant(book, [
+        Plant("chain.yaml", "    inference: Findings name the persons", "    inference:", "    note: x\n    note:",
+              "duplicate-key", "note"),
+        Plant("units.yaml", "  - id: U-four-musts", "U-four-musts", "U-error-case-rectify", "duplicate-id",
+              "U-error-case-rectify"),
+    ])
+    # the second `note:` is on the line after the anchor
+    (path, line, _col, code) = next(e for e in expected if e[3] == "duplicate-key")
+    expected.remove((path, line, _col, code))
+    expected.add((path, line + 1, 5, code))
+    lines = (book / "units.yaml").read_text(encoding="utf-8").splitlines()
+    start = next(i for i, x in enumerate(lines) if "id: U-error-case-rectify" in x and i > 170)
+    when = next(i for i in range(start, len(lines)) if "fact: " in lines[i])
+    fact = lines[when].split("fact: ", 1)[1].split(",", 1)[0].split("}", 1)[0]
+    lines[when] = lines[when].replace(f"fact: {fact}", f"fact: {fact}x", 1)
+    (book / "units.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    expected.add((f"{book}/units.yaml", when + 1, lines[when].index(f"{fact}x") + 1, "unknown-fact"))
+    expected |= _plant(book, [
+        Plant("chain.yaml", "    when: {fact: finding.named, eq: true}", "finding.named", "finding.namd",
+              "unknown-fact", "finding.namd"),
+    ])
+    rc, found, out = _validate(book)
+    assert rc == 1
+    assert found == expected, f"missing {sorted(expected - found)}; extra {sorted(found - expected)}\n{out}"

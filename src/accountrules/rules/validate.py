@@ -280,10 +280,12 @@ def _load_rulebook(path: str | Path | None, display_root: str | None) -> Ruleboo
             doc = load_file(f, display=display)
         except YamlProblem as exc:
             problems.extend(exc.diagnostics)
-            # what the file declares is unknown: references to the ids it seems to declare are not
-            # reported again as unknown (nor its manifest or matrix as missing)
-            broken_all |= declared_ids(f) | {"<unreadable>"}
-            continue
+            if exc.document is None:
+                # what the file declares is unknown: references to the ids it seems to declare are not
+                # reported again as unknown (nor its manifest or matrix as missing)
+                broken_all |= declared_ids(f) | {"<unreadable>"}
+                continue
+            doc = exc.document  # only repeated keys (the first kept): check the rest of the file too
         digest.update(rel.encode() + b"\0" + f.read_bytes() + b"\0")
         if doc.data is None:
             continue
@@ -488,6 +490,8 @@ def _collect_catalogue(doc: RawDocument, model: rb.RuleFile, catalog: dict[str, 
                 problems.append(Diagnostic("duplicate-id", f"{section} '{key}' is defined twice "
                                            f"(first at {prev}).", doc.span(loc + ("code" if section ==
                                            "circumstances" else "id",))))
+                for ci, c in enumerate(getattr(obj, "citations", []) or []):  # its quotes are still checked
+                    cite_locs.append((doc, loc + ("citations", _orig(c, ci)), c, f"{section}.{key}"))
                 continue
             catalog[section][key] = obj
             spans[f"{section}.{key}"] = span
@@ -520,8 +524,9 @@ def _collect_rules(doc: RawDocument, model: rb.RuleFile, seen_ids: dict[str, Sou
             if rule.id in seen_ids:
                 problems.append(Diagnostic("duplicate-id", f"rule id '{rule.id}' is used twice (first at "
                                            f"{seen_ids[rule.id]}).", doc.span(loc + ("id",)), rule_id=rule.id))
-                continue
-            seen_ids[rule.id] = span
+                # still checked (its condition, references, citations): the rulebook is refused anyway
+            else:
+                seen_ids[rule.id] = span
             rule_raw.append((section, doc, loc, rule))
             for ci, c in enumerate(rule.citations):
                 cite_locs.append((doc, loc + ("citations", _orig(c, ci)), c, rule.id))
