@@ -47,7 +47,7 @@ def test_a_fact_of_another_stage_is_an_error_of_validate_and_lint(tmp_path: Path
     book = _book(tmp_path, RULE.replace("{case.origin}", "{outcome.definition}"))
     [(code, line, col, msg)] = _errors(book)
     text = (book / "extra.yaml").read_text(encoding="utf-8").splitlines()[3]
-    assert (code, line, col) == ("unknown-fact", 4, text.index("'复议") + 1)  # at the text
+    assert (code, line, col) == ("unknown-fact", 4, text.index("{outcome.definition}") + 1)  # at the placeholder
     assert "'{outcome.definition}' in explain.zh cannot be filled" in msg and "stage 'case'" in msg
     res = CliRunner().invoke(lint_command, [str(book)])
     assert res.exit_code == 1 and f"extra.yaml:4:{col}: unknown-fact" in res.output
@@ -63,5 +63,5 @@ def test_a_placeholder_in_a_catalogue_text_is_an_error(tmp_path: Path) -> None:
     book = _book(tmp_path, "categories:\n  - {id: Q, name: {zh: 程序, en: 'procedure {case.origin}'}}\n")
     [(code, line, col, msg)] = _errors(book)
     text = (book / "extra.yaml").read_text(encoding="utf-8").splitlines()[1]
-    assert (code, line, col) == ("unknown-fact", 2, text.index("'procedure") + 1)
+    assert (code, line, col) == ("unknown-fact", 2, text.index("{case.origin}") + 1)
     assert "'{case.origin}' in name.en is never filled" in msg

@@ -76,7 +76,7 @@ TEN = [
           "U-error-case-rectify"),
     Plant("labels.yaml", "    court: {zh: 人民法院", "court:", "courts:", "unknown-reference", "courts"),
     Plant("grading.yaml", "      zh: 该行政行为造成较大经济损失", "提高一级。", "提高一级（{outcome.definition}）。",
-          "unknown-fact", "该行政行为"),
+          "unknown-fact", "{outcome.definition}"),
     Plant("reporting.yaml", "    channels: [party_accountability]", "party_accountability", "party_acountability",
           "unknown-reference", "party_acountability"),
 ]

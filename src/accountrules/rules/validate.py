@@ -841,7 +841,20 @@ def _check_placeholders(section: str, stage: str, rule: rb.Rule, doc: RawDocumen
                 if key == "title" and not fits:
                     why += " (and a title is printed as it is written: facts belong in 'explain')"
                 problems.append(Diagnostic("unknown-fact", f"{why}. A placeholder names a fact of the rule's stage"
-                                           f"{extra}.", doc.span(loc + (key, lang)), rule_id=rule.id))
+                                           f"{extra}.", _inside(doc.span(loc + (key, lang)), text.get(lang),
+                                                                f"{{{name}}}"), rule_id=rule.id))
+
+
+def _inside(span: SourceSpan | None, value: str, part: str) -> SourceSpan | None:
+    """The position of ``part`` inside a one-line text written at ``span`` — plain, or quoted without
+    escapes (its length in the file tells) — else the text's own position."""
+    if span is None or span.end_line != span.line or span.end_column is None or part not in value:
+        return span
+    width = span.end_column - span.column
+    if width not in (len(value), len(value) + 2):
+        return span  # escapes or folding: the offset in the file is not the offset in the value
+    column = span.column + (width - len(value)) // 2 + value.index(part)
+    return SourceSpan(span.file, span.line, column, span.line, column + len(part))
 
 
 def _check_texts(catalog: Mapping[str, Mapping[str, Any]], problems: list[Diagnostic]) -> None:
@@ -856,7 +869,8 @@ def _check_texts(catalog: Mapping[str, Mapping[str, Any]], problems: list[Diagno
                     for name in _PLACEHOLDER.findall(text.get(lang)):
                         problems.append(Diagnostic(
                             "unknown-fact", f"placeholder '{{{name}}}' in {key}.{lang} is never filled: only a "
-                            "rule's 'explain' has its placeholders filled; this text is printed as it is written.", _at(obj, key, lang)))
+                            "rule's 'explain' has its placeholders filled; this text is printed as it is written.",
+                            _inside(_at(obj, key, lang), text.get(lang), f"{{{name}}}")))
 
 
 def _check_then(section: str, rule: rb.Rule, doc: RawDocument, loc: Loc, problems: list[Diagnostic],  # noqa: C901 - one branch per rule section, read as a table
