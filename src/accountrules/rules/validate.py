@@ -418,6 +418,16 @@ def _set_span(obj: Any, span: SourceSpan, where: tuple[RawDocument, Loc] | None 
         object.__setattr__(obj, "__pydantic_private__", {**(obj.__pydantic_private__ or {}), **extra})
 
 
+def _forget_sources(catalog: Mapping[str, Mapping[str, Any]]) -> None:
+    """Drop the documents :func:`_at` reads: a validated rulebook keeps spans, not whole files
+    (it is pickled into the rulebook cache and shared by every engine)."""
+    for entries in catalog.values():
+        for obj in entries.values():
+            priv = getattr(obj, "__pydantic_private__", None)
+            if priv and "_where" in priv:
+                object.__setattr__(obj, "__pydantic_private__", {k: v for k, v in priv.items() if k != "_where"})
+
+
 def _at(obj: Any, *sub: Any) -> SourceSpan | None:
     """Where a part of a catalogue entry is written (``_at(item, "category")``), else the entry."""
     where = (getattr(obj, "__pydantic_private__", None) or {}).get("_where")
@@ -581,6 +591,7 @@ def _assemble(directory: Path, root: str, sha: str, files: list[str],
     labels = _labels.collect(((doc, model.labels) for doc, model in parsed), _labels.required(effects),
                              manifest.span if manifest else None, problems,
                              complete=not broken & {"<labels>", "<unreadable>"})
+    _forget_sources(catalog)
     if manifest is None or matrix is None:
         return None
     return Rulebook(
@@ -683,7 +694,7 @@ def _check_matrix(matrix: rb.Matrix, matrix_doc: tuple[RawDocument, Loc] | None,
 
 def _check_citations(directory: Path, cite_locs: list[tuple[RawDocument, Loc, rb.CitationSpec, str]],
                      instruments: dict[str, rb.Instrument], problems: list[Diagnostic],
-                     broken: set[str] = frozenset()) -> None:  # type: ignore[assignment]  # read only
+                     broken: set[str]) -> None:
     """Every citation: a declared instrument, a version, and a quote that is the official text."""
     # citations
     library = LawLibrary.from_dir(directory / "law") if (directory / "law").is_dir() else None
