@@ -15,10 +15,11 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from . import __version__
 from . import models as m
 from . import rulebook as rb
+from . import substance as sub
 from .diagnostics import SourceSpan
 from .errors import RuleConflict
 from .explain import Explainer
-from .facts import case_facts, finding_facts, person_facts
+from .facts import FAULT_RANK, case_facts, finding_facts, person_facts
 from .intake import check_codes
 from .rules.validate import Rulebook, RuleEntry
 from .trace import EventKind, NullTrace, Trace
@@ -263,6 +264,7 @@ def decide(engine: Engine, case: m.Case, lang: str, trace: Trace | None = None, 
     per_person: dict[str, list[_ItemResult]] = {p.id: [] for p in case.persons}
     considered: dict[str, dict[str, m.Considered]] = {p.id: {} for p in case.persons}
     cap_rank = prep.cap_rank
+    keep_rank = sub.keeps_rank(book.levels, policy)
 
     for (pid, fi), (_, facts), hit in zip(keys, batch, results, strict=True):
         subject = (pid if fi < 0 else f"{pid}×{c.findings[fi].item}#{fi}") if tracing else ""
@@ -342,7 +344,7 @@ def decide(engine: Engine, case: m.Case, lang: str, trace: Trace | None = None, 
         flags: set[str] = set()
         level_rules = sec.get("level_rules", [])
         if exempted_by is not None:
-            rank = 0
+            rank = sub.exempted_rank(rank, book.circumstances[exempted_by].exemption, keep_rank)
         else:
             effects = sec.get("circumstance_effects", [])
             if effects and not plain:
@@ -363,9 +365,9 @@ def decide(engine: Engine, case: m.Case, lang: str, trace: Trace | None = None, 
                         m.Considered, code=then.code, applied=True, effect=eff, why=e.rule.title.get(lang),
                         reasons=[]))
             if rank > 0 and steps > 0:
-                rank = max(rank, min(_step(ranks, rank, +1), cap_rank))
+                rank = max(rank, min(sub.step_up(levels_by_rank, book.levels, rank), cap_rank))
             elif rank > 0 and steps < 0:
-                rank = _step(ranks, rank, -1)
+                rank = sub.step_down(ranks, rank, keep_rank)
             for e in (_surviving(level_rules, trace, subject) if level_rules and not plain else level_rules):
                 then = e.rule.then  # type: ignore[attr-defined]
                 if then.min_level and rank > 0:
@@ -428,13 +430,18 @@ def decide(engine: Engine, case: m.Case, lang: str, trace: Trace | None = None, 
         level = levels_by_rank[rank]
         resp = decisive.responsibility if res and (rank > 0 or decisive.exempted_by) else (
             max(liable, key=lambda ir: resp_rank[ir.responsibility]).responsibility if liable else "none")
+        all_exempt = bool(liable) and all(ir.exempted_by for ir in liable)
+        ex_kind = book.circumstances[decisive.exempted_by].exemption if all_exempt and decisive.exempted_by else None
+        if ex_kind == "not_liable":
+            resp = "none"  # 不予追究: no liability (the items keep the share that would have applied)
         chosen = channel_of.get(p.id) if is_error and rank > 0 else None
         channel = chosen[0] if chosen else None
         exemption = None
         p_reasons: list[m.Reason] = []
-        if rank == 0 and liable and all(ir.exempted_by for ir in liable):
-            first = next(ir for ir in liable if ir.exempted_by)
-            exemption = m.trusted(m.Exemption, code=first.exempted_by or "", reasons=first.exemption_reasons)
+        if all_exempt:
+            first = decisive if decisive.exempted_by else next(ir for ir in liable if ir.exempted_by)
+            exemption = m.trusted(m.Exemption, code=first.exempted_by or "", reasons=first.exemption_reasons,
+                                  kind=book.circumstances[first.exempted_by or ""].exemption)
             p_reasons = first.reasons + first.exemption_reasons
         elif res:
             # reasons are shared objects within one evaluation: equal content means the same object
@@ -472,7 +479,10 @@ def decide(engine: Engine, case: m.Case, lang: str, trace: Trace | None = None, 
             considered=list(considered[p.id].values()), reasons=p_reasons))
 
     # ---- round 3: the outcome
-    out_items = [s.item for s in situations]
+    answered_items = sub.answered(persons_out)
+    situations = sub.mark_unanswered(situations, answered_items, lang)
+    out_items = [s.item for s in situations if not s.unanswered]
+    fault_of = {p.id: p.fault for p in case.persons}
     of: Facts = {
         **cf,
         "outcome.status": status,
@@ -483,6 +493,9 @@ def decide(engine: Engine, case: m.Case, lang: str, trace: Trace | None = None, 
         "outcome.categories": sorted({item_info[i].category for i in out_items}),
         "outcome.referral": any(po.referral for po in persons_out),
         "outcome.liable_count": sum(1 for po in persons_out if po.rank > 0),
+        "outcome.unanswered_items": sorted({s.item for s in situations if s.unanswered}),
+        "outcome.liable_max_fault_rank": max((FAULT_RANK[fault_of[po.id]] for po in persons_out
+                                              if po.rank > 0 or po.exemption is not None), default=0),
     }
     (hits,) = engine.matcher.match([("outcome", of)])
     fired = [rules[i] for i in hits]
@@ -507,13 +520,17 @@ def decide(engine: Engine, case: m.Case, lang: str, trace: Trace | None = None, 
     if review_rules:
         best = max(review_rules, key=lambda e: (book.review_tracks[e.rule.then.track].rank, -e.order))  # type: ignore[attr-defined]
         track = best.rule.then.track  # type: ignore[attr-defined]
-        reasons = [ex.rule_reason(e, of) for e in review_rules if e.rule.then.track == track]  # type: ignore[attr-defined]
-        key = ("review", track, *map(id, reasons))
-        review = shared.get(key) or keep(key, m.trusted(m.Review, track=track, reasons=reasons))
+        track_rank = {t: tr.rank for t, tr in book.review_tracks.items()}
+        reasons = [ex.rule_reason(e, of) for e in sorted(
+            review_rules, key=lambda e: (-track_rank[e.rule.then.track], e.order))]  # type: ignore[attr-defined]
+        tracks = sub.tracks_listed([e.rule.then.track for e in review_rules],  # type: ignore[attr-defined]
+                                   track_rank)
+        key = ("review", track, *tracks, *map(id, reasons))
+        review = shared.get(key) or keep(key, m.trusted(m.Review, track=track, reasons=reasons, tracks=tracks))
     else:
         trace.add(EventKind.NO_RULE, "review", "outcome")
         review = shared.get(("review", "routine")) or keep(("review", "routine"), m.trusted(
-            m.Review, track="routine", reasons=[]))
+            m.Review, track="routine", reasons=[], tracks=["routine"]))
 
     return m.trusted(
         m.Recommendation,
@@ -523,15 +540,6 @@ def decide(engine: Engine, case: m.Case, lang: str, trace: Trace | None = None, 
             version=__version__, backend=engine.backend)),
         error_case=error_case, situations=situations, persons=persons_out, unit_measures=unit_out,
         review=review)
-
-
-def _step(ranks: Sequence[int], rank: int, direction: int) -> int:
-    """The next existing rank above (+1) or below (-1) ``rank``."""
-    if direction > 0:
-        above = [r for r in ranks if r > rank]
-        return above[0] if above else rank
-    below = [r for r in ranks if r < rank]
-    return below[-1] if below else rank
 
 
 def _matrix_text(lang: str, item: rb.Item, grade: rb.Grade, resp: rb.ResponsibilityType, level: rb.Level) -> str:

@@ -86,7 +86,8 @@ _RANKED = {"person.fault": ("person.fault_rank", FAULT_RANK),
            "case.consequences.social_impact": ("case.consequences.social_impact_rank", IMPACT_RANK)}
 _NON_NEGATIVE = ("case.consequences.economic_loss_yuan", "case.history.same_field_losses_3y",
                  "case.history.series_cases", "case.findings_count", "case.persons_count",
-                 "person.named_count", "finding.named_count", "outcome.liable_count")
+                 "person.named_count", "finding.named_count", "outcome.liable_count",
+                 "case.history.county_loss_rate")
 _LIST_COUNT = {"case.items": "case.findings_count", "person.named_items": "person.named_count",
                "finding.named_roles": "finding.named_count"}
 _FINDING_LINKED = ("finding.category", "finding.base_grade", "finding.grade", "finding.role_is_direct",
@@ -95,7 +96,7 @@ _HEARING_ABSENT = (("case.hearing.head_summoned", False), ("case.hearing.head_ap
                    ("case.hearing.absence_reason", "none"), ("case.hearing.absence_documented", False),
                    ("case.hearing.staff_appeared", True))
 _NOT_ERROR_OUTCOME = (("outcome.max_rank", 0), ("outcome.max_grade", 0), ("outcome.referral", False),
-                      ("outcome.liable_count", 0))
+                      ("outcome.liable_count", 0), ("outcome.liable_max_fault_rank", 0))
 
 
 # --------------------------------------------------------------------------- the reasoner
@@ -164,6 +165,7 @@ class Reasoner:
                                             if i.base_grade in book.grades),
             "outcome.max_rank": frozenset(lv.rank for lv in book.ladder),
             "outcome.max_grade": frozenset([0, *grade_values]),
+            "outcome.liable_max_fault_rank": frozenset(FAULT_RANK.values()),
         }
         self._alts: dict[str, list[list[Test]] | None] = {}
         self._cache: dict[tuple[str, frozenset[tuple[str, str, str]]], Unsat | None] = {}
@@ -689,11 +691,16 @@ def _check_gaps(book: Rulebook, rs: Reasoner, dead: set[str]) -> tuple[list[Diag
     cap = levels[book.manifest.policy.aggravation_cap].rank if book.manifest.policy.aggravation_cap in levels \
         else max(ranks, default=0)
     step1 = {r for r in base_ranks if r > 0}
+    keep = keeps_rank(levels, book.manifest.policy) if book.manifest.policy.exemption_keeps in levels else 0
+    by_rank = {lv.rank: lv for lv in book.ladder}
     for r in list(step1):
         if "aggravate" in effects:
-            step1.add(max(r, min(_step(ranks, r, 1), cap)))
+            step1.add(max(r, min(step_up(by_rank, levels, r), cap)))
         if "mitigate" in effects:
-            step1.add(_step(ranks, r, -1))
+            step1.add(step_down(ranks, r, keep))
+    if live["exemptions"]:
+        step1 |= {exempted_rank(r, c.exemption, keep) for r in list(step1)
+                  for c in book.circumstances.values() if c.kind == "exempting"}
     floors = [levels[e.rule.then.min_level].rank for e in live["level_rules"]  # type: ignore[attr-defined]
               if e.rule.then.min_level in levels]  # type: ignore[attr-defined]
     ceilings = [levels[e.rule.then.max_level].rank for e in live["level_rules"]  # type: ignore[attr-defined]
@@ -746,7 +753,7 @@ def _uncovered(rs: Reasoner, rules: Sequence[tuple[list[list[Test]], list[list[T
     return dfs(0, list(start), frozenset(_key(t) for t in start))
 
 
-from .decide import _step
+from .substance import exempted_rank, keeps_rank, step_down, step_up
 
 
 def _check_unused(book: Rulebook) -> list[Diagnostic]:

@@ -490,6 +490,11 @@ def _assemble(directory: Path, root: str, sha: str, files: list[str],
         for s in u.superseded_by:
             ref("unit measure", s, umt, u.span)
     ref("level", manifest.policy.aggravation_cap, levels, manifest.span)
+    if manifest.policy.exemption_keeps is not None:
+        ref("level", manifest.policy.exemption_keeps, levels, manifest.span)
+    for lv in levels.values():
+        if lv.aggravates_to is not None:
+            ref("level", lv.aggravates_to, levels, lv.span)
     if matrix_doc:
         mdoc, mloc = matrix_doc
         for g in grades:
