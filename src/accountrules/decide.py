@@ -203,9 +203,10 @@ def decide(engine: Engine, case: m.Case, lang: str, trace: Trace | None = None, 
                                                         reasons=status_reasons))
     is_error = status == "error_case"
 
-    case_delta = _grade_sum(by_sec.get("grade_modifiers", []))
-    case_grade_reasons = [ex.rule_reason(e, cf) for e in by_sec.get("grade_modifiers", [])]
-    ground_rules = by_sec.get("grounds", [])
+    grade_mods = _surviving(by_sec.get("grade_modifiers", []), trace, "case")
+    case_delta = _grade_sum(grade_mods)
+    case_grade_reasons = [ex.rule_reason(e, cf) for e in grade_mods]
+    ground_rules = _surviving(by_sec.get("grounds", []), trace, "case")
 
     # ---- situations
     situations: list[m.Situation] = []

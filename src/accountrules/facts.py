@@ -103,6 +103,8 @@ _SPECS = [
     FactSpec("finding.deception_detectable", "bool", None, _PF,
              "a diligent review could have detected the falsification"),
     FactSpec("finding.collective", "bool", None, _PF, "the item came from a collective decision"),
+    FactSpec("finding.unlawful_norm", "bool", None, _PF,
+             "the act followed a normative document that itself conflicts with law"),
     FactSpec("outcome.status", "str", ("error_case", "not_error_case", "pending"), _OUT, "error-case status"),
     FactSpec("outcome.definition", "str", "definitions", _OUT, "the definition (T1…), '' if none"),
     FactSpec("outcome.max_grade", "int", None, _OUT, "highest grade value of any person's item"),
@@ -215,4 +217,5 @@ def finding_facts(
         "finding.grade": grade,
         "finding.deception_detectable": finding.deception_detectable,
         "finding.collective": finding.collective,
+        "finding.unlawful_norm": finding.unlawful_norm,
     }

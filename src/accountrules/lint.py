@@ -658,6 +658,10 @@ def _check_gaps(book: Rulebook, rs: Reasoner, dead: set[str]) -> tuple[list[Diag
 
     # circumstances nobody handles
     handled = {e.rule.then.code for e in live["circumstance_effects"] + live["exemptions"]}  # type: ignore[attr-defined]
+    # a code a chain rule tests (e.g. a dissent or an unlawful norm that frees the person) is handled too
+    for e in live["chain"]:
+        for alt in rs.alts(e) or []:
+            handled.update(str(t.value) for t in alt if t.path == "person.circumstances" and t.op == "contains")
     for c in book.circumstances.values():
         if c.code not in handled:
             kind = "exemption rule" if c.kind == "exempting" else "circumstance effect"

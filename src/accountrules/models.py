@@ -100,6 +100,10 @@ class Finding(_Strict):
     collective: StrictBool = Field(
         default=False, description="The item came from a collective decision (集体决策) (extension)."
     )
+    unlawful_norm: StrictBool = Field(
+        default=False, description="The act followed a normative document that itself conflicts with a higher law "
+                                   "(所执行的规范性文件与法律、法规相抵触) (extension)."
+    )
 
 
 class Consequences(_Strict):
