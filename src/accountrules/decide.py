@@ -481,7 +481,8 @@ def decide(engine: Engine, case: m.Case, lang: str, trace: Trace | None = None, 
 
     # ---- round 3: the outcome
     answered_items = sub.answered(persons_out)
-    situations = sub.mark_unanswered(situations, answered_items, lang)
+    situations = sub.mark_unanswered(situations, answered_items, lang,
+                                     lambda k, make: shared.get(k) or keep(k, make()))
     out_items = [s.item for s in situations if not s.unanswered]
     fault_of = {p.id: p.fault for p in case.persons}
     of: Facts = {

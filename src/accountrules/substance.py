@@ -7,8 +7,8 @@ ladder, situations nobody answers for, and the review tracks. Semantics: ``docs/
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Literal
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Literal
 
 from . import models as m
 from . import rulebook as rb
@@ -59,15 +59,26 @@ def answered(persons: Sequence[m.PersonOutcome]) -> set[str]:
     return {it.item for po in persons for it in po.items if it.responsibility != "none"}
 
 
-def mark_unanswered(situations: Sequence[m.Situation], answered_items: set[str], lang: str) -> list[m.Situation]:
-    """The situations with those nobody answers for flagged, with the note 倒查未查明责任人员，应补充调查."""
+def mark_unanswered(situations: Sequence[m.Situation], answered_items: set[str], lang: str,
+                    shared: Callable[[tuple[Any, ...], Callable[[], m.Situation]], m.Situation] | None = None,
+                    ) -> list[m.Situation]:
+    """The situations with those nobody answers for flagged, with the note 倒查未查明责任人员，应补充调查.
+
+    ``shared(key, make)`` returns the shared object for ``key`` (made by ``make`` the first time); the
+    key holds the ids of the reasons the object refers to, so they live as long as the entry.
+    """
     out = []
     for s in situations:
         if s.item in answered_items:
             out.append(s)
-        else:
-            out.append(m.trusted(m.Situation, item=s.item, category=s.category, name=s.name, persons=s.persons,
-                                 reasons=s.reasons, unanswered=True, note=UNANSWERED_NOTE[lang]))
+            continue
+
+        def make(s: m.Situation = s) -> m.Situation:
+            return m.trusted(m.Situation, item=s.item, category=s.category, name=s.name, persons=s.persons,
+                             reasons=s.reasons, unanswered=True, note=UNANSWERED_NOTE[lang])
+
+        key = ("unanswered", s.item, s.category, s.name, tuple(s.persons), lang, *map(id, s.reasons))
+        out.append(shared(key, make) if shared else make())
     return out
 
 
