@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from .jsonout import dumps_parts
@@ -179,7 +180,7 @@ def _exemption(e: Exemption | None, lang: str) -> str:
     return f"{e.code} ({_EXEMPTION_KIND[lang][e.kind]})" if e else "—"
 
 
-def _also(tracks: list[str], track: str) -> str:
+def _also(tracks: Sequence[str], track: str) -> str:
     """The other review tracks that apply, after the highest."""
     rest = [x for x in tracks if x != track]
     return f" (+ {', '.join(rest)})" if rest else ""

@@ -55,8 +55,12 @@ def step_up(levels_by_rank: Mapping[int, rb.Level], levels: Mapping[str, rb.Leve
 
 
 def answered(persons: Sequence[m.PersonOutcome]) -> set[str]:
-    """Items some person bears a responsibility for."""
-    return {it.item for po in persons for it in po.items if it.responsibility != "none"}
+    """Items some person was found liable for: a responsibility, and a level above 0 or an exemption.
+
+    A person with a share but no fault (capped to rank 0) does not answer for the item.
+    """
+    return {it.item for po in persons for it in po.items
+            if it.responsibility != "none" and (it.rank > 0 or it.exempted_by)}
 
 
 def mark_unanswered(situations: Sequence[m.Situation], answered_items: set[str], lang: str,
