@@ -61,6 +61,7 @@ def catalog_dict(book: Rulebook, lang: str = "zh") -> dict[str, Any]:
         "rules": [{"id": e.id, "section": e.section, "title": name(e.rule.title), "source": book.source(e.span),
                    "citations": _cits(book, e.rule.citations), "inference": e.rule.inference,
                    "exception_to": e.rule.exception_to} for e in book.rules],
+        "labels": {kind: {code: name(t) for code, t in texts.items()} for kind, texts in book.labels.items()},
         "instruments": [{"id": i.id, "name": i.name, "version": i.version, "kind": i.kind,
                          "reliability": i.reliability, "in_force_from": i.in_force_from,
                          "in_force_until": i.in_force_until} for i in book.instruments.values()],
@@ -75,12 +76,14 @@ def catalog_json(book: Rulebook, lang: str = "zh") -> str:
 _H = {
     "zh": {"title": "规则库目录", "defs": "错案认定", "cats": "问责情形（{ncat}类{nitem}项）", "ladder": "处理梯度",
            "circ": "情节", "matrix": "等级×责任→处理", "rules": "规则", "inst": "引用的法律文件",
-           "cit": "依据", "inf": "推断", "grade": "基准等级", "roles": "责任人员"},
+           "cit": "依据", "inf": "推断", "grade": "基准等级", "roles": "责任人员",
+           "labels": "用语", "vocab": "词表", "code": "代码", "label": "名称"},
     "en": {"title": "Rulebook catalogue", "defs": "Error-case definitions",
            "cats": "Situations ({ncat} categories, {nitem} items)", "ladder": "Sanction ladder",
            "circ": "Circumstances", "matrix": "Grade × responsibility → "
            "level", "rules": "Rules", "inst": "Instruments cited", "cit": "basis", "inf": "inference",
-           "grade": "base grade", "roles": "roles"},
+           "grade": "base grade", "roles": "roles", "labels": "Labels", "vocab": "vocabulary", "code": "code",
+           "label": "label"},
 }
 
 
@@ -107,8 +110,9 @@ def catalog_markdown(book: Rulebook, lang: str = "zh") -> str:
     for cat in d["categories"]:
         out += [f"### {cat['id']} {cat['name']}", ""]
         for it in cat["items"]:
-            roles = ", ".join(it["roles"]["direct"]) + (" / " + ", ".join(it["roles"]["oversight"])
-                                                        if it["roles"]["oversight"] else "")
+            roles = "、".join(book.label("role", r, lang) for r in it["roles"]["direct"]) + (
+                " / " + "、".join(book.label("role", r, lang) for r in it["roles"]["oversight"])
+                if it["roles"]["oversight"] else "")
             out.append(f"- **{it['id']}** {it['name']} — {h['grade']} {it['base_grade']}; {h['roles']}: {roles}")
             out += [f"  - {_cite_md(c)}" for c in it["citations"]]
             if it["inference"]:
@@ -116,14 +120,17 @@ def catalog_markdown(book: Rulebook, lang: str = "zh") -> str:
         out.append("")
     out += [f"## {h['ladder']}", "", "| rank | id | name | referral |", "| --- | --- | --- | --- |"]
     for lv in d["ladder"]:
-        out.append(f"| {lv['rank']} | `{lv['id']}` | {lv['name']} | {lv['referral'] or '—'} |")
-    out += ["", f"## {h['matrix']}", "", "| grade | direct | primary_leadership | important_leadership |",
-            "| --- | --- | --- | --- |"]
+        ref = book.label("referral", lv["referral"], lang) if lv["referral"] else "—"
+        out.append(f"| {lv['rank']} | `{lv['id']}` | {lv['name']} | {ref} |")
+    cols = ("direct", "primary_leadership", "important_leadership")
+    out += ["", f"## {h['matrix']}", "", "| | " + " | ".join(book.label("responsibility", c, lang) for c in cols)
+            + " |", "| --- | --- | --- | --- |"]
     for g, row in d["matrix"].items():
-        out.append(f"| {g} | {row['direct']} | {row['primary_leadership']} | {row['important_leadership']} |")
+        out.append(f"| {book.label('grade', g, lang)}（{g}） | "
+                   + " | ".join(book.label("level", row[c], lang) for c in cols) + " |")
     out += ["", f"## {h['circ']}", ""]
     for c in d["circumstances"]:
-        out.append(f"- **{c['code']}** ({c['kind']}) {c['name']}")
+        out.append(f"- **{c['code']}** ({book.label('circumstance_kind', c['kind'], lang)}) {c['name']}")
         out += [f"  - {_cite_md(x)}" for x in c["citations"]]
     out += ["", f"## {h['rules']}", "", "| id | section | title | source | basis | inference |",
             "| --- | --- | --- | --- | --- | --- |"]
@@ -131,6 +138,10 @@ def catalog_markdown(book: Rulebook, lang: str = "zh") -> str:
         basis = "<br>".join(f"{c['instrument']} {c['article']}（{c['version']}）" for c in r["citations"])
         out.append(f"| `{r['id']}` | {r['section']} | {r['title']} | {r['source']} | {basis} | "
                    f"{(r['inference'] or '').replace('|', '/')} |")
+    out += ["", f"## {h['labels']}", "", f"| {h['vocab']} | {h['code']} | {h['label']} |", "| --- | --- | --- |"]
+    for kind, texts in d["labels"].items():
+        for code, text in texts.items():
+            out.append(f"| `{kind}` | `{code}` | {text} |")
     out += ["", f"## {h['inst']}", "", "| id | name | version | kind | reliability |", "| --- | --- | --- | --- | --- |"]
     for i in d["instruments"]:
         out.append(f"| {i['id']} | {i['name']} | {i['version'] or '—'} | {i['kind']} | {i['reliability']} |")

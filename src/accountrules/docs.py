@@ -188,7 +188,29 @@ def rule_format_markdown() -> str:
     for op in LIST_OPS:
         out.append(f"| `{op}` | {SYMBOL[op]} | lists |")
     out += ["", "`in`, `not_in`, `contains_any` and `contains_none` take a non-empty list of values.", ""]
+    out += _labels_section()
     return "\n".join(out)
+
+
+def _labels_section() -> list[str]:
+    from .rules import labels
+
+    text = ("The renderers print labels, never codes, in sentences. `labels:` maps a vocabulary to its codes, "
+            "each with a text pair: `labels: {role: {handler: {zh: 承办人, en: handler}, …}, …}`. Every code of "
+            "every vocabulary below needs a zh and an en label, or the rulebook does not load "
+            "(`missing-label`, at the file, line and column of the vocabulary); a code the vocabulary does not "
+            "have is `unknown-reference`. The rulebook's own vocabularies (" +
+            ", ".join(f"`{k}`" for k in labels.CATALOG) + ") are labelled by the `name` of their entries; "
+            "a responsibility may add `non_leader_name` (how it is named for a person outside a channel with "
+            "`leading_cadres: true`: 领导责任 is reserved to leading cadres). Python: "
+            "`book.label(kind, code, lang)` answers for every kind.")
+    out = ["## Labels (`labels`)", "", text, "", "| vocabulary | codes |", "| --- | --- |"]
+    for kind, codes in labels.CLOSED.items():
+        shown = ", ".join(f"`{c}`" for c in codes) if kind != "fact" else "every fact path ([facts.md](facts.md))"
+        out.append(f"| `{kind}` | {shown} |")
+    out.append("| `influence_effect` | every effect named by a ladder level's `influence` |")
+    out.append("")
+    return out
 
 
 # --------------------------------------------------------------------------- all files

@@ -129,6 +129,10 @@ class ResponsibilityType(_Cited):
     id: Literal["direct", "primary_leadership", "important_leadership", "none"]
     rank: Annotated[int, Field(ge=0, le=10)]
     name: Text
+    non_leader_name: Text | None = Field(
+        default=None, description="How the responsibility is named for a person who is not a leading cadre "
+        "(领导责任 is reserved to leading cadres): e.g. 主要责任 for 主要领导责任. Default: name."
+    )
 
 
 class InfluenceSpec(_Cited):
@@ -164,6 +168,9 @@ class Channel(_Cited):
 
     id: Id
     name: Text
+    leading_cadres: bool = Field(
+        default=False, description="The channel is for leading cadres: its persons are named as bearing 领导责任."
+    )
 
 
 class Circumstance(_Cited):
@@ -418,6 +425,9 @@ class RuleFile(_M):
     channel_rules: list[ChannelRule] = Field(default_factory=list)
     unit_measures: list[UnitRule] = Field(default_factory=list)
     review: list[ReviewRule] = Field(default_factory=list)
+    labels: dict[Id, dict[str, Text]] | None = Field(
+        default=None, description="Vocabulary → code → {zh, en}: the labels of the closed vocabularies."
+    )
 
 
 #: rule section -> (stage, rule class)

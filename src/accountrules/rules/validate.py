@@ -20,6 +20,7 @@ from ..diagnostics import Diagnostic, SourceSpan, allowed, did_you_mean
 from ..errors import RuleFileError
 from ..law import LawLibrary, parse_article_ref, quote_in_article
 from ..load import Loc, RawDocument, YamlProblem, format_loc, load_file
+from . import labels as _labels
 
 MAX_RULE_FILES = 500
 
@@ -74,6 +75,40 @@ class Rulebook:
     matrix: rb.Matrix
     rules: list[RuleEntry]
     spans: dict[str, SourceSpan] = field(default_factory=dict)
+    labels: dict[str, dict[str, rb.Text]] = field(default_factory=dict)
+
+    def label(self, kind: str, code: str, lang: str) -> str:
+        """The ``lang`` (``zh``/``en``) label of ``code`` in the vocabulary ``kind``.
+
+        ``kind`` is a closed vocabulary (``origin``, ``outcome``, ``role``, ``fact`` …, labelled in the
+        ``labels:`` section) or a rulebook vocabulary (``item``, ``level``, ``measure`` …, labelled by
+        each entry's ``name``); :data:`accountrules.rules.labels.KINDS` lists them all.
+
+        Raises:
+            LookupError: for an unknown kind or a code the vocabulary does not have.
+        """
+        if kind in _labels.CATALOG:
+            entries: Mapping[str, Any] = getattr(self, _labels.CATALOG[kind])
+            entry = entries.get(code)
+            if entry is None:
+                raise LookupError(f"no {kind} '{code}' in rulebook {self.manifest.id}")
+            return str(entry.name.get(lang))
+        texts = self.labels.get(kind)
+        if texts is None:
+            raise LookupError(f"unknown label vocabulary '{kind}'; known: {', '.join(_labels.KINDS)}")
+        text = texts.get(code)
+        if text is None:
+            raise LookupError(f"no label for {kind} '{code}' in rulebook {self.manifest.id}")
+        return text.get(lang)
+
+    def responsibility_label(self, code: str, lang: str, *, channel: str | None) -> str:
+        """How a person's responsibility is named: 领导责任 only for a person in a leading-cadre
+        channel (``leading_cadres: true``), else the responsibility's ``non_leader_name``."""
+        resp = self.responsibilities[code]
+        ch = self.channels.get(channel) if channel else None
+        if resp.non_leader_name is not None and not (ch is not None and ch.leading_cadres):
+            return resp.non_leader_name.get(lang)
+        return resp.name.get(lang)
 
     @cached_property
     def by_section(self) -> dict[str, list[RuleEntry]]:
@@ -579,12 +614,15 @@ def _assemble(directory: Path, root: str, sha: str, files: list[str],
         entries.append(RuleEntry(section, stage, rule, cond, span, order))
 
     _check_cycles(entries, problems)
+    effects = [e for lv in levels.values() for inf in lv.influence.values() for e in inf.effects]
+    labels = _labels.collect(((doc, model.labels) for doc, model in parsed), _labels.required(effects),
+                             manifest.span, problems, complete="<labels>" not in broken)
     return Rulebook(
         manifest=manifest, directory=directory, display_root=root, sha256=sha, files=files,
         instruments=instruments, definitions=defs, categories=cat_map, items=items, grades=grades,
         responsibilities=resp, ladder=sorted(levels.values(), key=lambda lv: lv.rank), measures=measures,
         channels=channels, circumstances=circs, unit_measure_types=umt, review_tracks=tracks, matrix=matrix,
-        rules=entries, spans=spans,
+        rules=entries, spans=spans, labels=labels,
     )
 
 
