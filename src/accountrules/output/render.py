@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from ..contract.models import Reason, Recommendation
+from ..contract.models import Exemption, Reason, Recommendation
 from .jsonout import dumps_parts
 
 _L = {
@@ -90,13 +91,13 @@ def to_text(rec: Recommendation, lang: str = "zh") -> str:
         out.append(f"{t['situations']}:")
         for s in rec.situations:
             who = ", ".join(s.persons) or "—"
-            out.append(f"  {s.item} {s.name} [{who}]")
+            out.append(f"  {s.item} {s.name} [{who}]" + (f" — {s.note}" if s.note else ""))
             out += _reasons(s.reasons, t, "    ")
     out.append(f"{t['persons']}:")
     for p in rec.persons:
         extra = []
         if p.exemption:
-            extra.append(f"{t['exemption']} {p.exemption.code}")
+            extra.append(f"{t['exemption']} {p.exemption.code} ({_EXEMPTION_KIND[lang][p.exemption.kind]})")
         if p.referral:
             extra.append(f"{t['referral']} {p.referral}")
         if p.influence and p.influence.months:
@@ -114,7 +115,7 @@ def to_text(rec: Recommendation, lang: str = "zh") -> str:
     out.append(f"{t['unit']}: " + (", ".join(f"{u.measure} ({u.code})" for u in rec.unit_measures) or t["none"]))
     for u in rec.unit_measures:
         out += _reasons(u.reasons[:1], t, "    ")
-    out.append(f"{t['review']}: {rec.review.track}")
+    out.append(f"{t['review']}: {rec.review.track}" + _also(rec.review.tracks, rec.review.track))
     out += _reasons(rec.review.reasons, t, "    ")
     out.append(f"{t['rulebook']}: {rec.rulebook.id} {rec.rulebook.version} sha256:{rec.rulebook.sha256[:12]} "
                f"· engine {rec.engine.version}/{rec.engine.backend}")
@@ -142,12 +143,13 @@ def to_markdown(rec: Recommendation, lang: str = "zh") -> str:
         out += ["", f"## {t['situations']}", "", "| item | persons | basis |", "| --- | --- | --- |"]
         for s in rec.situations:
             basis = "; ".join(_cite(r) for r in s.reasons)
-            out.append(f"| {s.item} {s.name} | {', '.join(s.persons) or '—'} | {basis} |")
+            note = f" — {s.note}" if s.note else ""
+            out.append(f"| {s.item} {s.name}{note} | {', '.join(s.persons) or '—'} | {basis} |")
     out += ["", f"## {t['persons']}", "", (f"| id | role | {t['responsibility']} | {t['level']} | rank | "
             f"{t['exemption']} | {t['referral']} |"), "| --- | --- | --- | --- | --- | --- | --- |"]
     for p in rec.persons:
         out.append(f"| {p.id} {p.name} | {p.role} | {p.responsibility} | {p.level} | {p.rank} | "
-                   f"{p.exemption.code if p.exemption else '—'} | {p.referral or '—'} |")
+                   f"{_exemption(p.exemption, lang)} | {p.referral or '—'} |")
     for p in rec.persons:
         if p.reasons:
             out += ["", f"### {p.id} {p.name}", ""] + _md_reasons(p.reasons)
@@ -157,7 +159,8 @@ def to_markdown(rec: Recommendation, lang: str = "zh") -> str:
     out += ["", f"## {t['unit']}", ""]
     for u in rec.unit_measures:
         out.append(f"- **{u.measure}** ({u.code} {u.name}) — " + "; ".join(_cite(r) for r in u.reasons))
-    out += ["", f"## {t['review']}: `{rec.review.track}`", ""] + _md_reasons(rec.review.reasons)
+    out += ["", f"## {t['review']}: `{rec.review.track}`{_also(rec.review.tracks, rec.review.track)}", ""]
+    out += _md_reasons(rec.review.reasons)
     out += ["", (f"<sub>{rec.rulebook.id} {rec.rulebook.version} · sha256 {rec.rulebook.sha256[:12]} · "
             f"engine {rec.engine.version} ({rec.engine.backend})</sub>"), ""]
     return "\n".join(out)
@@ -165,3 +168,19 @@ def to_markdown(rec: Recommendation, lang: str = "zh") -> str:
 
 def _md_reasons(reasons: list[Reason]) -> list[str]:
     return [f"- `{r.rule}` {r.text} — *{_cite(r)}* ([{r.source}])" for r in reasons]
+
+
+_EXEMPTION_KIND = {
+    "zh": {"not_liable": "不予追究", "exempt_from_sanction": "免予处分"},
+    "en": {"not_liable": "not held liable", "exempt_from_sanction": "exempt from sanction"},
+}
+
+
+def _exemption(e: Exemption | None, lang: str) -> str:
+    return f"{e.code} ({_EXEMPTION_KIND[lang][e.kind]})" if e else "—"
+
+
+def _also(tracks: Sequence[str], track: str) -> str:
+    """The other review tracks that apply, after the highest."""
+    rest = [x for x in tracks if x != track]
+    return f" (+ {', '.join(rest)})" if rest else ""
