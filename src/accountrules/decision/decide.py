@@ -60,7 +60,8 @@ def decide(book: Rulebook, matcher: Matcher, case: m.Case, lang: str, trace: Tra
     grounds = surviving(by_sec.get("grounds", []), ev.trace, "case")
     situations_out = situations(ev, grounds, cf) if is_error else []
     persons_out, max_grade = _round_persons(ev, matcher, cf, is_error, case_delta, case_grade_reasons, status_reasons)
-    situations_out = mark_unanswered(ev, situations_out, answered(persons_out))
+    if book.manifest.policy.flag_unanswered:
+        situations_out = mark_unanswered(ev, situations_out, answered(persons_out))
     unit_out, review = _round_outcome(ev, matcher, cf, error_case, situations_out, persons_out, max_grade)
     shared = prep.shared
     return m.trusted(

@@ -379,6 +379,11 @@ class Policy(_M):
     reference_date: Literal["decided_on", "conduct_date"] = "decided_on"
     county_triggers: bool = Field(
         default=False, description="T5/T6 (head absent, major supervision error) count as error cases (county 办法).")
+    flag_unanswered: bool = Field(
+        default=True,
+        description="A situation nobody is found responsible for is flagged unanswered (倒查未查明责任人员，应补充调查) "
+                    "and left out of outcome.items/categories (the 逐案倒查、逐人定责 of a backward review); false: "
+                    "every situation stays in outcome.items (e.g. supervision of an agency, which answers for it).")
     exemption_keeps: Id | None = Field(
         default=None,
         description="免予处分 keeps the measures of this level (政务处分法 第十二条), which is also the floor of 减轻 for "
