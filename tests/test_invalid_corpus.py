@@ -55,6 +55,8 @@ NOT_FROM_A_FILE = {
     "compile-hang": "durable-rules itself hanging",
     # lint findings the mini rulebook cannot show with one added file
     "gap-item": "the mini rulebook's chain rule gives every item a responsibility (tests/authoring/test_lint.py)",
+    "analogue-unmarked": "needs policy.home_jurisdictions in the manifest, which an added file cannot set "
+                         "(tests/decision/test_legal_basis.py)",
     # settings of the HTTP server and its records database (environment variables, a mask file)
     "bad-setting": "an environment variable of the HTTP server: no rule, case or cases file holds it (not tested here)",
     "bad-mask": "a records mask file, read by the records database, not by a rulebook (not tested here)",

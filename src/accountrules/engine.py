@@ -10,12 +10,14 @@ their names are re-exported here for code written against this module.
 
 from __future__ import annotations
 
+import datetime as _dt
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from .contract.intake import check_codes, parse_case
 from .contract.models import Case, Recommendation
-from .decision.decide import Prepared, decide
+from .decision.choice_of_law import decide
+from .decision.decide import Prepared
 from .explanation.explain import ReasonCache
 from .explanation.trace import Trace
 from .matching.compile import CompiledRulebook, compile_rulebook
@@ -23,6 +25,7 @@ from .matching.durable.matcher import DurableMatcher, check_compiles
 from .matching.protocol import Backend, FactBatch, Matcher
 from .matching.python import PythonMatcher
 from .rules import load_rulebook
+from .rules.citations import parse_as_of
 from .rules.validate import Rulebook
 
 __all__ = ["Backend", "DurableMatcher", "Engine", "FactBatch", "Matcher", "PythonMatcher", "check_compiles"]
@@ -51,8 +54,8 @@ class Engine:
         self.reason_cache = ReasonCache()
         self.prepared = Prepared.of(self.rulebook)
 
-    def evaluate(self, case: Case | Mapping[str, Any], *, lang: str = "zh", detail: str = "full"
-                 ) -> Recommendation:
+    def evaluate(self, case: Case | Mapping[str, Any], *, lang: str = "zh", detail: str = "full",
+                 as_of: _dt.date | str | None = None) -> Recommendation:
         """Evaluate one case (a :class:`Case` or the dict of contract §1).
 
         Args:
@@ -60,6 +63,9 @@ class Engine:
             lang: language of the reason texts, ``zh`` or ``en``.
             detail: ``full`` (every citation in force, with quoted text) or ``compact`` (the primary
                 citation of each reason, without the quote — about half the output, for batches).
+            as_of: the date of evaluation (``YYYY-MM-DD`` or a date): the texts in force on it decide
+                what the unit is to do and, where lighter, the sanction (从旧兼从轻); the case's
+                ``decided_on`` when omitted (``docs/semantics.md``, *Citations and dates*).
 
         Raises:
             InvalidCase: the case breaks the contract or uses codes the rulebook does not define.
@@ -70,21 +76,24 @@ class Engine:
             raise ValueError("lang must be 'zh' or 'en'")
         if detail not in ("full", "compact"):
             raise ValueError("detail must be 'full' or 'compact'")
-        return self._run(case, lang, None, detail)
+        return self._run(case, lang, None, detail, as_of)
 
-    def evaluate_traced(self, case: Case | Mapping[str, Any], *, lang: str = "zh", detail: str = "full"
-                        ) -> tuple[Recommendation, Trace]:
+    def evaluate_traced(self, case: Case | Mapping[str, Any], *, lang: str = "zh", detail: str = "full",
+                        as_of: _dt.date | str | None = None) -> tuple[Recommendation, Trace]:
         """Evaluate and return the typed trace too (which rules fired, were overridden …)."""
         if not isinstance(case, Case):
             case = parse_case(case)
         trace = Trace()
-        return self._run(case, lang, trace, detail), trace
+        return self._run(case, lang, trace, detail, as_of), trace
 
-    def _run(self, case: Case, lang: str, trace: Trace | None, detail: str) -> Recommendation:
-        """The stages after intake: the case's codes checked against the rulebook, then decided."""
+    def _run(self, case: Case, lang: str, trace: Trace | None, detail: str, as_of: _dt.date | str | None = None
+             ) -> Recommendation:
+        """The stages after intake: the case's codes checked against the rulebook, then decided (with
+        从旧兼从轻, :mod:`accountrules.decision.choice_of_law`)."""
+        day = None if as_of is None else parse_as_of(as_of)
         check_codes(case, self.rulebook)
         return decide(self.rulebook, self.matcher, case, lang, trace, detail, prepared=self.prepared,
-                      reason_cache=self.reason_cache)
+                      reason_cache=self.reason_cache, as_of=day)
 
     def evaluate_many(self, cases: Iterable[Case | Mapping[str, Any]], *, lang: str = "zh"
                       ) -> list[Recommendation]:

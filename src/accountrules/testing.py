@@ -274,7 +274,8 @@ def _info_fields(rulebook: Rulebook, *, error_only: bool, error_bias: bool) -> s
         lambda loss, impact, flags: m.Consequences(economic_loss_yuan=loss, social_impact=impact, **flags),
         losses, st.sampled_from(m.SOCIAL_IMPACTS), _flags(("state_compensation", "mass_incident"), 1))
     history = st.builds(m.History, same_field_losses_3y=st.integers(0, 12),
-                        same_issue_lost_before=st.booleans(), series_cases=st.integers(0, 6),
+                        same_issue_lost_before=st.booleans(), same_act_remade=st.booleans(),
+                        series_cases=st.integers(0, 6),
                         county_loss_rate=st.sampled_from((0.0, 0.0, 0.2, 0.3, 0.35, 0.6)))
     return st.fixed_dictionaries({
         "triple": triple,
@@ -284,6 +285,7 @@ def _info_fields(rulebook: Rulebook, *, error_only: bool, error_bias: bool) -> s
         "grounds": _distinct(m.GROUNDS, 3),
         "agency": agencies,
         "hearing": hearings,
+        "opinion_letter": st.booleans(),
         "consequences": consequences,
         "history": history,
         "party_org_serious_breach": st.sampled_from((False, False, False, True)),

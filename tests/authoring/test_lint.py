@@ -150,7 +150,7 @@ def test_pf_rules_need_an_error_case(mini_book: Rulebook) -> None:
 
 INJECT = """\
 instruments:
-  - {id: S99, name: 某省行政执法条例, short: 执法条例, kind: local_regulation}
+  - {id: S99, name: 某省行政执法条例, short: 执法条例, kind: local_regulation, analogue: true}
 ladder:
   - {id: dismissal, rank: 19, name: {zh: 撤职, en: dismissal}, citations: [{instrument: S09, article: 第七十六条}]}
 status_rules:

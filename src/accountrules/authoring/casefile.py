@@ -7,22 +7,24 @@ names the file, the case and shows a readable diff of expected against actual.
 from __future__ import annotations
 
 import copy
+import datetime as _dt
 import difflib
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..contract.models import Recommendation
+from ..contract.models import Citation, Recommendation
 from ..contract.yaml_source import RawDocument, YamlProblem, load_file
 from ..diagnostics import Diagnostic, SourceSpan
 from ..errors import AccountRulesError, RuleFileError
 from ..explanation.trace import Trace
 from ..matching.protocol import Backend
+from ..rules.citations import parse_as_of
 
 EXPECT_KEYS = ("status", "definition", "situations", "persons", "unit_measures", "unit_measures_include",
-               "review", "fired", "silent", "error")
+               "review", "fired", "silent", "error", "basis")
 PERSON_KEYS = ("level", "rank", "responsibility", "exemption", "referral", "band", "channel", "measures",
                "considered_not_applied", "considered_applied")
 
@@ -37,6 +39,7 @@ class RuleCase:
     expect: dict[str, Any]
     span: SourceSpan
     policy: dict[str, Any] | None = None
+    as_of: _dt.date | None = None
 
 
 @dataclass
@@ -98,9 +101,9 @@ def load_cases(path: str | Path, display: str | None = None) -> list[RuleCase]:
             problems.append(Diagnostic("bad-case", "each case needs 'name', 'case' and 'expect'.", doc.span(loc)))
             continue
         for k in c:
-            if k not in ("name", "case", "expect", "note", "policy"):
+            if k not in ("name", "case", "expect", "note", "policy", "as_of"):
                 problems.append(Diagnostic("unknown-key", f"unexpected key '{k}' in a case. Allowed: name, case, "
-                                           "expect, note, policy.", doc.key_span(loc + (k,))))
+                                           "expect, note, policy, as_of.", doc.key_span(loc + (k,))))
         if c["name"] in names:
             problems.append(Diagnostic("duplicate-id", f"case name '{c['name']}' is used twice.",
                                        doc.span(loc + ("name",))))
@@ -110,27 +113,69 @@ def load_cases(path: str | Path, display: str | None = None) -> list[RuleCase]:
             if k not in EXPECT_KEYS:
                 problems.append(Diagnostic("unknown-key", f"unexpected expectation '{k}'. Allowed: "
                                            f"{', '.join(EXPECT_KEYS)}.", doc.key_span(loc + ("expect", k))))
-        policy = c.get("policy")
-        if policy is not None:
-            from pydantic import ValidationError
-
-            from ..rules.schema import Policy
-
-            try:
-                Policy.model_validate(policy)
-            except ValidationError as exc:
-                problems.append(Diagnostic("bad-value", f"policy: {exc.errors()[0]['msg']}; allowed keys: "
-                                           f"{', '.join(Policy.model_fields)}.", doc.span(loc + ("policy",))))
-                policy = None
+        policy = _case_policy(c.get("policy"), doc, loc, problems)
+        as_of = _case_as_of(c.get("as_of"), doc, loc, problems)
         out.append(RuleCase(name, str(c["name"]), deep_merge(base, c.get("case") or {}), expect, doc.span(loc),
-                            policy))
+                            policy, as_of))
     if problems:
         raise RuleFileError(problems)
     return out
 
 
+def _case_policy(policy: Any, doc: RawDocument, loc: tuple[Any, ...], problems: list[Diagnostic]) -> Any:
+    """A case's ``policy:`` override, checked against the manifest's policy model (None if absent or bad)."""
+    if policy is None:
+        return None
+    from pydantic import ValidationError
+
+    from ..rules.schema import Policy
+
+    try:
+        Policy.model_validate(policy)
+    except ValidationError as exc:
+        problems.append(Diagnostic("bad-value", f"policy: {exc.errors()[0]['msg']}; allowed keys: "
+                                   f"{', '.join(Policy.model_fields)}.", doc.span(loc + ("policy",))))
+        return None
+    return policy
+
+
+def _case_as_of(value: Any, doc: RawDocument, loc: tuple[Any, ...], problems: list[Diagnostic]) -> _dt.date | None:
+    """A case's ``as_of:`` date of evaluation (None if absent or not a date)."""
+    if value is None:
+        return None
+    try:
+        return parse_as_of(value)
+    except ValueError as exc:
+        problems.append(Diagnostic("bad-value", f"as_of: {exc}.", doc.span(loc + ("as_of",))))
+        return None
+
+
+def basis_label(c: Citation, shorts: Mapping[str, str]) -> str:
+    """A printed citation as rule cases name it: ``行政复议法 第六十三条``, ``参照 山东执法监督条例 第二十九条``,
+    or ``none`` for the marker printed when no text is in force or applies."""
+    if not c.in_force:
+        return "none"
+    return ("参照 " if c.analogue else "") + f"{shorts.get(c.instrument, c.instrument)} {c.article}"
+
+
+def _bases(rec: Recommendation, wanted: Iterable[str], shorts: Mapping[str, str]) -> dict[str, Any]:
+    """For each rule id (or catalogue entry such as ``items.P2``): its printed primary citation, or the
+    sorted distinct ones when it is printed with several; None when it gave no reason."""
+    found: dict[str, list[str]] = {}
+    for r in _reasons(rec.model_dump()):
+        labels = found.setdefault(str(r["rule"]), [])
+        label = basis_label(Citation.model_validate(r["citation"]), shorts)
+        if label not in labels:
+            labels.append(label)
+    out: dict[str, Any] = {}
+    for rid in wanted:
+        got = found.get(rid)
+        out[rid] = None if not got else got[0] if len(got) == 1 else sorted(got)
+    return out
+
+
 def actual_of(rec: Recommendation | None, trace: Trace | None, expect: Mapping[str, Any],  # noqa: C901 - one branch per key of the cases format (docs/cases-format.md), read as a table
-              error: AccountRulesError | None) -> dict[str, Any]:
+              error: AccountRulesError | None, shorts: Mapping[str, str] | None = None) -> dict[str, Any]:
     """The actual values for exactly the keys ``expect`` names (so the diff is readable)."""
     act: dict[str, Any] = {}
     if error is not None or rec is None:
@@ -157,6 +202,8 @@ def actual_of(rec: Recommendation | None, trace: Trace | None, expect: Mapping[s
             act[k] = [r for r in expect[k] if r not in fired]
         elif k == "error":
             act[k] = None
+        elif k == "basis":
+            act[k] = _bases(rec, expect[k] or {}, shorts or {})
         elif k == "persons":
             people = {p.id: p for p in rec.persons}
             pa: dict[str, Any] = {}
@@ -236,10 +283,11 @@ def run_case(case: RuleCase, engines: Mapping[str, Any]) -> list[CaseResult]:
             continue
         rec = trace = err = None
         try:
-            rec, trace = engine.evaluate_traced(parse_case(case.data, file=case.file), lang="en")
+            rec, trace = engine.evaluate_traced(parse_case(case.data, file=case.file), lang="en", as_of=case.as_of)
         except AccountRulesError as exc:
             err = exc
-        act = actual_of(rec, trace, case.expect, err)
+        shorts = {i.name: i.short for i in engine.rulebook.instruments.values()}
+        act = actual_of(rec, trace, case.expect, err, shorts)
         want = _norm(case.expect)
         if "error" not in case.expect and err is not None:
             ok = False
@@ -432,10 +480,11 @@ def _reasons(data: Any) -> Iterator[dict[str, Any]]:
 def compute_coverage(book: Any, results: list[CaseResult]) -> Coverage:
     """Coverage by rule and by legal provision over the results of evaluated cases.
 
-    A provision (instrument, article) is exercised when a case fired a rule that cites it, or when
-    the case's recommendation relies on a catalogue entry that cites it (its items, matrix cell,
-    ladder level and influence period, responsibility, channel, circumstances, definition and unit
-    measures). Cases expected to be rejected (``expect: {error: …}``) do not count.
+    A provision (instrument, article) is exercised when a case printed it, when a case fired a rule
+    that cites it, or when the case's recommendation relies on a catalogue entry that cites it (its
+    items, matrix cell, ladder level and influence period, responsibility, channel, circumstances,
+    definition and unit measures); a citation with a ``when`` counts only where a case printed it.
+    Cases expected to be rejected (``expect: {error: …}``) do not count.
     """
     from .lint import iter_citations
 
@@ -450,7 +499,10 @@ def compute_coverage(book: Any, results: list[CaseResult]) -> Coverage:
         entry = (owner, book.source(span))
         if entry not in prov.cited_by:
             prov.cited_by.append(entry)
-        by_owner.setdefault(owner, set()).add(key)
+        if c.when is None:  # a conditional citation counts only where a case printed it
+            by_owner.setdefault(owner, set()).add(key)
+    by_name = {(i.name, c.article): (i.id, c.article) for _o, _s, c in iter_citations(book)
+               if (i := book.instruments.get(c.instrument)) is not None}
     fired: set[str] = set()
     silent: set[str] = set()
     exercised: set[tuple[str, str]] = set()
@@ -465,6 +517,11 @@ def compute_coverage(book: Any, results: list[CaseResult]) -> Coverage:
             exercised |= by_owner.get(rid, set())
         for owner in _provision_owners(r.recommendation, book):
             exercised |= by_owner.get(owner, set())
+        for reason in _reasons(r.recommendation.model_dump()):
+            for cit in [reason["citation"], *reason.get("citations", [])]:
+                printed = by_name.get((cit["instrument"], cit["article"]))
+                if printed is not None:
+                    exercised.add(printed)
     order = {k: i for i, k in enumerate(book.instruments)}
     provs = sorted(provisions.values(), key=lambda p: (order.get(p.instrument, 10**6), p.instrument, p.article))
     from ..language.conditions import TRUE

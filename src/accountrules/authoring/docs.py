@@ -31,6 +31,7 @@ _PATTERNS = {
     r"^[A-Z]{1,3}[0-9]{1,3}$": "code",
     r"^\d{4}(-\d{2}-\d{2})?$": "version (`YYYY` or `YYYY-MM-DD`)",
     r"^\d{4}-\d{2}-\d{2}$": "date (`YYYY-MM-DD`)",
+    r"^(\d{4}(-\d{2}-\d{2})?|unknown)$": "version (`YYYY`, `YYYY-MM-DD` or `unknown`)",
 }
 
 
@@ -188,6 +189,7 @@ def rule_format_markdown() -> str:
     for op in LIST_OPS:
         out.append(f"| `{op}` | {SYMBOL[op]} | lists |")
     out += ["", "`in`, `not_in`, `contains_any` and `contains_none` take a non-empty list of values.", ""]
+    out += _CITATIONS_SECTION
     out += _labels_section()
     return "\n".join(out)
 
@@ -211,6 +213,36 @@ def _labels_section() -> list[str]:
     out.append("| `influence_effect` | every effect named by a ladder level's `influence` |")
     out.append("")
     return out
+
+
+_CITATIONS_SECTION = [
+    "## Citations that fit the case (`when`, `analogue`, `date`)", "",
+    ("A citation may say when it applies, in the same condition language. The facts it may test are those "
+    "of the stage where its reason is given: a rule's citation, the facts of the rule's stage; a citation "
+    "of a catalogue entry (items, definitions, ladder, circumstances, unit measure types …), `case.*` and "
+    "`policy.*`. Validation checks the paths and values like any condition and reports them with their "
+    "position."), "",
+    "```yaml",
+    "citations:",
+    "  - instrument: S02                     # 行政复议法（2023）",
+    "    article: 第六十三条第一款",
+    "    quote: 行政行为有下列情形之一的，行政复议机关决定变更该行政行为",
+    "    when: {fact: case.outcome, eq: varied}",
+    "  - instrument: S16                     # 山东省条例: printed as 参照",
+    "    article: 第二十九条",
+    "    when: {fact: case.origin, eq: supervision}",
+    "  - instrument: BJ01",
+    "    article: 条文未见                     # no condition: always applies",
+    "```", "",
+    ("A reason prints the citations that apply to the case and whose instrument is in force on the date of "
+    "the citation's basis (`date`: `conduct`, `decision` or `evaluation`; by default the correcting "
+    "decision's date for definitions, status and ground rules, the evaluation date for unit measures and "
+    "review, and the conduct date for everything else — see [semantics.md](semantics.md)). Binding texts "
+    "come first; texts of an instrument marked `analogue: true` (or a citation marked `analogue: true`) "
+    "come after them and are printed as 参照. When no cited text is in force on that date the reason "
+    "prints 无当时有效文本 (never an out-of-force or off-topic text), and when none applies to the case, "
+    "无适用条文 — which `accountrules lint` reports as `citation-gap`."), "",
+]
 
 
 # --------------------------------------------------------------------------- all files

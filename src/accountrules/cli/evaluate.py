@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as _dt
 import json
 import sys
 from typing import Any
@@ -13,6 +14,7 @@ from ..diagnostics import Diagnostic
 from ..engine import Engine
 from ..errors import InvalidCase
 from ..output import render
+from ..rules.citations import parse_as_of
 from ._common import FORMATS, book_from, fail, with_file
 
 
@@ -31,10 +33,17 @@ from ._common import FORMATS, book_from, fail, with_file
               "overridden, blocked and no-rule events).")
 @click.option("--record", "record_db", default=None, metavar="DB",
               help="Record each decision in this database (a SQLite file path or a URL; see `accountrules verify`).")
+@click.option("--as-of", "as_of", default=None, metavar="YYYY-MM-DD",
+              help="Date of evaluation: the law in force on it decides what the unit is to do and, where lighter "
+              "(从旧兼从轻), the sanction; default: the case's decided_on.")
 def command(cases: tuple[str, ...], rules: str | None, fmt: str, lang: str, backend: str, workers: int,
-            detail: str, trace_mode: str, record_db: str | None) -> None:
+            detail: str, trace_mode: str, record_db: str | None, as_of: str | None) -> None:
     """Evaluate case files (YAML/JSON; `-` = stdin; *.jsonl = a batch, one case per line)."""
+    day = _day(as_of)
     engine = Engine(book_from(rules), backend=backend)  # type: ignore[arg-type]
+    if day is not None and record_db is not None:
+        raise click.UsageError("--as-of cannot be combined with --record yet (a recorded decision is verified "
+                               "without it).")
     store = _store(record_db)
     problems: list[Diagnostic] = []
     outputs: list[str] = []
@@ -45,16 +54,19 @@ def command(cases: tuple[str, ...], rules: str | None, fmt: str, lang: str, back
         if src.endswith(".jsonl"):
             from ..scale.batch import evaluate_jsonl
 
+            if day is not None:
+                raise click.UsageError("--as-of is not available for JSON Lines batches yet; evaluate the files one "
+                                       "by one.")
             problems += evaluate_jsonl(engine, src, lang=lang, workers=workers, out=sys.stdout)
             continue
         try:
             case = read_case_text(sys.stdin.buffer.read(), "<stdin>") if src == "-" else read_case_file(src)
             if trace_mode == "none":
-                rec = engine.evaluate(case, lang=lang, detail=detail)
+                rec = engine.evaluate(case, lang=lang, detail=detail, as_of=day)
             else:
                 from ..explanation.trace import format_trace
 
-                rec, trace = engine.evaluate_traced(case, lang=lang, detail=detail)
+                rec, trace = engine.evaluate_traced(case, lang=lang, detail=detail, as_of=day)
                 click.echo(format_trace(trace, engine.rulebook, full=trace_mode == "full"), err=True)
         except InvalidCase as exc:
             problems += with_file(exc.diagnostics, src)
@@ -75,6 +87,16 @@ def command(cases: tuple[str, ...], rules: str | None, fmt: str, lang: str, back
             click.echo(o, nl=False)
     if problems:
         fail(problems)
+
+
+def _day(as_of: str | None) -> _dt.date | None:
+    """The ``--as-of`` date, or a usage error that says what was given."""
+    if as_of is None:
+        return None
+    try:
+        return parse_as_of(as_of)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--as-of") from None
 
 
 def _store(record_db: str | None) -> Any:

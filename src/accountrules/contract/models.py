@@ -120,6 +120,9 @@ class History(_Strict):
 
     same_field_losses_3y: Annotated[StrictInt, Field(ge=0, le=100_000)] = 0
     same_issue_lost_before: StrictBool = False
+    same_act_remade: StrictBool = Field(
+        default=False, description="After an order to re-make the act, the agency re-made the same act on the same "
+        "facts and reasons (行政诉讼法 第七十一条, 行政复议法 第六十四条第二款) (extension).")
     series_cases: Annotated[StrictInt, Field(ge=0, le=100_000)] = Field(
         default=0, description="Other cases of the same series (系列案件) in the same field (extension)."
     )
@@ -142,6 +145,8 @@ class CaseInfo(_Strict):
     grounds: list[Ground] = Field(default_factory=list, max_length=20)
     agency: Agency
     hearing: Hearing | None = None
+    opinion_letter: StrictBool = Field(
+        default=False, description="The reconsideration body issued a 行政复议意见书 on the act (extension).")
     findings: list[Finding] = Field(default_factory=list, max_length=200)
     consequences: Consequences = Field(default_factory=Consequences)
     history: History = Field(default_factory=lambda: History())
@@ -259,12 +264,19 @@ def trusted(cls: type[_O], **values: Any) -> _O:
 
 
 class Citation(_Out):
-    """An article of an instrument, in a given version."""
+    """An article of an instrument, in a given version.
+
+    ``analogue`` marks a text of another jurisdiction (or outside its field), printed as 参照 and never
+    the binding basis; ``in_force`` is false for the marker printed when no cited text was in force on
+    the date that decides (无当时有效文本) or none applies to the case.
+    """
 
     instrument: str
     article: str
     version: str
     quote: str | None = None
+    analogue: bool = False
+    in_force: bool = True
 
 
 class Reason(_Out):

@@ -12,14 +12,16 @@ through :mod:`.sharing`.
 
 from __future__ import annotations
 
+import datetime as _dt
 from collections.abc import Sequence
 
 from .._version import __version__
 from ..contract import models as m
 from ..explanation.explain import Explainer, ReasonCache
 from ..explanation.trace import EventKind, NullTrace, Trace
-from ..language.facts import FAULT_RANK, case_facts, finding_facts, person_facts
+from ..language.facts import FAULT_RANK, case_facts, finding_facts, law_date, person_facts
 from ..matching.protocol import Matcher
+from ..rules.citations import case_dates
 from ..rules.validate import Rulebook, RuleEntry
 from .channel import person_channel
 from .exemptions import ItemResult, unapplied_claims
@@ -37,21 +39,26 @@ __all__ = ["Prepared", "decide"]
 
 
 def decide(book: Rulebook, matcher: Matcher, case: m.Case, lang: str, trace: Trace | None = None,
-           detail: str = "full", *, prepared: Prepared | None = None, reason_cache: ReasonCache | None = None
-           ) -> m.Recommendation:
+           detail: str = "full", *, prepared: Prepared | None = None, reason_cache: ReasonCache | None = None,
+           as_of: _dt.date | None = None, law: str = "conduct") -> m.Recommendation:
     """Decide ``case`` (whose codes the rulebook defines) with ``book``'s rules, matched by ``matcher``.
+
+    ``as_of`` is the date of evaluation (the case's ``decided_on`` when None); ``law`` is ``conduct``
+    to judge the conduct by the law at the conduct date, ``evaluation`` by the law at the date of
+    evaluation — the newer law that 从旧兼从轻 compares (:mod:`.choice_of_law`).
 
     Raises:
         RuleConflict: status rules with different outcomes fired, none an exception to another.
     """
     prep = prepared if prepared is not None else Prepared.of(book)
     c = case.case
-    ref_date = (c.decided_on or c.conduct_date) if book.manifest.policy.reference_date == "decided_on" else (
-        c.conduct_date or c.decided_on)
-    ev = Evaluation(book, prep, case, Explainer(book, lang, ref_date, reason_cache, detail),
+    dates = case_dates(c.decided_on, c.conduct_date, as_of, book.manifest.policy.reference_date, law)
+    ev = Evaluation(book, prep, case, Explainer(book, lang, dates["decision"], reason_cache, detail, dates),
                     trace if trace is not None else NullTrace(), trace is not None and not isinstance(trace, NullTrace),
                     lang, detail, prep.shared)
     cf = case_facts(case, prep.policy, prep.item_cat)
+    cf["case.law_date"] = law_date(dates["conduct"])
+    ev.ex.case_facts = cf
     error_case, status_reasons, by_sec = _round_case(ev, matcher, cf)
     is_error = error_case.status == "error_case"
     case_grade = surviving(by_sec.get("grade_modifiers", []), ev.trace, "case")

@@ -12,7 +12,7 @@ from .._limits import CACHE_ENTRIES
 from ..contract.models import Citation, Reason, trusted
 from ..diagnostics import SourceSpan
 from ..language.conditions import explain as explain_condition
-from ..language.conditions import tests_of
+from ..language.conditions import holds, tests_of
 from ..language.facts import FACTS
 from ..rules import schema as rb
 from ..rules.validate import Rulebook, RuleEntry
@@ -52,10 +52,13 @@ class ReasonCache:
         # which instruments are in force (an "era"), by where a date falls among the in-force
         # boundaries of the rulebook's instruments: few eras, however many dates
         self.bounds: tuple[list[str], list[str]] | None = None
-        self.eras: dict[tuple[int, int] | None, tuple[bool, ...]] = {}
-        # era → id(citation specs) → which of them are in force
-        self.masks: dict[tuple[bool, ...], dict[int, tuple[bool, ...]]] = {}
+        # (slot of each basis date) → era
+        self.eras: dict[tuple[tuple[int, int] | None, ...], tuple[bool, ...]] = {}
+        # era → (id(citation specs), values of the facts their conditions test) → (in force, applies) each
+        self.masks: dict[tuple[bool, ...], dict[tuple[int, tuple[Any, ...]], tuple[tuple[bool, bool], ...]]] = {}
         self.paths: dict[int, tuple[tuple[str, bool], ...]] = {}
+        # id(citation specs) → the fact paths their ``when`` conditions test
+        self.cite_paths: dict[int, tuple[str, ...]] = {}
 
     def trim(self) -> None:
         """Clear when over the bound (called between evaluations)."""
@@ -67,15 +70,36 @@ class ReasonCache:
             self.masks.clear()
 
 
+#: The primary citation when no cited text is in force on the date that decides (never a silent
+#: fall-back to an out-of-force or off-topic text), and when none of the cited texts applies to the case.
+NO_TEXT_IN_FORCE = {"zh": "无当时有效文本", "en": "no text in force at the time"}
+NO_TEXT_APPLIES = {"zh": "无适用条文", "en": "no cited text applies to this case"}
+_BASES = ("conduct", "decision", "evaluation")
+
+
+def _in_force_on(inst: rb.Instrument, d: str | None) -> bool:
+    return d is None or ((inst.in_force_from is None or inst.in_force_from <= d)
+                         and (inst.in_force_until is None or d <= inst.in_force_until))
+
+
 class Explainer:
-    """Builds reasons for one evaluation (one case, one language)."""
+    """Builds reasons for one evaluation (one case, one language).
+
+    ``dates`` gives the date of each basis (``conduct``, ``decision``, ``evaluation``; see
+    ``docs/semantics.md``, *Citations and dates*); a citation is printed when its instrument is in
+    force on the date of its basis and its ``when`` holds for the facts of the reason (the case
+    facts, ``case_facts``, for catalogue entries).
+    """
 
     def __init__(self, book: Rulebook, lang: str, ref_date: _dt.date | None, cache: ReasonCache | None = None,
-                 detail: str = "full") -> None:
+                 detail: str = "full", dates: Mapping[str, _dt.date | None] | None = None) -> None:
         self.book = book
         self.lang = lang
         self.compact = detail == "compact"
         self.ref_date = ref_date.isoformat() if ref_date else None
+        given = dates if dates is not None else dict.fromkeys(_BASES, ref_date)
+        self.dates = {b: (d.isoformat() if (d := given.get(b)) else None) for b in _BASES}
+        self.case_facts: Mapping[str, Any] = {}
         self.cache = cache if cache is not None else ReasonCache()
         self.cache.trim()
         bounds = self.cache.bounds
@@ -83,55 +107,88 @@ class Explainer:
             insts = book.instruments.values()
             bounds = self.cache.bounds = (sorted({i.in_force_from for i in insts if i.in_force_from}),
                                           sorted({i.in_force_until for i in insts if i.in_force_until}))
-        d = self.ref_date
         # in force ⇔ from ≤ d ≤ until: the pattern only changes where d passes a from or an until
-        slot = None if d is None else (bisect_right(bounds[0], d), bisect_left(bounds[1], d))
+        slot = tuple(None if d is None else (bisect_right(bounds[0], d), bisect_left(bounds[1], d))
+                     for d in self.dates.values())
         era = self.cache.eras.get(slot)
         if era is None:
-            era = self.cache.eras[slot] = tuple(self._in_force(i) for i in book.instruments.values())
+            era = self.cache.eras[slot] = tuple(self._in_force(i, b) for b in _BASES for i in book.instruments.values())
         self._masks = self.cache.masks.setdefault(era, {})
         self._keyed = self.cache.by_lang.setdefault((lang, self.compact), {})
 
-    def _in_force(self, inst: rb.Instrument) -> bool:
-        d = self.ref_date
-        return d is None or ((inst.in_force_from is None or inst.in_force_from <= d)
-                             and (inst.in_force_until is None or d <= inst.in_force_until))
+    def _in_force(self, inst: rb.Instrument, basis: str = "decision") -> bool:
+        return _in_force_on(inst, self.dates[basis])
 
     def _citation(self, c: rb.CitationSpec) -> Citation:
-        key = (c.instrument, c.article, c.version, c.quote, self.compact)
+        key = (c.instrument, c.article, c.version, c.quote, c.analogue, self.compact)
         cit = self.cache.citations.get(key)
         if cit is None:
             inst = self.book.instruments[c.instrument]
-            cit = Citation(instrument=inst.name, article=c.article, version=c.version or inst.version or "",
-                           quote=None if self.compact else c.quote)
+            analogue = inst.analogue if c.analogue is None else c.analogue
+            version = c.version or inst.version or ""
+            cit = Citation(instrument=inst.name, article=c.article, version="" if version == "unknown" else version,
+                           quote=None if self.compact else c.quote, analogue=analogue)
             self.cache.citations[key] = cit
         return cit
 
-    def mask(self, specs: Sequence[rb.CitationSpec]) -> tuple[bool, ...]:
-        """Which of ``specs`` are in force on the reference date (``specs`` are rulebook objects)."""
-        mask = self._masks.get(id(specs))
+    def _none(self, table: Mapping[str, str]) -> Citation:
+        key = ("none", table[self.lang])
+        cit = self.cache.citations.get(key)
+        if cit is None:
+            cit = self.cache.citations[key] = Citation(instrument=table[self.lang], article="—", version="",
+                                                       in_force=False)
+        return cit
+
+    def _cond_paths(self, specs: Sequence[rb.CitationSpec]) -> tuple[str, ...]:
+        paths = self.cache.cite_paths.get(id(specs))
+        if paths is None:
+            paths = tuple(dict.fromkeys(t.path for c in specs if c.cond is not None for t in tests_of(c.cond)))
+            self.cache.cite_paths[id(specs)] = paths
+        return paths
+
+    def mask(self, specs: Sequence[rb.CitationSpec], facts: Mapping[str, Any] | None = None
+             ) -> tuple[tuple[bool, bool], ...]:
+        """For each of ``specs`` (rulebook objects): (in force on the date of its basis, applies to ``facts``)."""
+        paths = self._cond_paths(specs)
+        if paths:
+            seen = {**self.case_facts, **(facts or {})}
+            values: tuple[Any, ...] = tuple(_hashable(seen.get(p)) for p in paths)
+        else:
+            seen, values = {}, ()
+        key = (id(specs), values)
+        mask = self._masks.get(key)
         if mask is None:
-            mask = tuple(self._in_force(self.book.instruments[c.instrument]) for c in specs)
-            self._masks[id(specs)] = mask
+            insts = self.book.instruments
+            mask = tuple((self._in_force(insts[c.instrument], c.basis),
+                          c.cond is None or holds(c.cond, seen)) for c in specs)
+            self._masks[key] = mask
         return mask
 
-    def citations(self, specs: Sequence[rb.CitationSpec]) -> list[Citation]:
-        """The citations in force on the reference date (all of them if none is)."""
-        mask = self.mask(specs)
-        chosen = [self._citation(c) for c, ok in zip(specs, mask, strict=True) if ok]
-        chosen = chosen or [self._citation(c) for c in specs]
+    def citations(self, specs: Sequence[rb.CitationSpec], facts: Mapping[str, Any] | None = None
+                  ) -> list[Citation]:
+        """The citations of ``specs`` that apply to ``facts`` and are in force on their date, binding texts
+        first and analogues (参照) after; "no text in force" when there is none."""
+        mask = self.mask(specs, facts)
+        chosen = [self._citation(c) for c, (ok, applies) in zip(specs, mask, strict=True) if ok and applies]
+        if not chosen:
+            applicable = any(applies for _, applies in mask)
+            return [self._none(NO_TEXT_IN_FORCE if applicable else NO_TEXT_APPLIES)]
+        chosen.sort(key=lambda cit: cit.analogue)
         return chosen[:1] if self.compact else chosen
 
     def reason(self, *, rule: str, text: str, specs: Sequence[rb.CitationSpec], span: SourceSpan | None,
-               facts: Mapping[str, Any], inference: str | None = None) -> Reason:
-        """A reason from its parts (shared when an identical one was built before)."""
-        mask = self.mask(specs)
+               facts: Mapping[str, Any], inference: str | None = None,
+               stage_facts: Mapping[str, Any] | None = None) -> Reason:
+        """A reason from its parts (shared when an identical one was built before); the citations' ``when``
+        are tested on ``stage_facts`` (all the facts of the stage), else on ``facts``."""
+        seen = facts if stage_facts is None else stage_facts
+        mask = self.mask(specs, seen)
         key = (rule, text, id(specs), mask, span, inference, self.compact,
                tuple((k, _hashable(v)) for k, v in facts.items()))
         cached = self.cache.reasons.get(key)
         if cached is not None:
             return cached
-        cits = self.citations(specs)
+        cits = self.citations(specs, seen)
         r = trusted(Reason, rule=rule, text=_fill(text, facts), citation=cits[0], citations=cits[1:],
                     source=self.book.source(span), facts=dict(facts), inference=inference)
         self.cache.reasons[key] = r
@@ -157,7 +214,7 @@ class Explainer:
         if paths is None:
             paths = tuple((p, FACTS[p].type == "list") for p in dict.fromkeys(t.path for t in tests_of(entry.cond)))
             self.cache.paths[entry.order] = paths
-        key = (entry.order, self.mask(entry.rule.citations),
+        key = (entry.order, self.mask(entry.rule.citations, facts),
                tuple([tuple(facts[p]) if is_list else facts[p] for p, is_list in paths]),
                tuple(sorted(extra.items())) if extra else ())
         cached = self._keyed.get(key)
@@ -175,7 +232,7 @@ class Explainer:
         r = entry.rule
         text = (r.explain or r.title).get(self.lang)
         return self.reason(rule=r.id, text=text, specs=r.citations, span=entry.span, facts=used,
-                           inference=r.inference)
+                           inference=r.inference, stage_facts=facts)
 
     def why_not(self, entry: RuleEntry, facts: Mapping[str, Any]) -> str:
         """The tests that failed, for a rule that did not fire."""

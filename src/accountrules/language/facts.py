@@ -7,6 +7,7 @@ Stages (one fact per …): ``case`` (the case), ``pf`` (person × finding), ``pe
 
 from __future__ import annotations
 
+import datetime as _dt
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -57,6 +58,8 @@ _SPECS = [
     FactSpec("case.hearing.absence_reason", "str", m.ABSENCE_REASONS, _ALL, "reason for absence"),
     FactSpec("case.hearing.absence_documented", "bool", None, _ALL, "sealed/signed explanation filed"),
     FactSpec("case.hearing.staff_appeared", "bool", None, _ALL, "a staff member appeared"),
+    FactSpec("case.law_date", "int", None, _ALL, "the date whose law judges the conduct, YYYYMMDD (0: unknown)"),
+    FactSpec("case.opinion_letter", "bool", None, _ALL, "a reconsideration opinion letter (行政复议意见书) was issued"),
     FactSpec("case.consequences.economic_loss_yuan", "number", None, _ALL, "economic loss (yuan)"),
     FactSpec("case.consequences.social_impact", "str", m.SOCIAL_IMPACTS, _ALL, "social impact"),
     FactSpec("case.consequences.social_impact_rank", "int", None, _ALL, "none 0, minor 1, serious 2, severe 3"),
@@ -64,6 +67,7 @@ _SPECS = [
     FactSpec("case.consequences.mass_incident", "bool", None, _ALL, "a mass incident occurred"),
     FactSpec("case.history.same_field_losses_3y", "int", None, _ALL, "losses in the same field in 3 years"),
     FactSpec("case.history.same_issue_lost_before", "bool", None, _ALL, "the same problem lost before"),
+    FactSpec("case.history.same_act_remade", "bool", None, _ALL, "the same act was re-made after an order to re-make it"),
     FactSpec("case.history.series_cases", "int", None, _ALL, "other cases of the same series"),
     FactSpec("case.items", "list", "items", _ALL, "items named by the findings"),
     FactSpec("case.categories", "list", "categories", _ALL, "categories of those items"),
@@ -122,6 +126,11 @@ _SPECS = [
 FACTS: dict[str, FactSpec] = {s.path: s for s in _SPECS}
 
 
+def law_date(d: _dt.date | None) -> int:
+    """The fact ``case.law_date``: the date whose law judges the conduct as ``YYYYMMDD`` (0: unknown)."""
+    return 0 if d is None else d.year * 10000 + d.month * 100 + d.day
+
+
 def case_facts(case: m.Case, policy: Mapping[str, Any], item_category: Mapping[str, str]) -> dict[str, Any]:
     """The case-level facts shared by every stage."""
     c = case.case
@@ -149,6 +158,8 @@ def case_facts(case: m.Case, policy: Mapping[str, Any], item_category: Mapping[s
         "case.hearing.absence_reason": h.absence_reason if h else "none",
         "case.hearing.absence_documented": bool(h and h.absence_documented),
         "case.hearing.staff_appeared": bool(h.staff_appeared) if h else True,
+        "case.law_date": law_date(c.conduct_date or c.decided_on),
+        "case.opinion_letter": c.opinion_letter,
         "case.consequences.economic_loss_yuan": c.consequences.economic_loss_yuan,
         "case.consequences.social_impact": c.consequences.social_impact,
         "case.consequences.social_impact_rank": IMPACT_RANK[c.consequences.social_impact],
@@ -156,6 +167,7 @@ def case_facts(case: m.Case, policy: Mapping[str, Any], item_category: Mapping[s
         "case.consequences.mass_incident": c.consequences.mass_incident,
         "case.history.same_field_losses_3y": c.history.same_field_losses_3y,
         "case.history.same_issue_lost_before": c.history.same_issue_lost_before,
+        "case.history.same_act_remade": c.history.same_act_remade,
         "case.history.series_cases": c.history.series_cases,
         "case.items": sorted(items),
         "case.categories": sorted(cats),

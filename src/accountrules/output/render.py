@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from ..contract.models import Exemption, Reason, Recommendation
+from ..contract.models import Citation, Exemption, Reason, Recommendation
 from .jsonout import dumps_parts
 
 _L = {
@@ -60,9 +60,20 @@ def to_jsonl_reference(rec: Recommendation) -> str:
     return rec.model_dump_json()
 
 
-def _cite(r: Reason) -> str:
-    c = r.citation
-    return f"{c.instrument} {c.article}（{c.version}）"
+_ANALOGUE = {"zh": "参照", "en": "参照 (analogue)"}
+
+
+def cite_text(c: Citation, lang: str = "zh") -> str:
+    """A citation as printed: ``《name》 article（version）``; an analogue marked 参照; no version when it is
+    unknown; the marker itself when no text was in force (无当时有效文本)."""
+    if not c.in_force:
+        return c.instrument
+    text = f"{c.instrument} {c.article}" + (f"（{c.version}）" if c.version else "")
+    return f"{_ANALOGUE[lang]} {text}" if c.analogue else text
+
+
+def _cite(r: Reason, lang: str = "zh") -> str:
+    return cite_text(r.citation, lang)
 
 
 def _facts(r: Reason) -> str:
@@ -122,10 +133,14 @@ def to_text(rec: Recommendation, lang: str = "zh") -> str:
     return "\n".join(out) + "\n"
 
 
+def _lang(t: dict[str, str]) -> str:
+    return "en" if t is _L["en"] else "zh"
+
+
 def _reasons(reasons: list[Reason], t: dict[str, str], indent: str) -> list[str]:
     lines = []
     for r in reasons:
-        lines.append(f"{indent}{t['because']} {r.rule}: {r.text} — {_cite(r)} @ {r.source}")
+        lines.append(f"{indent}{t['because']} {r.rule}: {r.text} — {_cite(r, _lang(t))} @ {r.source}")
         f = _facts(r)
         if f:
             lines.append(f"{indent}  {f}")
@@ -138,11 +153,11 @@ def to_markdown(rec: Recommendation, lang: str = "zh") -> str:
     ec = rec.error_case
     out = [f"# {t['case']} {rec.case_id}", "",
            f"**{t['status']}:** `{ec.status}`" + (f" — {ec.definition}" if ec.definition else ""), ""]
-    out += _md_reasons(ec.reasons)
+    out += _md_reasons(ec.reasons, lang)
     if rec.situations:
         out += ["", f"## {t['situations']}", "", "| item | persons | basis |", "| --- | --- | --- |"]
         for s in rec.situations:
-            basis = "; ".join(_cite(r) for r in s.reasons)
+            basis = "; ".join(_cite(r, lang) for r in s.reasons)
             note = f" — {s.note}" if s.note else ""
             out.append(f"| {s.item} {s.name}{note} | {', '.join(s.persons) or '—'} | {basis} |")
     out += ["", f"## {t['persons']}", "", (f"| id | role | {t['responsibility']} | {t['level']} | rank | "
@@ -152,22 +167,22 @@ def to_markdown(rec: Recommendation, lang: str = "zh") -> str:
                    f"{_exemption(p.exemption, lang)} | {p.referral or '—'} |")
     for p in rec.persons:
         if p.reasons:
-            out += ["", f"### {p.id} {p.name}", ""] + _md_reasons(p.reasons)
+            out += ["", f"### {p.id} {p.name}", ""] + _md_reasons(p.reasons, lang)
             for cons in p.considered:
                 if not cons.applied:
                     out.append(f"- {cons.code} {t['not_applied']}: {cons.why}")
     out += ["", f"## {t['unit']}", ""]
     for u in rec.unit_measures:
-        out.append(f"- **{u.measure}** ({u.code} {u.name}) — " + "; ".join(_cite(r) for r in u.reasons))
+        out.append(f"- **{u.measure}** ({u.code} {u.name}) — " + "; ".join(_cite(r, lang) for r in u.reasons))
     out += ["", f"## {t['review']}: `{rec.review.track}`{_also(rec.review.tracks, rec.review.track)}", ""]
-    out += _md_reasons(rec.review.reasons)
+    out += _md_reasons(rec.review.reasons, lang)
     out += ["", (f"<sub>{rec.rulebook.id} {rec.rulebook.version} · sha256 {rec.rulebook.sha256[:12]} · "
             f"engine {rec.engine.version} ({rec.engine.backend})</sub>"), ""]
     return "\n".join(out)
 
 
-def _md_reasons(reasons: list[Reason]) -> list[str]:
-    return [f"- `{r.rule}` {r.text} — *{_cite(r)}* ([{r.source}])" for r in reasons]
+def _md_reasons(reasons: list[Reason], lang: str = "zh") -> list[str]:
+    return [f"- `{r.rule}` {r.text} — *{_cite(r, lang)}* ([{r.source}])" for r in reasons]
 
 
 _EXEMPTION_KIND = {

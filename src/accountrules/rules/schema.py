@@ -56,6 +56,28 @@ class CitationSpec(_M):
     article: Annotated[str, Field(min_length=1, max_length=80)]
     version: Annotated[str, Field(pattern=r"^\d{4}(-\d{2}-\d{2})?$")] | None = None
     quote: Annotated[str, Field(min_length=1, max_length=4000)] | None = None
+    when: Any = Field(
+        default=None, description="When the citation applies (a condition, see *Conditions*; the facts of "
+        "the stage where the reason is given, `case.*` and `policy.*` for catalogue entries); omitted: always.")
+    analogue: bool | None = Field(
+        default=None, description="Printed as 参照 (an analogue, not binding); the instrument's `analogue` "
+        "when omitted.")
+    date: Literal["conduct", "decision", "evaluation"] | None = Field(
+        default=None, description="Which date picks the version in force: the conduct date, the date of the "
+        "correcting decision or the date of evaluation; the section's default when omitted "
+        "(see semantics.md, *Citations and dates*).")
+    _cond: Any = PrivateAttr(default=None)
+    _basis: str = PrivateAttr(default="decision")
+
+    @property
+    def cond(self) -> Any:
+        """The parsed ``when`` (set by the validator; None means always)."""
+        return self._cond
+
+    @property
+    def basis(self) -> str:
+        """Which date picks the version in force: ``conduct``, ``decision`` or ``evaluation``."""
+        return self._basis
 
 
 class _Cited(_M):
@@ -76,11 +98,16 @@ class Instrument(_M):
     short: Annotated[str, Field(min_length=1)]
     kind: Literal["law", "regulation", "judicial_interpretation", "party_rule", "local_rule",
                   "local_regulation", "departmental_rule", "policy", "local_practice"]
-    version: Annotated[str, Field(pattern=r"^\d{4}(-\d{2}-\d{2})?$")] | None = None
+    version: Annotated[str, Field(pattern=r"^(\d{4}(-\d{2}-\d{2})?|unknown)$",
+                                  description="The version (date of the text): `YYYY`, `YYYY-MM-DD`, or `unknown` "
+                                  "when the date of the text was not found (no version is printed).")] | None = None
     in_force_from: Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$")] | None = None
     in_force_until: Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$")] | None = None
     official_text: str | None = Field(default=None, description="Path (relative to the rulebook) of the official text.")
     reliability: Literal["V", "Vp", "P", "R", "I"] = "V"
+    analogue: bool = Field(
+        default=False, description="A text of another jurisdiction (or outside its field): every citation of it "
+        "is printed as 参照 (analogue), never as the binding basis.")
     note: str | None = None
 
 
@@ -388,6 +415,13 @@ class Policy(_M):
         default=None,
         description="免予处分 keeps the measures of this level (政务处分法 第十二条), which is also the floor of 减轻 for "
                     "a liable item; unset: an exemption and 减轻 from the lowest rank give rank 0.")
+    choice_of_law: list[CitationSpec] = Field(
+        default_factory=list, description="The basis of 从旧兼从轻 (e.g. 政务处分法 第六十七条): when the law changed between "
+        "the conduct date and the date of evaluation, a person's sanction is decided under both and the lighter "
+        "applies, with these citations (none: the conduct date's law only).")
+    home_jurisdictions: list[Annotated[str, Field(min_length=1)]] = Field(
+        default_factory=list, description="Names that mark the rulebook's own jurisdiction (e.g. 贵州, 毕节); lint "
+        "reports a local instrument naming none of them that is not marked `analogue: true` (`analogue-unmarked`).")
 
 
 class Manifest(_M):

@@ -20,6 +20,7 @@ from ..errors import RuleFileError
 from ..language.conditions import Cond, ParseContext, parse_condition
 from . import labels as _labels
 from . import schema as rb
+from .citations import resolve_citations
 from .law import LawLibrary, parse_article_ref, quote_in_article
 
 MAX_RULE_FILES = 500
@@ -387,6 +388,8 @@ def _collect(parsed: list[tuple[RawDocument, rb.RuleFile]], problems: list[Diagn
                                            doc.key_span(("rulebook",))))
             got.manifest = model.rulebook
             _set_span(got.manifest, doc.span(("rulebook",)))
+            for ci, c in enumerate(got.manifest.policy.choice_of_law):
+                got.cite_locs.append((doc, ("rulebook", "policy", "choice_of_law", ci), c, "policy.choice_of_law"))
         _collect_catalogue(doc, model, got.catalog, got.spans, got.cite_locs, problems)
         if model.matrix is not None:
             if got.matrix is not None:
@@ -491,7 +494,9 @@ def _assemble(directory: Path, root: str, sha: str, files: list[str],
 
     _check_catalogue(manifest, matrix, matrix_doc, catalog, ref, problems)
     _check_citations(directory, got.cite_locs, instruments, problems)
-    entries = _rule_entries(got.rule_raw, _vocabs(items, cat_map, circs, defs), ref, broken, problems, catalog)
+    vocabs = _vocabs(items, cat_map, circs, defs)
+    resolve_citations(got.cite_locs, {r.id: sec for sec, _d, _l, r in got.rule_raw}, vocabs, problems)
+    entries = _rule_entries(got.rule_raw, vocabs, ref, broken, problems, catalog)
     _check_cycles(entries, problems)
     effects = [e for lv in levels.values() for inf in lv.influence.values() for e in inf.effects]
     labels = _labels.collect(((doc, model.labels) for doc, model in parsed), _labels.required(effects),

@@ -33,6 +33,9 @@ Codes (see ``docs/errors.md``):
 ``floor-above-ceiling`` warning  a ``min_level`` and a lower ``max_level`` can apply together
 ``unused``             warning   a definition, channel, measure … that nothing refers to
 ``unknown-value``      error     an item's typical role that is not a role of the case contract
+``citation-gap``       error     a case reaches a conclusion none of whose citations applies to it
+``citation-never``     warning   a citation whose ``when`` never holds where its rule fires
+``analogue-unmarked``  error     another jurisdiction's local text not marked ``analogue: true``
 =====================  ========  =====================================================
 """
 
@@ -41,6 +44,7 @@ from __future__ import annotations
 from ...diagnostics import Diagnostic, sort_diagnostics
 from ...rules.validate import Rulebook
 from .base import CODES, DEFERRED_CODES, NEAR_LIMIT, WITNESS_BUDGET
+from .citation_fit import check_citations
 from .citations import _check_versions, iter_citations
 from .conflicts import _check_conflicts
 from .durable_limits import _check_durable
@@ -74,4 +78,5 @@ def lint(book: Rulebook) -> list[Diagnostic]:
     out += _check_roles(book)
     out += _check_placeholders(book)
     out += _check_durable(book)
+    out += check_citations(book, rs)
     return sort_diagnostics(out)

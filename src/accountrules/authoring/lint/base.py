@@ -22,6 +22,9 @@ CODES: dict[str, Severity] = {
     "floor-above-ceiling": "warning",
     "unused": "warning",
     "unknown-value": "error",
+    "citation-gap": "error",
+    "citation-never": "warning",
+    "analogue-unmarked": "error",
 }
 
 #: Validation problems lint reports itself, so a rulebook that has only these is still analysed.

@@ -36,6 +36,8 @@ def iter_citations(book: Rulebook) -> Iterable[tuple[str, SourceSpan | None, rb.
                         yield f"ladder.{key}.influence.{ch}", obj.span, c
     for c in book.matrix.citations:
         yield "matrix", book.matrix.span, c
+    for c in book.manifest.policy.choice_of_law:
+        yield "policy.choice_of_law", book.manifest.span, c
 
 
 def _check_versions(book: Rulebook) -> list[Diagnostic]:
@@ -50,7 +52,8 @@ def _check_versions(book: Rulebook) -> list[Diagnostic]:
             uses[c.instrument].append(f"{owner} ({book.source(span)})")
     out = []
     for inst in book.instruments.values():
-        if inst.version is not None and int(inst.version[:4]) < 1900 and uses.get(inst.id):
+        if inst.version is not None and inst.version[:4].isdigit() and int(inst.version[:4]) < 1900 \
+                and uses.get(inst.id):
             owners = list(dict.fromkeys(uses[inst.id]))
             shown = ", ".join(owners[:3]) + (f", … ({len(owners) - 3} more)" if len(owners) > 3 else "")
             out.append(finding("missing-version", f"instrument '{inst.id}' has the placeholder version {inst.version}, so "
