@@ -18,7 +18,7 @@ from ..contract.models import Case, Recommendation
 from .middleware import AccessLog, BodyLimit, BodyTooLarge, RequestContext
 from .models import CONTRACT_MODELS
 from .problems import MEDIA_TYPE, Problem, ProblemItem, problem, problem_bytes
-from .routes import router
+from .routes import AS_OF_PATTERN, router
 from .service import Refused, Service
 from .settings import Settings
 
@@ -123,5 +123,9 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
             responses = op.get("responses", {})
             if "422" in responses and "HTTPValidationError" in str(responses["422"]):
                 del responses["422"]
+            for param in op.get("parameters", []):
+                if param["name"] == "as_of":  # a query value is never null: a plain date string
+                    param["schema"] = {"type": "string", "format": "date", "pattern": AS_OF_PATTERN,
+                                       "title": "As Of", "examples": ["2025-06-02"]}
     app.openapi_schema = spec
     return spec
