@@ -48,7 +48,8 @@ from ._common import FORMATS, book_from, fail, with_file
               help="Record each decision in this database (a SQLite file path or a URL; see `accountrules verify`).")
 @click.option("--as-of", "as_of", default=None, metavar="YYYY-MM-DD",
               help="Date of evaluation: the law in force on it decides what the unit is to do and, where lighter "
-              "(从旧兼从轻), the sanction; default: the case's decided_on.")
+              "(从旧兼从轻), the sanction; default: the case's decided_on. Recorded with --record. A JSON Lines "
+              "batch with it runs in this process (not with --workers or --output).")
 def command(cases: tuple[str, ...], rules: str | None, fmt: str, lang: str, backend: str | None, workers: int,
             detail: str, trace_mode: str, output: Path | None, resume: bool, record_db: str | None,
             as_of: str | None) -> None:
