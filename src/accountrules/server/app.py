@@ -53,8 +53,9 @@ def create_app(rules: str | None = None, backend: str | None = None, *, settings
     if settings is None:
         settings = Settings.from_env(rules=rules, backend=backend)
     service = Service.start(settings)
+    # validatorUrl None: Swagger UI never calls validator.swagger.io (an isolated network cannot reach it)
     app = FastAPIOffline(title="accountrules", version=__version__, description=_DESCRIPTION,
-                         separate_input_output_schemas=False)
+                         separate_input_output_schemas=False, swagger_ui_parameters={"validatorUrl": None})
     app.state.service = service
     app.include_router(router)
     _handlers(app)
