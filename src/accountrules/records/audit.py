@@ -167,7 +167,9 @@ class AuditReport:
         lines = [(f"{self.records} records audited; current rulebook {rb['id']} {rb['version']} "
                  f"sha256:{rb['sha256'][:12]}"), "", f"Equal-treatment breaches: {len(self.breaches)}"]
         for i, b in enumerate(self.breaches, 1):
-            lines.append(f"  #{i} equal facts, {len(b.variants)} outcomes:")
+            law = b.facts.get("law", {})
+            lines.append(f"  #{i} equal facts under the same law (conduct {law.get('conduct')}, decision "
+                         f"{law.get('decision')}, evaluation {law.get('evaluation')}), {len(b.variants)} outcomes:")
             for j, var in enumerate(b.variants):
                 for r in var["records"]:
                     lines.append(f"    [{chr(65 + j)}] {r['decision_id']}  case {r['case_id']}  rulebook "
