@@ -492,3 +492,20 @@ def test_audit_compares_like_with_like(db: str, engine_newer_law: Engine) -> Non
     assert [d.record["decision_id"] for d in report.drift] == [odd.decision_id]
     assert report.drift[0].record["as_of"] == "2023-11-01"
     store.close()
+
+
+def test_verify_and_audit_refuse_what_is_not_a_records_database(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from accountrules.cli import cli
+
+    empty = tmp_path / "empty.db"
+    empty.write_bytes(b"")
+    garbage = tmp_path / "garbage.db"
+    garbage.write_bytes(b"not a database at all" * 100)
+    for args, says in ((["verify", "x", "--db", str(empty)], "holds no decision records"),
+                       (["audit", "--db", str(garbage)], "cannot read the records database"),
+                       (["audit", "--db", "postgresql://someone:s3cret@127.0.0.1:1/x"], "cannot read the records")):
+        r = CliRunner().invoke(cli, args)
+        assert r.exit_code == 1 and says in r.output and "Traceback" not in r.output, r.output
+        assert "s3cret" not in r.output

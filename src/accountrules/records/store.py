@@ -240,6 +240,15 @@ class RecordStore:
                     raise
                 time.sleep(0.1 * (attempt + 1))
 
+    def has_schema(self) -> bool:
+        """Whether the database holds decision records (a ``decisions`` table).
+
+        Raises:
+            sqlalchemy.exc.SQLAlchemyError: the database cannot be reached or read.
+        """
+        with self.engine.connect() as conn:
+            return bool(sa.inspect(conn).has_table("decisions"))
+
     def ping(self) -> None:
         """Raise if the database does not answer."""
         with self.engine.connect() as conn:
