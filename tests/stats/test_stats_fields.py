@@ -152,3 +152,12 @@ def test_charts_leave_out_unknown_rates(engine: Engine, files: tuple[Path, Path]
     paths = write_charts(report, engine.rulebook, tmp_path)
     rates = (tmp_path / "rates.svg").read_text(encoding="utf-8")
     assert 'id="threshold-ST-county-loss-rate"' in rates and len(paths) == 6
+
+
+def test_the_documented_caseload_example_reads(tmp_path: Path) -> None:
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "statistics.md").read_text(encoding="utf-8")
+    block = doc.split("<!-- caseload-example: read by tests/stats/test_stats_fields.py -->\n```csv\n", 1)[1]
+    p = tmp_path / "caseload.csv"
+    p.write_text(block.split("```", 1)[0], encoding="utf-8")
+    rows = read_caseload(p)
+    assert [(r.field, r.litigated) for r in rows] == [(None, 12), ("natural_resources", 6), ("forestry", 4)]
