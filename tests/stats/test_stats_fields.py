@@ -70,7 +70,7 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 def test_per_field_rates_and_missing_denominators(engine: Engine, files: tuple[Path, Path]) -> None:
     corpus, load = files
-    report = compute_corpus(engine, [str(corpus)], read_caseload(load))
+    report = compute_corpus(engine, [str(corpus)], read_caseload(load), lang="en")
     afy = {(r["agency"], r["field"]): r for r in report.tables["agency_field_year"]}
     nat = afy[("丙县自然资源局", "natural_resources")]
     assert (nat["lost"], nat["litigated"], nat["litigation_loss_rate"]) == (3, 6, 0.5)
@@ -104,7 +104,11 @@ def test_per_field_rates_and_missing_denominators(engine: Engine, files: tuple[P
         "every total it is part of, are not computed"),
     ]
     text = to_text(report, engine.rulebook)
-    assert "== 按单位、执法领域和年度 ==" in text and "戊县林业局 2023: no total row" in text
+    assert "== By agency, field and year ==" in text and "戊县林业局 2023: no total row" in text
+    zh = compute_corpus(engine, [str(corpus)], read_caseload(load))
+    assert zh.tables == report.tables
+    assert "戊县林业局 2023：案件总量表中没有合计行，缺少分母：不计算其比率，也不计算包含它的各项合计的比率" in zh.notes
+    assert "== 按单位、执法领域和年度 ==" in to_text(zh, engine.rulebook)
     rows = [ln for ln in to_csv(report).splitlines() if ln.startswith("agency_field_year,丙县市场监督管理局")]
     assert "agency_field_year,丙县市场监督管理局 / market_regulation,2023,litigation_loss_rate," in rows
 
@@ -114,7 +118,7 @@ def test_a_caseload_without_field_rows_says_so(engine: Engine, files: tuple[Path
     load = tmp_path / "c.csv"
     load.write_text("agency,year,litigated,reconsideration,appearances_required\n丁县自然资源局,2023,4,1,1\n",
                     encoding="utf-8")
-    report = compute_corpus(engine, [str(corpus)], read_caseload(load))
+    report = compute_corpus(engine, [str(corpus)], read_caseload(load), lang="en")
     assert "the caseload table has no field rows (column 'field'): no rates per field" in report.notes
     assert all(r["litigation_loss_rate"] is None for r in report.tables["field_year"])
 

@@ -101,8 +101,8 @@ def _without_notes(report_json: str) -> dict[str, Any]:
 def test_records_report_the_planted_rates(db: str, py_engine: Engine) -> None:
     _plant(db, py_engine)
     load = read_caseload(CASELOAD)
-    from_records = compute_corpus(py_engine, [], load, db=[db])
-    from_files = compute_corpus(py_engine, [str(CORPUS)], load)
+    from_records = compute_corpus(py_engine, [], load, db=[db], lang="en")
+    from_files = compute_corpus(py_engine, [str(CORPUS)], load, lang="en")
     assert _without_notes(to_json(from_records)) == _without_notes(to_json(from_files))
     regions = {(r["region"], r["year"]): r for r in from_records.tables["region_year"]}
     for key, (lost, litigated) in planted.EXPECTED["region_loss"].items():
@@ -117,6 +117,10 @@ def test_records_report_the_planted_rates(db: str, py_engine: Engine) -> None:
     assert f"{db}: 1 records of another rulebook (shandong-supervision) not counted" in from_records.notes
     text = to_text(from_records, py_engine.rulebook)
     assert "甲县 2023 = 35.00% (7/20) > 30%" in text and "records of another rulebook" in text
+    zh = compute_corpus(py_engine, [], load, db=[db])
+    assert f"{db}：其他规则集（shandong-supervision）的记录1条未计入" in zh.notes
+    assert (f"{db}：规则集 guizhou-bijie-default 的决策记录{n + 1}条，计{n}个案件（版本 2026.11.0）；"
+            "同一案件重新评估前的较早记录1条未计入") in zh.notes
 
 
 def test_records_through_the_cli_and_as_a_url(db: str, py_engine: Engine) -> None:

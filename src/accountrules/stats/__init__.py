@@ -48,6 +48,9 @@ def compute_corpus(engine: Engine, corpus: Sequence[str], caseload: list[Caseloa
         InvalidCase: a corpus entry breaks the contract (with its file and line, or its record).
     """
     sources = [source_for(c) for c in corpus] + [DecisionRecords(d) for d in db]
+    for s in sources:
+        if isinstance(s, DecisionRecords):
+            s.lang = lang  # its notes, in the report's language
     report = compute_stats(engine.rulebook, _inputs(engine, sources), caseload, lang=lang)
     for s in sources:
         report.notes += getattr(s, "notes", [])

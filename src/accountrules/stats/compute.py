@@ -42,6 +42,23 @@ COUNTS = ("cases", "error_cases", "lost", "corrected", "head_absent", "litigated
           "appearances_required")
 DENOMINATORS = ("litigated", "reconsideration", "appearances_required")
 _CASE_COUNTS = ["cases", "error_cases", "lost", "corrected", "head_absent"]
+#: the report's notes, in the report's language
+NOTES = {
+    "zh": {
+        "missing": "{group}：案件总量表中没有{what}，缺少分母：不计算其比率，也不计算包含它的各项合计的比率",
+        "total row": "合计行", "field row": "该领域的行",
+        "absent": "{agency} {year}：负责人未出庭{absent}次，但案件总量表只列明应出庭{required}次",
+        "no_field_rows": "案件总量表没有分领域的行（field 列）：不计算各领域的比率",
+    },
+    "en": {
+        "missing": "{group}: no {what} in the caseload table, so no denominators: its rates, and those of every "
+                   "total it is part of, are not computed",
+        "total row": "total row", "field row": "field row",
+        "absent": "{agency} {year}: {absent} hearings without the head, but the caseload names only {required} "
+                  "appearances required",
+        "no_field_rows": "the caseload table has no field rows (column 'field'): no rates per field",
+    },
+}
 RATES = {
     "litigation_loss_rate": ("lost", "litigated"),
     "reconsideration_correction_rate": ("corrected", "reconsideration"),
@@ -180,8 +197,8 @@ class _Stats:
             return
         for row in df[df["litigated"].isna() & (df["cases"] > 0)].to_dict("records"):
             group = " ".join(str(row[k]) for k in keys)
-            self.notes.append(f"{group}: no {what} in the caseload table, so no denominators: its rates, and those "
-                              f"of every total it is part of, are not computed")
+            t = NOTES[self.lang]
+            self.notes.append(t["missing"].format(group=group, what=t[what]))
 
     def agency_year(self) -> pd.DataFrame:
         df = _denominators(self._counted(["agency", "year"]), self._load(False), ["agency", "year"])
@@ -197,8 +214,8 @@ class _Stats:
         for a, y, absent, req in zip(df["agency"], df["year"], df["head_absent"], df["appearances_required"],
                                      strict=True):
             if self.caseload and not pd.isna(req) and absent > req:
-                self.notes.append(f"{a} {y}: {absent} hearings without the head, but the caseload names only "
-                                  f"{req} appearances required")
+                self.notes.append(NOTES[self.lang]["absent"].format(agency=a, year=y, absent=absent,
+                                                                    required=int(req)))
         return _with_rates(df)
 
     def pooled(self, ay: pd.DataFrame, keys: list[str], level: str | None = None) -> pd.DataFrame:
@@ -220,7 +237,7 @@ class _Stats:
         load = self._load(True).drop(columns=["region", "level"])
         df = _with_rates(_denominators(self._counted(keys), load, keys))
         if self.caseload and not len(load):
-            self.notes.append("the caseload table has no field rows (column 'field'): no rates per field")
+            self.notes.append(NOTES[self.lang]["no_field_rows"])
         elif len(load):
             self._note_missing(df, keys, "field row")
         return df

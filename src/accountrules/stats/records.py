@@ -27,6 +27,14 @@ from ..engine import Engine
 from ..errors import InvalidCase
 from .sources import StatInput, paired_input
 
+_NOTES = {
+    "zh": {"read": "{where}：规则集 {book} 的决策记录{total}条，计{cases}个案件", "versions": "（版本 {versions}）",
+           "earlier": "；同一案件重新评估前的较早记录{n}条未计入", "other": "{where}：其他规则集（{book}）的记录{n}条未计入"},
+    "en": {"read": "{where}: {cases} cases from {total} decision records of rulebook {book}",
+           "versions": " (versions {versions})", "earlier": "; {n} earlier records of re-evaluated cases not counted",
+           "other": "{where}: {n} records of another rulebook ({book}) not counted"},
+}
+
 #: URL schemes of the decision-record database (what :func:`accountrules.records.store.database_url` takes)
 SCHEMES = ("sqlite", "postgresql", "postgres", "postgresql+psycopg")
 
@@ -48,6 +56,7 @@ class DecisionRecords:
     """A decision-record database (a SQLite file path or a database URL) as a statistics corpus."""
 
     target: str
+    lang: str = "zh"
     notes: list[str] = field(default_factory=list, compare=False)
 
     def _fail(self, message: str, code: str = "bad-value") -> InvalidCase:
@@ -85,13 +94,13 @@ class DecisionRecords:
                 continue
             total += 1
             latest[rec.case_id] = rec
-        versions = sorted({r.rulebook_version for r in latest.values()})
-        self.notes.append(f"{where}: {len(latest)} cases from {total} decision records of rulebook {book_id}"
-                          + (f" (versions {', '.join(versions)})" if versions else "")
-                          + (f"; {total - len(latest)} earlier records of re-evaluated cases not counted"
-                             if total > len(latest) else ""))
+        versions = ", ".join(sorted({r.rulebook_version for r in latest.values()}))
+        t = _NOTES[self.lang]
+        self.notes.append(t["read"].format(where=where, cases=len(latest), total=total, book=book_id)
+                          + (t["versions"].format(versions=versions) if versions else "")
+                          + (t["earlier"].format(n=total - len(latest)) if total > len(latest) else ""))
         for rid, n in sorted(other.items()):
-            self.notes.append(f"{where}: {n} records of another rulebook ({rid}) not counted")
+            self.notes.append(t["other"].format(where=where, n=n, book=rid))
         for case_id in sorted(latest):
             rec = latest[case_id]
             origin = f"{where}#{rec.decision_id}"
