@@ -62,7 +62,8 @@ class DecisionRecords:
     def _fail(self, message: str, code: str = "bad-value") -> InvalidCase:
         return InvalidCase([Diagnostic(code, message, path=display_url(self.target))])
 
-    def _rows(self) -> list[Any]:
+    def _rows(self) -> Iterator[Any]:
+        """Every record, oldest first, streamed (any database error becomes one clear problem)."""
         try:
             from ..records.store import RecordStore
         except ImportError:
@@ -73,7 +74,7 @@ class DecisionRecords:
                              "serve --records).", "file-not-found")
         store = RecordStore(self.target)
         try:
-            return list(store.records())
+            yield from store.records()
         except Exception as exc:  # noqa: BLE001 - any driver error becomes one clear line, never a traceback
             first = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
             raise self._fail(f"cannot read decision records: {first}. Give a records database written by "
@@ -89,6 +90,7 @@ class DecisionRecords:
         other: dict[str, int] = {}
         total = 0
         for rec in self._rows():  # oldest first: a later record of the same case replaces an earlier one
+            # (only the latest of each case is kept in memory)
             if rec.rulebook_id != book_id:
                 other[rec.rulebook_id] = other.get(rec.rulebook_id, 0) + 1
                 continue
