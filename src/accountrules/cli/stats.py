@@ -17,7 +17,7 @@ from ._common import book_from, fail
                    "(what evaluate --record and serve --records write). Repeatable.")
 @click.option("--rules", "rules", type=click.Path(file_okay=False), help="Rulebook directory (default: bundled).")
 @click.option("--caseload", type=click.Path(dir_okay=False),
-              help="CSV of cases handled per agency and year (the denominators of the rates).")
+              help="CSV of cases handled per agency and year, optionally per field (the denominators of the rates; docs/statistics.md).")
 @click.option("--format", "fmt", type=click.Choice(("text", "csv", "json")), default="text", show_default=True)
 @click.option("--lang", type=click.Choice(("zh", "en")), default="zh", show_default=True)
 @click.option("--charts", "charts", type=click.Path(file_okay=False),
