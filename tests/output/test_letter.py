@@ -128,7 +128,7 @@ def test_addressees_follow_channel_and_referral(engine: Engine) -> None:
     md = render_letter(abuse, "md").decode()
     assert "建议移送纪检监察机关" in md and "不予适用，理由：被排除" in md  # exemption claimed, not applied, why
     coll = render_letter(_letter(engine, SCENARIOS / "collective.yaml"), "md").decode()
-    assert "建议免予问责" in coll
+    assert "（第3人）：建议不予问责" in coll  # the member whose dissent is on the record
 
 
 def test_analogues_are_marked(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -246,7 +246,8 @@ def test_custom_rulebook_keeps_working(tmp_path: Path) -> None:
     engine = Engine(load_rulebook(book_dir), backend="python")
     letter = _letter(engine, EXAMPLE)
     assert letter.addressees == [] and all(p.body == "" for p in letter.persons)
-    assert letter.gaps == ["deciding body: the rulebook names none for channel enforcement_fault"] * 2
+    assert letter.gaps == ["deciding body: the rulebook names none for channel enforcement_fault_party",
+                           "deciding body: the rulebook names none for channel enforcement_fault"]
     assert "（主送机关）：" in render_letter(letter, "md").decode()
 
 

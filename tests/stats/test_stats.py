@@ -211,7 +211,8 @@ def test_threshold_rules_are_validated(tmp_path: Path) -> None:
     path = book_dir / "reporting.yaml"
     text = path.read_text(encoding="utf-8")
     text = text.replace("    above: 0.30\n", "    above: 0.30\n    at_least: 3\n", 1)
-    text = text.replace("    channels: [state_sanction, enforcement_fault]", "    channels: [state_sanction, enforcment_fault]")
+    text = text.replace("    channels: [state_sanction, enforcement_fault, enforcement_fault_party]",
+                        "    channels: [state_sanction, enforcment_fault, enforcement_fault_party]")
     path.write_text(text, encoding="utf-8")
     with pytest.raises(RuleFileError) as exc:
         load_rulebook(book_dir)

@@ -583,6 +583,11 @@ def _check_required(manifest: rb.Manifest, levels: dict[str, rb.Level], resp: di
         for s in u.superseded_by:
             ref("unit measure", s, umt, u.span)
     ref("level", manifest.policy.aggravation_cap, levels, manifest.span)
+    if manifest.policy.exemption_keeps is not None:
+        ref("level", manifest.policy.exemption_keeps, levels, manifest.span)
+    for lv in levels.values():
+        if lv.aggravates_to is not None:
+            ref("level", lv.aggravates_to, levels, lv.span)
 
 
 def _check_matrix(matrix: rb.Matrix, matrix_doc: tuple[RawDocument, Loc] | None, grades: dict[str, rb.Grade],
