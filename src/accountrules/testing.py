@@ -180,7 +180,9 @@ def _either(flag_and_values: tuple[bool, Any, Any]) -> Any:
 #: fault is rarely liable at all, so ordinary negligence comes first.
 _FAULT_ORDER: tuple[str, ...] = ("ordinary_negligence", "gross_negligence", "intentional", "none")
 _PERSON_FLAGS = ("party_member", "leading_cadre", "private_gain", "superior_order_manifestly_unlawful",
-                 "diligent_review", "crime_suspected")
+                 "diligent_review", "crime_suspected", "within_sanction_period")
+#: Finding flags, drawn like person flags; ``deception_detectable`` is true unless drawn (the model default).
+_FINDING_FLAGS = ("undetectable", "collective", "unlawful_norm")
 
 
 def _flags(names: Sequence[str], most: int = 2) -> st.SearchStrategy[dict[str, bool]]:
@@ -273,7 +275,8 @@ def _info_fields(rulebook: Rulebook, *, error_only: bool, error_bias: bool) -> s
         losses, st.sampled_from(m.SOCIAL_IMPACTS), _flags(("state_compensation", "mass_incident"), 1))
     history = st.builds(m.History, same_field_losses_3y=st.integers(0, 12),
                         same_issue_lost_before=st.booleans(), same_act_remade=st.booleans(),
-                        series_cases=st.integers(0, 6))
+                        series_cases=st.integers(0, 6),
+                        county_loss_rate=st.sampled_from((0.0, 0.0, 0.2, 0.3, 0.35, 0.6)))
     return st.fixed_dictionaries({
         "triple": triple,
         "decided_on": _DATES,
@@ -285,6 +288,7 @@ def _info_fields(rulebook: Rulebook, *, error_only: bool, error_bias: bool) -> s
         "opinion_letter": st.booleans(),
         "consequences": consequences,
         "history": history,
+        "party_org_serious_breach": st.sampled_from((False, False, False, True)),
     })
 
 
@@ -342,7 +346,8 @@ def cases(rulebook: Rulebook, *, max_persons: int = 4, max_findings: int = 3, er
     slots = list(range(max_findings))
     row = st.tuples(_person_fields(rulebook, 3), _distinct(slots, max_findings, mostly_nonempty=True))
     rows = st.lists(row, min_size=min_persons, max_size=max_persons)
-    found = _lists(st.sampled_from(items), max_findings, True) if items and max_findings > 0 else st.just([])
+    found = (_lists(st.tuples(st.sampled_from(items), _flags(_FINDING_FLAGS, 1)), max_findings, True)
+             if items and max_findings > 0 else st.just([]))
     strategy = st.builds(_assemble, rows, found,
                          _info_fields(rulebook, error_only=error_only, error_bias=error_bias))
     if error_only:
@@ -350,11 +355,14 @@ def cases(rulebook: Rulebook, *, max_persons: int = 4, max_findings: int = 3, er
     return strategy
 
 
-def _assemble(rows: list[tuple[dict[str, Any], list[int]]], items: list[str], fields: Mapping[str, Any]) -> m.Case:
+def _assemble(rows: list[tuple[dict[str, Any], list[int]]], items: list[tuple[str, dict[str, bool]]],
+              fields: Mapping[str, Any]) -> m.Case:
     ids = person_ids(len(rows))
     people = [m.Person(id=pid, name=_name(i), **row) for i, (pid, (row, _)) in enumerate(zip(ids, rows, strict=True))]
     n = len(items)
     found = [m.Finding(item=item, persons=[pid for pid, (_, named) in zip(ids, rows, strict=True)
-                                           if any(k % n == j for k in named)])
-             for j, item in enumerate(items)]
+                                           if any(k % n == j for k in named)],
+                       deception_detectable=not flags["undetectable"], collective=flags["collective"],
+                       unlawful_norm=flags["unlawful_norm"])
+             for j, (item, flags) in enumerate(items)]
     return m.Case(case=_info(fields, found), persons=people)

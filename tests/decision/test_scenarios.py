@@ -46,8 +46,9 @@ def test_collective_decision_with_recorded_dissent(engine: Engine, py_engine: En
     p = _p(rec)
     assert p["c1"].responsibility == "primary_leadership" and p["c1"].rank > p["c2"].rank > 0
     assert p["c2"].responsibility == "important_leadership"
-    assert p["c3"].rank == 0 and p["c3"].exemption is not None and p["c3"].exemption.code == "EX5"
-    assert p["c3"].exemption.reasons and p["c3"].exemption.reasons[0].citation.article
+    # the dissenter bears no responsibility, with a reason that says so (not "direct + exempt")
+    assert (p["c3"].rank, p["c3"].responsibility, p["c3"].exemption) == (0, "none", None)
+    assert [r.rule for r in p["c3"].reasons] == ["RC9-dissent-on-record"] and p["c3"].reasons[0].citation.article
 
 
 def test_intentional_abuse_with_falsified_evidence(engine: Engine, py_engine: Engine) -> None:
@@ -57,6 +58,7 @@ def test_intentional_abuse_with_falsified_evidence(engine: Engine, py_engine: En
     ex1 = next(c for c in h.considered if c.code == "EX1")
     assert not ex1.applied and ex1.why
     assert rec.review.track == "key"
+    assert "recourse" in [u.measure for u in rec.unit_measures]  # 国家赔偿法 第十六条: compensation paid, intent
 
 
 def test_head_absent_without_and_with_justified_reason(engine: Engine, py_engine: Engine) -> None:
@@ -71,7 +73,9 @@ def test_series_case_mitigation_and_aggravation(engine: Engine, py_engine: Engin
     p = _p(rec)
     assert rec.review.track == "key"
     assert p["h1"].rank == 1  # 减轻 one step below notified criticism (MT1 + MT3 → MT7, S07 art 14)
-    assert p["h2"].rank == 3  # 加重 one step above (AG2)
+    # a negligent repeat is 从重 (upper band), not 加重 (S05 art 13(1) knows only an intentional repeat)
+    assert (p["h2"].rank, p["h2"].band) == (2, "upper")
+    assert rec.review.tracks == ["key", "special", "routine"]  # every track that applies is listed
     assert any(c.code == "MT7" and c.applied for c in p["h1"].considered)
 
 
@@ -89,3 +93,91 @@ def test_citation_version_follows_the_date(engine: Engine) -> None:
     new = engine.evaluate(case, lang="en").error_case.reasons[0].citation
     assert "行政复议法" in old.instrument and "行政复议法" in new.instrument
     assert old.version == "2017-09-01" and new.version == "2023-09-01"
+
+
+def test_collective_decision_nobody_named(engine: Engine, py_engine: Engine) -> None:
+    """政务处分法 第十条, 问责条例 第六条: members who voted for it bear leadership responsibility, named or not."""
+    rec = _eval(engine, py_engine, "collective_unnamed")
+    p = _p(rec)
+    assert p["m0"].responsibility == "primary_leadership"  # the decision-maker
+    for mid in ("m1", "m3"):
+        assert p[mid].responsibility == "important_leadership" and p[mid].rank > 0
+        assert p[mid].rank <= p["m0"].rank
+    assert (p["m2"].responsibility, p["m2"].rank, p["m2"].exemption) == ("none", 0, None)
+    assert p["m2"].reasons[0].rule == "RC9-dissent-on-record"
+    assert p["m3"].channel == "state_sanction"  # a non-party leading cadre
+    assert [s.item for s in rec.situations] == ["D1"] and not rec.situations[0].unanswered
+
+
+def test_forgery_found_only_by_appraisal(engine: Engine, py_engine: Engine) -> None:
+    """The reviewer who looked is not liable for an undetectable forgery; the approver who never read the
+    file failed his own duty and is never sanctioned below the reviewer."""
+    rec = _eval(engine, py_engine, "forgery")
+    p = _p(rec)
+    assert p["h1"].responsibility == "direct" and p["h1"].referral == "discipline"
+    assert p["h1"].measures == ["party_disciplinary_sanction", "administrative_sanction"]  # party member, not a cadre
+    assert (p["r1"].responsibility, p["r1"].rank) == ("none", 0)
+    assert p["r1"].reasons[0].rule == "RC2-undetectable-forgery"
+    assert p["a1"].responsibility != "none" and p["a1"].rank >= p["r1"].rank
+    assert [s.item for s in rec.situations] == ["F4"]  # the forgery answers the insufficient-evidence ground
+
+
+def test_intentional_unlawful_licensing(engine: Engine, py_engine: Engine) -> None:
+    """行政许可法 第七十四条: intent plus an item whose consequence is a 处分 → at least referral."""
+    rec = _eval(engine, py_engine, "licensing_intent")
+    p = _p(rec)
+    assert p["h1"].rank >= 6 and p["h1"].referral == "discipline"
+    assert any(r.rule == "LV-intentional-sanction-item" for r in p["h1"].reasons)
+    assert p["h1"].influence is not None and not p["h1"].influence.verified  # the sanction is undecided
+    assert p["a1"].band == "upper"  # gross negligence weighs (从重)
+    assert "recourse" not in [u.measure for u in rec.unit_measures]  # no state compensation was paid
+
+
+def test_head_absent_and_nobody_appeared(engine: Engine, py_engine: Engine) -> None:
+    """Heads not named bear leadership responsibility at most; nobody appearing weighs (出庭应诉规定 第十二条第一款第（三）项)."""
+    rec = _eval(engine, py_engine, "absent_nobody")
+    p = _p(rec)
+    assert rec.error_case.definition == "T1"
+    for pid in ("p1", "d1"):
+        assert p[pid].responsibility == "primary_leadership" and p[pid].rank > 0
+        assert any(r.rule == "PGM-R1-nobody-appeared" for r in p[pid].reasons)
+    assert p["h1"].responsibility == "direct"
+    assert {"loss_notification", "interview"} <= {u.measure for u in rec.unit_measures}  # four musts: a loss
+
+
+def test_won_case_with_absent_head_has_no_four_musts(engine: Engine, py_engine: Engine) -> None:
+    rec = _eval(engine, py_engine, "absent")
+    assert rec.error_case.definition == "T5"
+    assert [u.measure for u in rec.unit_measures] == ["rectification", "analysis_report"]
+
+
+def test_county_above_the_loss_rate(engine: Engine, py_engine: Engine) -> None:
+    rec = _eval(engine, py_engine, "county_rate")
+    measures = [u.measure for u in rec.unit_measures]
+    assert "county_loss_rate_report" in measures and "loss_notification" in measures
+    assert "written_examination" not in measures  # 必通报 is a notification of the unit, not its self-examination
+
+
+def test_mitigation_meets_aggravation(engine: Engine, py_engine: Engine) -> None:
+    """A discretionary (analogue) 加重 never cancels the mandatory 减轻 of 公务员处分条例 第十四条第一款."""
+    rec = _eval(engine, py_engine, "netting")
+    p = _p(rec)
+    assert p["h1"].rank == 1  # notified criticism one step down, AG3 does not cancel it
+    assert (p["h2"].rank, p["h2"].band) == (2, "upper")  # negligent repeat: 从重 only
+
+
+def test_non_party_leading_cadre_and_exemption_kinds(engine: Engine, py_engine: Engine) -> None:
+    rec = _eval(engine, py_engine, "nonparty_cadre")
+    p = _p(rec)
+    assert p["a1"].channel == "state_sanction" and p["a1"].rank > 0
+    assert p["h1"].channel == "enforcement_fault_party" and "party_disciplinary_sanction" in p["h1"].measures
+    # 免予处分 keeps the lighter measures (政务处分法 第十二条第一款)
+    h2 = p["h2"]
+    assert h2.exemption is not None and (h2.exemption.code, h2.exemption.kind) == ("EX9", "exempt_from_sanction")
+    assert h2.level == "criticism_education" and h2.measures and h2.responsibility == "direct"
+
+
+def test_repeat_losses_in_one_field_list_every_track(engine: Engine, py_engine: Engine) -> None:
+    rec = _eval(engine, py_engine, "repeat_field")
+    assert rec.review.track == "key" and rec.review.tracks == ["key", "special", "routine"]
+    assert {r.rule for r in rec.review.reasons} >= {"RV-key", "RV-special-frequent-field"}

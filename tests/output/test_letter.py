@@ -21,7 +21,7 @@ from click.testing import CliRunner
 
 from accountrules import Engine
 from accountrules.cli import cli
-from accountrules.contract.intake import read_case_file
+from accountrules.contract.intake import parse_case, read_case_file
 from accountrules.letter import letter_for_case
 from accountrules.output.letter import build_letter, render_letter, template_path
 from accountrules.output.letter import model as letter_model
@@ -128,7 +128,7 @@ def test_addressees_follow_channel_and_referral(engine: Engine) -> None:
     md = render_letter(abuse, "md").decode()
     assert "建议移送纪检监察机关" in md and "不予适用，理由：被排除" in md  # exemption claimed, not applied, why
     coll = render_letter(_letter(engine, SCENARIOS / "collective.yaml"), "md").decode()
-    assert "建议免予问责" in coll
+    assert "（第3人）：建议不予问责" in coll  # the member whose dissent is on the record
 
 
 def test_analogues_are_marked(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -246,5 +246,33 @@ def test_custom_rulebook_keeps_working(tmp_path: Path) -> None:
     engine = Engine(load_rulebook(book_dir), backend="python")
     letter = _letter(engine, EXAMPLE)
     assert letter.addressees == [] and all(p.body == "" for p in letter.persons)
-    assert letter.gaps == ["deciding body: the rulebook names none for channel enforcement_fault"] * 2
+    assert letter.gaps == ["deciding body: the rulebook names none for channel enforcement_fault_party",
+                           "deciding body: the rulebook names none for channel enforcement_fault"]
     assert "（主送机关）：" in render_letter(letter, "md").decode()
+
+
+def test_shandong_letter_names_the_deciding_bodies() -> None:
+    """Shandong (rulebooks/shandong-supervision/reporting.yaml): an art 38 officer goes to their unit; a
+    sanction (处分, referral discipline) and a suspected crime go to the 处分决定机关."""
+    engine = Engine(load_rulebook("shandong-supervision"), backend="python")
+    case = ROOT / "examples" / "shandong-supervision" / "sd-2024-031.yaml"
+    unit, authority = "行政执法人员所在单位", "处分决定机关（任免机关或者监察机关）"
+    letter = _letter(engine, case)
+    assert letter.gaps == []
+    assert letter.addressees == [unit, authority]
+    assert {p.name: p.body for p in letter.persons} == {"王某": unit, "赵某": authority, "孙某": authority}
+    md = render_letter(letter, "md").decode()
+    assert md.splitlines()[4] == f"{unit}、{authority}："
+    assert "（主送机关）" not in md and _ascii_words(md, letter) == set()
+    assert "《中华人民共和国公职人员政务处分法》第三条第二款" in md and "《行政机关公务员处分条例》第三十四条" in md
+    _, text = _docx_text(render_letter(letter, "docx"))
+    assert f"{unit}、{authority}：" in text
+    en = _letter(engine, case, lang="en")
+    assert en.addressees == ["the enforcement officer's unit",
+                             "the sanctioning authority (the appointing authority or the supervisory commission)"]
+    data = read_case_file(case).model_dump(mode="json")
+    data["persons"][0]["crime_suspected"] = True
+    crime = parse_case(data)
+    rec = engine.evaluate(crime)
+    assert rec.persons[0].referral == "criminal"
+    assert build_letter(crime, rec, engine.rulebook).addressees == [authority]

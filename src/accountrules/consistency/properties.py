@@ -356,19 +356,29 @@ def deterministic(checker: Checker, case: m.Case, params: Params) -> Violation |
     return None
 
 
+def _exempt_ceiling(book: Rulebook, code: str | None) -> int:
+    """The highest rank an item exempted by ``code`` may keep: 0 for 不予追究, the kept level for 免予处分."""
+    circ = book.circumstances.get(code or "")
+    if circ is None or circ.exemption == "not_liable" or not book.manifest.policy.exemption_keeps:
+        return 0
+    return book.levels[book.manifest.policy.exemption_keeps].rank
+
+
 def exemption_sound(checker: Checker, case: m.Case, params: Params) -> Violation | None:
-    """An applied exemption means rank 0, and never coexists with intent (fault or AG1)."""
+    """An applied exemption means rank 0 (不予追究) or at most the kept lighter level (免予处分), and never
+    coexists with intent (fault or AG1)."""
     rec = checker.evaluate(case)
+    book = checker.rulebook
     for p, po in zip(case.persons, rec.persons, strict=True):
         applied = [i for i in po.items if i.exempted_by]
         if po.exemption is None and not applied:
             continue
         code = po.exemption.code if po.exemption else applied[0].exempted_by
-        if po.exemption is not None and po.rank != 0:
+        if po.exemption is not None and po.rank > _exempt_ceiling(book, code):
             return Violation("exemption_sound", f"{p.id} is exempted ({code}) but has rank {_lv(po)}", case,
                              person=p.id)
         for i in applied:
-            if i.rank != 0:
+            if i.rank > _exempt_ceiling(book, i.exempted_by):
                 return Violation("exemption_sound", f"{p.id}'s item {i.item} is exempted ({i.exempted_by}) but "
                                  f"has rank {i.rank} ({i.level})", case, person=p.id)
         if p.fault == "intentional":

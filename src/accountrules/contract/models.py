@@ -42,7 +42,7 @@ Fault = Literal["none", "ordinary_negligence", "gross_negligence", "intentional"
 Conduct = Literal[
     "proposed_wrong_opinion", "failed_to_detect", "detected_not_corrected",
     "overrode_correct_opinion", "decided_without_review", "instructed_or_interfered",
-    "acted_beyond_approval", "held_wrong_opinion_in_collective",
+    "acted_beyond_approval", "held_wrong_opinion_in_collective", "recorded_dissent", "failed_approval_duty",
 ]
 Status = Literal["error_case", "not_error_case", "pending"]
 Responsibility = Literal["direct", "primary_leadership", "important_leadership", "none"]
@@ -119,6 +119,18 @@ class Finding(_Strict):
     item: Code
     persons: list[Identifier] = Field(default_factory=list, max_length=100)
     note: Annotated[str, Field(max_length=2000)] | None = None
+    deception_detectable: StrictBool = Field(
+        default=True,
+        description="For a falsification (F4): a diligent review could have detected it (extension; false when "
+                    "only e.g. an expert appraisal revealed it).",
+    )
+    collective: StrictBool = Field(
+        default=False, description="The item came from a collective decision (集体决策) (extension)."
+    )
+    unlawful_norm: StrictBool = Field(
+        default=False, description="The act followed a normative document that itself conflicts with a higher law "
+                                   "(所执行的规范性文件与法律、法规相抵触) (extension)."
+    )
 
 
 class Consequences(_Strict):
@@ -141,6 +153,10 @@ class History(_Strict):
     series_cases: Annotated[StrictInt, Field(ge=0, le=100_000)] = Field(
         default=0, description="Other cases of the same series (系列案件) in the same field (extension)."
     )
+    county_loss_rate: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)] = Field(
+        default=0, description="The county's administrative-litigation loss rate (0-1) in the current statistics "
+                               "period, 0 when unknown (extension)."
+    )
 
 
 class CaseInfo(_Strict):
@@ -161,6 +177,11 @@ class CaseInfo(_Strict):
     findings: list[Finding] = Field(default_factory=list, max_length=200)
     consequences: Consequences = Field(default_factory=Consequences)
     history: History = Field(default_factory=lambda: History())
+    party_org_serious_breach: StrictBool = Field(
+        default=False,
+        description="The unit's party organisation failed its duty, seriously breached party discipline and "
+                    "cannot correct itself (问责条例 第八条 predicate of 改组) (extension).",
+    )
 
 
 class Person(_Strict):
@@ -182,6 +203,9 @@ class Person(_Strict):
         default=False, description="Diligent performance of the review duty is documented (extension)."
     )
     crime_suspected: StrictBool = Field(default=False, description="A crime is suspected (extension).")
+    within_sanction_period: StrictBool = Field(
+        default=False, description="Acted again within a sanction or influence period (处分期、影响期内) (extension)."
+    )
 
 
 class Case(_Strict):
@@ -325,6 +349,9 @@ class Situation(_Out):
     name: str = ""
     persons: list[str]
     reasons: list[Reason]
+    unanswered: bool = Field(
+        default=False, description="Nobody was found responsible for it: 倒查未查明责任人员，应补充调查 (extension).")
+    note: str | None = None
 
 
 class Exemption(_Out):
@@ -332,6 +359,10 @@ class Exemption(_Out):
 
     code: str
     reasons: list[Reason]
+    kind: Literal["not_liable", "exempt_from_sanction"] = Field(
+        default="not_liable",
+        description="not_liable: 不予追究 (no liability); exempt_from_sanction: 免予处分 (liable, no sanction; "
+                    "the lighter measures remain) (extension).")
 
 
 class Considered(_Out):
@@ -398,6 +429,8 @@ class Review(_Out):
 
     track: Track
     reasons: list[Reason]
+    tracks: list[Track] = Field(
+        default_factory=list, description="Every track that applies, highest first (extension).")
 
 
 class Recommendation(_Out):

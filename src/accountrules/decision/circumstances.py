@@ -16,7 +16,7 @@ def apply_circumstances(ev: Evaluation, effects: Sequence[RuleEntry], rank: int,
                         reasons: list[m.Reason], considered: dict[str, m.Considered]) -> tuple[int, set[str]]:
     """The rank after the fired circumstance effects, and the effects seen (``heavier`` … flags).
 
-    Aggravating effects together move one step up (capped), mitigating ones one step down; both
+    Aggravating effects together move one step of 加重 (capped), mitigating ones one step of 减轻; both
     cancel. Each effect adds its reason to ``reasons`` and its code to ``considered``.
     """
     shared, lang = ev.shared, ev.lang
@@ -35,4 +35,5 @@ def apply_circumstances(ev: Evaluation, effects: Sequence[RuleEntry], rank: int,
             key = ("considered", e.order, lang)
             considered[then.code] = shared.get(key) or shared.keep(key, m.trusted(
                 m.Considered, code=then.code, applied=True, effect=eff, why=e.rule.title.get(lang), reasons=[]))
-    return after_circumstances(ev.prep.ranks, rank, steps, ev.prep.cap_rank), flags
+    book, prep = ev.book, ev.prep
+    return after_circumstances(book.levels_by_rank, book.levels, rank, steps, prep.cap_rank, prep.keep_rank), flags

@@ -19,7 +19,7 @@ from .._version import __version__
 from ..contract import models as m
 from ..explanation.explain import Explainer, ReasonCache
 from ..explanation.trace import EventKind, NullTrace, Trace
-from ..language.facts import case_facts, finding_facts, law_date, person_facts
+from ..language.facts import FAULT_RANK, case_facts, finding_facts, law_date, person_facts
 from ..matching.protocol import Matcher
 from ..rules.citations import case_dates
 from ..rules.validate import Rulebook, RuleEntry
@@ -27,8 +27,8 @@ from .channel import person_channel
 from .exemptions import ItemResult, unapplied_claims
 from .finding import decide_finding
 from .grading import grade_sum
-from .outcome import review_track, unit_measures
-from .overrides import live
+from .outcome import answered, mark_unanswered, review_track, unit_measures
+from .overrides import live, surviving
 from .persons import person_outcome
 from .prepared import Evaluation, Facts, Prepared
 from .status import case_status, situations
@@ -61,11 +61,14 @@ def decide(book: Rulebook, matcher: Matcher, case: m.Case, lang: str, trace: Tra
     ev.ex.case_facts = cf
     error_case, status_reasons, by_sec = _round_case(ev, matcher, cf)
     is_error = error_case.status == "error_case"
-    case_grade = by_sec.get("grade_modifiers", [])
+    case_grade = surviving(by_sec.get("grade_modifiers", []), ev.trace, "case")
     case_delta = grade_sum(case_grade)
     case_grade_reasons = [ev.ex.rule_reason(e, cf) for e in case_grade]
-    situations_out = situations(ev, by_sec.get("grounds", []), cf) if is_error else []
+    grounds = surviving(by_sec.get("grounds", []), ev.trace, "case")
+    situations_out = situations(ev, grounds, cf) if is_error else []
     persons_out, max_grade = _round_persons(ev, matcher, cf, is_error, case_delta, case_grade_reasons, status_reasons)
+    if book.manifest.policy.flag_unanswered:
+        situations_out = mark_unanswered(ev, situations_out, answered(persons_out))
     unit_out, review = _round_outcome(ev, matcher, cf, error_case, situations_out, persons_out, max_grade)
     shared = prep.shared
     return m.trusted(
@@ -160,8 +163,10 @@ def _round_persons(ev: Evaluation, matcher: Matcher, cf: Facts, is_error: bool, 
 def _round_outcome(ev: Evaluation, matcher: Matcher, cf: Facts, error_case: m.ErrorCaseOut,
                    situations_out: list[m.Situation], persons_out: list[m.PersonOutcome], max_grade: int
                    ) -> tuple[list[m.UnitMeasure], m.Review]:
-    """Round 3: the outcome fact — the unit's measures and the review track."""
-    out_items = [s.item for s in situations_out]
+    """Round 3: the outcome fact — the unit's measures and the review track. The situations nobody
+    answers for are not among ``outcome.items`` but in ``outcome.unanswered_items``."""
+    out_items = [s.item for s in situations_out if not s.unanswered]
+    fault_of = {p.id: p.fault for p in ev.case.persons}
     of: Facts = {
         **cf,
         "outcome.status": error_case.status,
@@ -172,6 +177,9 @@ def _round_outcome(ev: Evaluation, matcher: Matcher, cf: Facts, error_case: m.Er
         "outcome.categories": sorted({ev.prep.items[i].category for i in out_items}),
         "outcome.referral": any(po.referral for po in persons_out),
         "outcome.liable_count": sum(1 for po in persons_out if po.rank > 0),
+        "outcome.unanswered_items": sorted({s.item for s in situations_out if s.unanswered}),
+        "outcome.liable_max_fault_rank": max((FAULT_RANK[fault_of[po.id]] for po in persons_out
+                                              if po.rank > 0 or po.exemption is not None), default=0),
     }
     (hits,) = matcher.match([("outcome", of)])
     fired = [ev.book.rules[i] for i in hits]

@@ -10,7 +10,7 @@ from .chain import responsibility
 from .circumstances import apply_circumstances
 from .exemptions import ItemResult, exemption
 from .grading import finding_grade, matrix_level
-from .ladder import ceiling_of, floor_of
+from .ladder import ceiling_of, exempted_rank, floor_of
 from .overrides import live, surviving
 from .prepared import Evaluation, Facts
 
@@ -54,7 +54,7 @@ def decide_finding(ev: Evaluation, fi: int, facts: Facts, fired: dict[str, list[
     flags: set[str] = set()
     level_rules = get("level_rules", _NONE)
     if exempted_by is not None:
-        rank = 0
+        rank = exempted_rank(rank, ev.book.circumstances[exempted_by].exemption, ev.prep.keep_rank)
     else:
         effects = get("circumstance_effects", _NONE)
         if effects:

@@ -1,7 +1,9 @@
-"""Round 3, the outcome: the unit's measures and the review track (``docs/semantics.md``,
-"Unit measures" and "Review")."""
+"""Round 3, the outcome: the situations nobody answers for, the unit's measures and the review
+tracks (``docs/semantics.md``, "Situations", "Unit measures" and "Review")."""
 
 from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
 
 from ..contract import models as m
 from ..explanation.trace import EventKind
@@ -9,6 +11,44 @@ from ..rules import schema as rb
 from ..rules.validate import RuleEntry
 from .overrides import surviving
 from .prepared import Evaluation, Facts
+
+UNANSWERED_NOTE = {
+    "zh": "倒查未查明责任人员，应补充调查",
+    "en": "The backward review found nobody responsible for this situation; a supplementary review is needed.",
+}
+
+
+def answered(persons: Sequence[m.PersonOutcome]) -> set[str]:
+    """Items some person was found liable for: a responsibility, and a level above 0 or an exemption.
+
+    A person with a share but no fault (capped to rank 0) does not answer for the item.
+    """
+    return {it.item for po in persons for it in po.items
+            if it.responsibility != "none" and (it.rank > 0 or it.exempted_by)}
+
+
+def mark_unanswered(ev: Evaluation, situations: Sequence[m.Situation], answered_items: set[str]
+                    ) -> list[m.Situation]:
+    """The situations with those nobody answers for flagged, with the note 倒查未查明责任人员，应补充调查.
+
+    The flagged objects are shared (:mod:`.sharing`); the key holds the ids of the reasons the object
+    refers to, so they live as long as the entry.
+    """
+    out = []
+    for s in situations:
+        if s.item in answered_items:
+            out.append(s)
+            continue
+        key = ("unanswered", s.item, s.category, s.name, tuple(s.persons), ev.lang, *map(id, s.reasons))
+        out.append(ev.shared.get(key) or ev.shared.keep(key, m.trusted(
+            m.Situation, item=s.item, category=s.category, name=s.name, persons=s.persons, reasons=s.reasons,
+            unanswered=True, note=UNANSWERED_NOTE[ev.lang])))
+    return out
+
+
+def tracks_listed(fired: Sequence[str], ranks: Mapping[str, int]) -> list[str]:
+    """Every review track that applies, highest rank first, each once."""
+    return sorted(set(fired), key=lambda t: (-ranks[t], t))
 
 
 def unit_measures(ev: Evaluation, fired: list[RuleEntry], of: Facts) -> list[m.UnitMeasure]:
@@ -33,16 +73,22 @@ def unit_measures(ev: Evaluation, fired: list[RuleEntry], of: Facts) -> list[m.U
 
 def review_track(ev: Evaluation, fired: list[RuleEntry], of: Facts) -> m.Review:
     """The heaviest review track of the surviving review rules (the earliest rule among equals),
-    with the reasons of every rule that chose it; ``routine`` without a reason when none fired."""
+    every track that applies (highest first), and the reasons of every surviving review rule,
+    highest track first; ``routine`` without a reason when none fired."""
     shared = ev.shared
     review_rules = surviving([e for e in fired if e.section == "review"], ev.trace, "outcome")
     if not review_rules:
         ev.trace.add(EventKind.NO_RULE, "review", "outcome")
         return shared.get(("review", "routine")) or shared.keep(("review", "routine"), m.trusted(
-            m.Review, track="routine", reasons=[]))
-    tracks = ev.book.review_tracks
-    best = max(review_rules, key=lambda e: (tracks[e.typed(rb.ReviewRule).then.track].rank, -e.order))
-    track = best.typed(rb.ReviewRule).then.track
-    reasons = [ev.ex.rule_reason(e, of) for e in review_rules if e.typed(rb.ReviewRule).then.track == track]
-    key = ("review", track, *map(id, reasons))
-    return shared.get(key) or shared.keep(key, m.trusted(m.Review, track=track, reasons=reasons))
+            m.Review, track="routine", reasons=[], tracks=["routine"]))
+    track_rank = {t: tr.rank for t, tr in ev.book.review_tracks.items()}
+
+    def track_of(e: RuleEntry) -> str:
+        return e.typed(rb.ReviewRule).then.track
+
+    best = max(review_rules, key=lambda e: (track_rank[track_of(e)], -e.order))
+    track = track_of(best)
+    reasons = [ev.ex.rule_reason(e, of) for e in sorted(review_rules, key=lambda e: (-track_rank[track_of(e)], e.order))]
+    tracks = tracks_listed([track_of(e) for e in review_rules], track_rank)
+    key = ("review", track, *tracks, *map(id, reasons))
+    return shared.get(key) or shared.keep(key, m.trusted(m.Review, track=track, reasons=reasons, tracks=tracks))

@@ -24,12 +24,16 @@ def person_outcome(ev: Evaluation, p: m.Person, res: list[ItemResult], considere
         resp = decisive.responsibility
     else:
         resp = max(liable, key=lambda ir: resp_rank[ir.responsibility]).responsibility if liable else "none"
+    all_exempt = bool(liable) and all(ir.exempted_by for ir in liable)
     chosen = channel if is_error and rank > 0 else None
     channel_id = chosen[0] if chosen else None
     exemption = None
-    if rank == 0 and liable and all(ir.exempted_by for ir in liable):
-        first = next(ir for ir in liable if ir.exempted_by)
-        exemption = m.trusted(m.Exemption, code=first.exempted_by or "", reasons=first.exemption_reasons)
+    if all_exempt:
+        first = decisive if decisive and decisive.exempted_by else next(ir for ir in liable if ir.exempted_by)
+        kind = ev.book.circumstances[first.exempted_by or ""].exemption
+        if decisive is first and kind == "not_liable":
+            resp = "none"  # 不予追究: no liability (the items keep the share that would have applied)
+        exemption = m.trusted(m.Exemption, code=first.exempted_by or "", reasons=first.exemption_reasons, kind=kind)
         p_reasons = first.reasons + first.exemption_reasons
     else:
         p_reasons = _decisive_reasons(res, rank)

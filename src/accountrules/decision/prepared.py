@@ -12,6 +12,7 @@ from ..explanation.explain import Explainer
 from ..explanation.trace import Trace
 from ..rules import schema as rb
 from ..rules.validate import Rulebook, RuleEntry
+from .ladder import keeps_rank
 from .sharing import Shared
 
 Facts = dict[str, Any]
@@ -40,6 +41,7 @@ class Prepared:
     resp_rank: dict[str, int]
     ranks: list[int]
     cap_rank: int
+    keep_rank: int  # the rank 免予处分 keeps and the floor of 减轻 (policy.exemption_keeps; 0: none)
     policy: dict[str, Any]
     rulebook_ref: m.RulebookRef
     items: dict[str, ItemInfo]
@@ -65,6 +67,7 @@ class Prepared:
             resp_rank={r.id: r.rank for r in book.responsibilities.values()},
             ranks=sorted(book.levels_by_rank),
             cap_rank=book.levels[book.manifest.policy.aggravation_cap].rank,
+            keep_rank=keeps_rank(book.levels, book.manifest.policy),
             policy=book.manifest.policy.model_dump(),
             rulebook_ref=m.RulebookRef(id=book.manifest.id, version=book.manifest.version, sha256=book.sha256),
             items={i.id: ItemInfo(i, i.category, book.grades[i.base_grade].value, frozenset(i.roles.direct),

@@ -73,7 +73,12 @@ _SPECS = [
     FactSpec("case.categories", "list", "categories", _ALL, "categories of those items"),
     FactSpec("case.findings_count", "int", None, _ALL, "number of findings"),
     FactSpec("case.persons_count", "int", None, _ALL, "number of persons"),
+    FactSpec("case.history.county_loss_rate", "number", None, _ALL,
+             "the county's litigation loss rate (0-1), 0 when unknown"),
+    FactSpec("case.party_org_serious_breach", "bool", None, _ALL,
+             "the unit's party organisation seriously breached party discipline and cannot correct itself"),
     FactSpec("policy.chain_weighting", "str", ("handler_first", "approver_first"), _ALL, "policy switch"),
+    FactSpec("policy.county_triggers", "bool", None, _ALL, "T5/T6 of the county 办法 apply"),
     FactSpec("person.role", "str", m.ROLES, _PERSONAL, "role in the chain"),
     FactSpec("person.party_member", "bool", None, _PERSONAL, "member of the CPC"),
     FactSpec("person.leading_cadre", "bool", None, _PERSONAL, "a leading cadre (领导干部)"),
@@ -86,6 +91,8 @@ _SPECS = [
              "executed a manifestly unlawful superior decision"),
     FactSpec("person.diligent_review", "bool", None, _PERSONAL, "diligent review is documented"),
     FactSpec("person.crime_suspected", "bool", None, _PERSONAL, "a crime is suspected"),
+    FactSpec("person.within_sanction_period", "bool", None, _PERSONAL,
+             "acted again within a sanction or influence period"),
     FactSpec("person.named_items", "list", "items", _PERSONAL, "items whose findings name this person"),
     FactSpec("person.named_count", "int", None, _PERSONAL, "findings that name this person"),
     FactSpec("finding.item", "str", "items", _PF, "the finding's item"),
@@ -97,6 +104,11 @@ _SPECS = [
     FactSpec("finding.role_is_direct", "bool", None, _PF, "this person's role is a typical direct bearer"),
     FactSpec("finding.role_is_oversight", "bool", None, _PF, "this person's role is a typical oversight role"),
     FactSpec("finding.grade", "int", None, _PF, "grade value of the item after case-level modifiers"),
+    FactSpec("finding.deception_detectable", "bool", None, _PF,
+             "a diligent review could have detected the falsification"),
+    FactSpec("finding.collective", "bool", None, _PF, "the item came from a collective decision"),
+    FactSpec("finding.unlawful_norm", "bool", None, _PF,
+             "the act followed a normative document that itself conflicts with law"),
     FactSpec("outcome.status", "str", ("error_case", "not_error_case", "pending"), _OUT, "error-case status"),
     FactSpec("outcome.definition", "str", "definitions", _OUT, "the definition (T1…), '' if none"),
     FactSpec("outcome.max_grade", "int", None, _OUT, "highest grade value of any person's item"),
@@ -105,6 +117,10 @@ _SPECS = [
     FactSpec("outcome.categories", "list", "categories", _OUT, "categories of the situations"),
     FactSpec("outcome.referral", "bool", None, _OUT, "someone is referred"),
     FactSpec("outcome.liable_count", "int", None, _OUT, "persons with rank > 0"),
+    FactSpec("outcome.unanswered_items", "list", "items", _OUT,
+             "items of situations nobody was found responsible for (not in outcome.items)"),
+    FactSpec("outcome.liable_max_fault_rank", "int", None, _OUT,
+             "highest fault rank of a liable person (rank > 0 or exempted), 0 if none"),
 ]
 
 FACTS: dict[str, FactSpec] = {s.path: s for s in _SPECS}
@@ -157,7 +173,10 @@ def case_facts(case: m.Case, policy: Mapping[str, Any], item_category: Mapping[s
         "case.categories": sorted(cats),
         "case.findings_count": len(c.findings),
         "case.persons_count": len(case.persons),
+        "case.history.county_loss_rate": c.history.county_loss_rate,
+        "case.party_org_serious_breach": c.party_org_serious_breach,
         "policy.chain_weighting": policy.get("chain_weighting", "handler_first"),
+        "policy.county_triggers": bool(policy.get("county_triggers", False)),
     }
 
 
@@ -176,6 +195,7 @@ def person_facts(case: m.Case, person: m.Person) -> dict[str, Any]:
         "person.superior_order_manifestly_unlawful": person.superior_order_manifestly_unlawful,
         "person.diligent_review": person.diligent_review,
         "person.crime_suspected": person.crime_suspected,
+        "person.within_sanction_period": person.within_sanction_period,
         "person.named_items": sorted(set(named)),
         "person.named_count": len(named),
     }
@@ -207,4 +227,7 @@ def finding_facts(
         "finding.role_is_direct": person.role in direct_roles,
         "finding.role_is_oversight": person.role in oversight_roles,
         "finding.grade": grade,
+        "finding.deception_detectable": finding.deception_detectable,
+        "finding.collective": finding.collective,
+        "finding.unlawful_norm": finding.unlawful_norm,
     }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from ..contract.models import Citation, PersonOutcome, Reason, Recommendation
+from ..contract.models import Citation, Exemption, PersonOutcome, Reason, Recommendation
 from ..rules.validate import Rulebook
 from ..rules.wording import facts_text
 from .jsonout import dumps_parts
@@ -17,6 +17,7 @@ _L = {
         "measures": "措施", "rulebook": "规则库", "engine": "引擎", "unverified": "待核实", "item": "情形",
         "basis": "依据", "person": "人员", "role": "岗位", "rank": "档次", "rule": "规则", "facts": "认定事实",
         "inference": "推断", "colon": "：", "sep": "；", "list": "、", "open": "（", "close": "）",
+        "also": "并适用：",
     },
     "en": {
         "case": "Case", "status": "Finding", "situations": "Situations", "persons": "Persons",
@@ -26,6 +27,7 @@ _L = {
         "rulebook": "Rulebook", "engine": "engine", "unverified": "unverified", "item": "item", "basis": "basis",
         "person": "person", "role": "role", "rank": "rank", "rule": "rule", "facts": "facts",
         "inference": "inference", "colon": ": ", "sep": "; ", "list": ", ", "open": " (", "close": ")",
+        "also": "also: ",
     },
 }
 
@@ -61,13 +63,22 @@ class _Words:
         except KeyError:
             return p.responsibility
 
-    def exemption(self, code: str) -> str:
-        circ = self.book.circumstances.get(code)
+    def exemption(self, e: Exemption) -> str:
+        """The exemption as applied to the person: 不予追究责任 or 免予处分, then the circumstance."""
+        circ = self.book.circumstances.get(e.code)
+        kind = self("exemption", e.kind)
         if circ is None:
-            return code
-        kind = self("exemption", circ.exemption or "either")
+            return f"{kind}{self.t['open']}{e.code}{self.t['close']}"
+        code = e.code
         t = self.t
         return f"{kind}{t['open']}{code} {circ.name.get(self.lang)}{t['close']}"
+
+    def tracks(self, rec: Recommendation) -> str:
+        """The highest review track, then every other track that applies."""
+        t = self.t
+        rest = [self("review_track", x) for x in rec.review.tracks if x != rec.review.track]
+        also = f"{t['open']}{t['also']}{t['list'].join(rest)}{t['close']}" if rest else ""
+        return self("review_track", rec.review.track) + also
 
     def status(self, rec: Recommendation) -> str:
         ec = rec.error_case
@@ -148,7 +159,7 @@ def _person_line(p: PersonOutcome, w: _Words) -> str:
     if p.responsibility == "none" and p.rank == 0 and not p.exemption:
         return f"{head}{t['colon']}{parts[0]}"
     if p.exemption:
-        parts.append(w.exemption(p.exemption.code))
+        parts.append(w.exemption(p.exemption))
     else:
         parts.append(f"{t['level']}{t['colon']}{w('level', p.level)}")
         if p.band:
@@ -194,7 +205,8 @@ def to_text(rec: Recommendation, lang: str = "zh", book: Rulebook | None = None)
         out.append(f"{t['situations']}{c.rstrip()}")
         for s in rec.situations:
             who = t["list"].join(s.persons) or "—"
-            out.append(f"  {s.item} {s.name}{t['open']}{t['persons']}{c}{who}{t['close']}")
+            out.append(f"  {s.item} {s.name}{t['open']}{t['persons']}{c}{who}{t['close']}"
+                       + (f"{t['sep']}{s.note}" if s.note else ""))
             out += _reasons(s.reasons, w, "    ")
     out.append(f"{t['persons']}{c.rstrip()}")
     for p in rec.persons:
@@ -207,7 +219,7 @@ def to_text(rec: Recommendation, lang: str = "zh", book: Rulebook | None = None)
                            for u in rec.unit_measures)
     out.append(f"{t['unit']}{c}" + (units or t["none"]))
     out += _reasons(_unit_reasons(rec), w, "    ")
-    out.append(f"{t['review']}{c}{w('review_track', rec.review.track)}")
+    out.append(f"{t['review']}{c}{w.tracks(rec)}")
     out += _reasons(rec.review.reasons, w, "    ")
     out.append(f"{t['rulebook']}{c}{rec.rulebook.id} {rec.rulebook.version} sha256:{rec.rulebook.sha256[:12]} "
                f"· {t['engine']} {rec.engine.version}/{rec.engine.backend}")
@@ -237,12 +249,13 @@ def to_markdown(rec: Recommendation, lang: str = "zh", book: Rulebook | None = N
                 "| --- | --- | --- |"]
         for s in rec.situations:
             basis = t["sep"].join(dict.fromkeys(_cite(r, lang) for r in s.reasons))
-            out.append(f"| {s.item} {s.name} | {t['list'].join(s.persons) or '—'} | {basis} |")
+            note = f"{t['sep']}{s.note}" if s.note else ""
+            out.append(f"| {s.item} {s.name}{note} | {t['list'].join(s.persons) or '—'} | {basis} |")
     out += ["", f"## {t['persons']}", "", (f"| {t['person']} | {t['role']} | {t['responsibility']} | {t['level']} | "
             f"{t['exemption']} | {t['referral']} |"), "| --- | --- | --- | --- | --- | --- |"]
     for p in rec.persons:
         out.append(f"| {f'{p.id} {p.name}'.rstrip()} | {w('role', p.role) if p.role else '—'} | {w.responsibility(p)} | "
-                   f"{w('level', p.level)} | {w.exemption(p.exemption.code) if p.exemption else '—'} | "
+                   f"{w('level', p.level)} | {w.exemption(p.exemption) if p.exemption else '—'} | "
                    f"{w('referral', p.referral) if p.referral else '—'} |")
     for p in rec.persons:
         if p.reasons:
@@ -258,7 +271,7 @@ def to_markdown(rec: Recommendation, lang: str = "zh", book: Rulebook | None = N
         out += [""] + _md_reasons(_unit_reasons(rec), w)
     else:
         out.append(t["none"])
-    out += ["", f"## {t['review']}{c}{w('review_track', rec.review.track)}", ""] + _md_reasons(rec.review.reasons, w)
+    out += ["", f"## {t['review']}{c}{w.tracks(rec)}", ""] + _md_reasons(rec.review.reasons, w)
     out += ["", (f"<sub>{rec.rulebook.id} {rec.rulebook.version} · sha256 {rec.rulebook.sha256[:12]} · "
             f"{t['engine']} {rec.engine.version} ({rec.engine.backend})</sub>"), ""]
     return "\n".join(out)

@@ -40,7 +40,7 @@ CLOSED: dict[str, tuple[str, ...]] = {
     "referral": ("discipline", "criminal"),
     "chain_weighting": ("handler_first", "approver_first"),
     "circumstance_kind": ("aggravating", "mitigating", "exempting"),
-    "exemption": ("not_pursued", "exempted", "either"),
+    "exemption": ("not_liable", "exempt_from_sanction"),
     "effect": ("heavier", "lighter", "aggravate", "mitigate"),
     "band": ("lower", "middle", "upper"),
     "bool": ("true", "false"),

@@ -179,6 +179,8 @@ class Level(_Cited):
     name: Text
     referral: Literal["discipline", "criminal"] | None = None
     measures: dict[Id, list[Id]] = Field(default_factory=dict, description="channel -> measures")
+    aggravates_to: Id | None = Field(
+        default=None, description="The level one step of 加重 leads to (default: the next rank up).")
     influence: dict[Id, InfluenceSpec] = Field(default_factory=dict, description="channel or 'default'")
 
 
@@ -205,10 +207,10 @@ class Circumstance(_Cited):
     code: Code
     kind: Literal["aggravating", "mitigating", "exempting"]
     name: Text
-    exemption: Literal["not_pursued", "exempted", "either"] | None = Field(
-        default=None, description="For an exempting code, what its basis says: 不予追究 (not_pursued), 免予 "
-        "(exempted) or either (不予或者免予); printed distinctly. Default: either."
-    )
+    exemption: Literal["not_liable", "exempt_from_sanction"] = Field(
+        default="not_liable",
+        description="For an exempting code: 不予追究 (not_liable: no liability) or 免予处分 (exempt_from_sanction: "
+                    "liable, no sanction, the lighter measures of policy.exemption_keeps remain).")
 
 
 class UnitMeasureType(_Cited):
@@ -455,6 +457,17 @@ class Policy(_M):
     chain_weighting: Literal["handler_first", "approver_first"] = "handler_first"
     aggravation_cap: Id = Field(default="referral_discipline", description="加重 never goes above this level")
     reference_date: Literal["decided_on", "conduct_date"] = "decided_on"
+    county_triggers: bool = Field(
+        default=False, description="T5/T6 (head absent, major supervision error) count as error cases (county 办法).")
+    flag_unanswered: bool = Field(
+        default=True,
+        description="A situation nobody is found responsible for is flagged unanswered (倒查未查明责任人员，应补充调查) "
+                    "and left out of outcome.items/categories (the 逐案倒查、逐人定责 of a backward review); false: "
+                    "every situation stays in outcome.items (e.g. supervision of an agency, which answers for it).")
+    exemption_keeps: Id | None = Field(
+        default=None,
+        description="免予处分 keeps the measures of this level (政务处分法 第十二条), which is also the floor of 减轻 for "
+                    "a liable item; unset: an exemption and 减轻 from the lowest rank give rank 0.")
     choice_of_law: list[CitationSpec] = Field(
         default_factory=list, description="The basis of 从旧兼从轻 (e.g. 政务处分法 第六十七条): when the law changed between "
         "the conduct date and the date of evaluation, a person's sanction is decided under both and the lighter "

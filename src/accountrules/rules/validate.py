@@ -675,6 +675,11 @@ def _check_required(manifest: rb.Manifest | None, levels: dict[str, rb.Level], r
             ref("unit measure", s, umt, _at(u, "superseded_by", j))
     if manifest is not None:
         ref("level", manifest.policy.aggravation_cap, levels, manifest.span)
+        if manifest.policy.exemption_keeps is not None:
+            ref("level", manifest.policy.exemption_keeps, levels, manifest.span)
+    for lv in levels.values():
+        if lv.aggravates_to is not None:
+            ref("level", lv.aggravates_to, levels, _at(lv, "aggravates_to"))
 
 
 def _check_matrix(matrix: rb.Matrix, matrix_doc: tuple[RawDocument, Loc] | None, grades: dict[str, rb.Grade],

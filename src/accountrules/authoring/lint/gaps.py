@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ...contract import models as m
-from ...decision.ladder import aggravated, mitigated
+from ...decision.ladder import aggravated, exempted_rank, keeps_rank, step_down
 from ...diagnostics import Diagnostic
 from ...language.conditions import Test
 from ...rules import schema as rb
@@ -48,6 +48,10 @@ def _check_gaps(book: Rulebook, rs: Reasoner, dead: set[str]) -> tuple[list[Diag
 
     # circumstances nobody handles
     handled = {_effect_code(e) for e in live["circumstance_effects"] + live["exemptions"]}
+    # a code a chain rule tests (e.g. a dissent or an unlawful norm that frees the person) is handled too
+    for e in live["chain"]:
+        for alt in rs.alts(e) or []:
+            handled.update(str(t.value) for t in alt if t.path == "person.circumstances" and t.op == "contains")
     for c in book.circumstances.values():
         if c.code not in handled:
             kind = "exemption rule" if c.kind == "exempting" else "circumstance effect"
@@ -81,11 +85,17 @@ def _check_gaps(book: Rulebook, rs: Reasoner, dead: set[str]) -> tuple[list[Diag
     cap = levels[book.manifest.policy.aggravation_cap].rank if book.manifest.policy.aggravation_cap in levels \
         else max(ranks, default=0)
     step1 = {r for r in base_ranks if r > 0}
+    policy = book.manifest.policy
+    keep = keeps_rank(levels, policy) if policy.exemption_keeps in levels else 0
+    by_rank = {lv.rank: lv for lv in book.ladder}
     for r in list(step1):
         if "aggravate" in effects:
-            step1.add(aggravated(ranks, r, cap))
+            step1.add(aggravated(by_rank, levels, r, cap))
         if "mitigate" in effects:
-            step1.add(mitigated(ranks, r))
+            step1.add(step_down(ranks, r, keep))
+    if live["exemptions"]:
+        step1 |= {exempted_rank(r, c.exemption, keep) for r in list(step1)
+                  for c in book.circumstances.values() if c.kind == "exempting"}
     floors = [levels[floor].rank for e in live["level_rules"]
               if (floor := e.typed(rb.LevelRule).then.min_level) is not None and floor in levels]
     ceilings = [levels[ceiling].rank for e in live["level_rules"]

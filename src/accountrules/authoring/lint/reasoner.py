@@ -18,7 +18,8 @@ _RANKED = {"person.fault": ("person.fault_rank", FAULT_RANK),
            "case.consequences.social_impact": ("case.consequences.social_impact_rank", IMPACT_RANK)}
 _NON_NEGATIVE = ("case.consequences.economic_loss_yuan", "case.history.same_field_losses_3y",
                  "case.history.series_cases", "case.findings_count", "case.persons_count",
-                 "person.named_count", "finding.named_count", "outcome.liable_count")
+                 "person.named_count", "finding.named_count", "outcome.liable_count",
+                 "case.history.county_loss_rate")
 _LIST_COUNT = {"case.items": "case.findings_count", "person.named_items": "person.named_count",
                "finding.named_roles": "finding.named_count"}
 _FINDING_LINKED = ("finding.category", "finding.base_grade", "finding.grade", "finding.role_is_direct",
@@ -27,7 +28,7 @@ _HEARING_ABSENT = (("case.hearing.head_summoned", False), ("case.hearing.head_ap
                    ("case.hearing.absence_reason", "none"), ("case.hearing.absence_documented", False),
                    ("case.hearing.staff_appeared", True))
 _NOT_ERROR_OUTCOME = (("outcome.max_rank", 0), ("outcome.max_grade", 0), ("outcome.referral", False),
-                      ("outcome.liable_count", 0))
+                      ("outcome.liable_count", 0), ("outcome.liable_max_fault_rank", 0))
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,7 @@ class Reasoner:
                                             if i.base_grade in book.grades),
             "outcome.max_rank": frozenset(lv.rank for lv in book.ladder),
             "outcome.max_grade": frozenset([0, *grade_values]),
+            "outcome.liable_max_fault_rank": frozenset(FAULT_RANK.values()),
         }
         self._alts: dict[str, list[list[Test]] | None] = {}
         self._cache: dict[tuple[str, frozenset[tuple[str, str, str]]], Unsat | None] = {}

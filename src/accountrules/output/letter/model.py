@@ -87,6 +87,7 @@ class PersonSection:
     body: str
     referral: str
     exemption: str
+    exemption_kind: str
     influence: str
     items: list[ItemLine]
     basis: list[Basis]
@@ -294,6 +295,7 @@ class _Builder:
             body=body.name.get(self.lang) if body else "",
             referral=lab("referral", p.referral) if p.referral else "",
             exemption=lab("circumstance", p.exemption.code) if p.exemption else "",
+            exemption_kind=lab("exemption", p.exemption.kind) if p.exemption else "",
             influence=influence, items=items, basis=self.basis(reasons), considered=considered)
 
     def build(self, issuer: str, date: str) -> Letter:
