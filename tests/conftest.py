@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -56,3 +58,39 @@ def require_cjk_font() -> None:
         if os.environ.get("CI"):
             pytest.fail(f"CI must install a CJK font: {exc}")
         pytest.skip(str(exc))
+
+
+#: a level rule that makes the law after 2024-01-01 lighter (tests of 从旧兼从轻 and of records' as_of)
+NEWER_LAW = """\
+level_rules:
+  - id: LV-test-newer-law
+    title: {zh: 新规定较轻（测试）, en: the newer law is lighter (test)}
+    when: {fact: case.law_date, ge: 20240101}
+    then: {max_level: criticism_education}
+    citations: [{instrument: S05, article: 第十二条第一款}]
+"""
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty records database: a SQLite file, or a new database on the PostgreSQL server."""
+    if request.param == "sqlite":
+        yield str(tmp_path / "records.db")
+        return
+    url = os.environ.get("ACCOUNTRULES_TEST_PG_URL")
+    if not url:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("CI=true but ACCOUNTRULES_TEST_PG_URL is not set: .ci/run must start PostgreSQL")
+        pytest.skip("no PostgreSQL server (set ACCOUNTRULES_TEST_PG_URL)")
+    pytest.importorskip("psycopg")
+    import psycopg
+
+    name = f"ar_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    base = url.rsplit("/", 1)[0]
+    try:
+        yield f"{base}/{name}"
+    finally:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")

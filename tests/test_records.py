@@ -8,15 +8,12 @@ CI (``CI=true``) a missing URL is a failure, elsewhere the PostgreSQL half is sk
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import signal
 import subprocess
 import sys
 import textwrap
 import time
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,41 +21,16 @@ import pytest
 
 pytest.importorskip("sqlalchemy")
 import sqlalchemy as sa
+from accountrules.intake import parse_case, read_case_file
+from accountrules.render import to_json
 
 from accountrules import Engine, load_rulebook
-from accountrules.intake import parse_case, read_case_file
 from accountrules.records import Mask, RecordStore
 from accountrules.records.audit import audit, relevant_facts
 from accountrules.records.store import decisions, snapshot_files
 from accountrules.records.verify import Verifier
-from accountrules.render import to_json
 
-from .conftest import EXAMPLE, ROOT
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A fresh, empty records database: a SQLite file, or a new database on the PostgreSQL server."""
-    if request.param == "sqlite":
-        yield str(tmp_path / "records.db")
-        return
-    url = os.environ.get("ACCOUNTRULES_TEST_PG_URL")
-    if not url:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail("CI=true but ACCOUNTRULES_TEST_PG_URL is not set: .ci/run must start PostgreSQL")
-        pytest.skip("no PostgreSQL server (set ACCOUNTRULES_TEST_PG_URL)")
-    pytest.importorskip("psycopg")
-    import psycopg
-
-    name = f"ar_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {name}")
-    base = url.rsplit("/", 1)[0]
-    try:
-        yield f"{base}/{name}"
-    finally:
-        with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+from .conftest import EXAMPLE, NEWER_LAW, ROOT
 
 
 @pytest.fixture(scope="module")
@@ -317,15 +289,6 @@ def test_seal_catches_a_forger_who_recomputes_the_digest(db: str, engine_v1: Eng
 
 
 # --------------------------------------------------------------------------- the date of evaluation (as_of)
-
-NEWER_LAW = """\
-level_rules:
-  - id: LV-test-newer-law
-    title: {zh: 新规定较轻（测试）, en: the newer law is lighter (test)}
-    when: {fact: case.law_date, ge: 20240101}
-    then: {max_level: criticism_education}
-    citations: [{instrument: S05, article: 第十二条第一款}]
-"""
 
 
 @pytest.fixture(scope="module")

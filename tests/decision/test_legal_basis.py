@@ -22,6 +22,8 @@ from accountrules.contract import models as m
 from accountrules.output.render import to_markdown, to_text
 from accountrules.rules import default_rulebook_dir
 
+from ..conftest import NEWER_LAW
+
 BOOK = load_rulebook()
 SHORT = {i.name: i.short for i in BOOK.instruments.values()}
 ANALOGUE_NAMES = {i.name for i in BOOK.instruments.values() if i.analogue}
@@ -160,15 +162,6 @@ def test_no_analogue_as_binding_basis_and_no_0000(engine: Engine, data: dict[str
 
 
 # --------------------------------------------------------------------------- 从旧兼从轻
-
-NEWER_LAW = """\
-level_rules:
-  - id: LV-test-newer-law
-    title: {zh: 新规定较轻（测试）, en: the newer law is lighter (test)}
-    when: {fact: case.law_date, ge: 20240101}
-    then: {max_level: criticism_education}
-    citations: [{instrument: S05, article: 第十二条第一款}]
-"""
 
 
 def _book_with(tmp_path: Path, text: str) -> Engine:

@@ -9,9 +9,6 @@ missing URL is a failure, elsewhere the PostgreSQL half is skipped.
 from __future__ import annotations
 
 import json
-import os
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -38,31 +35,6 @@ ROOT = Path(__file__).resolve().parents[2]
 CORPUS = ROOT / "examples" / "stats" / "cases.jsonl"
 CASELOAD = ROOT / "examples" / "stats" / "caseload.csv"
 SHANDONG_CASE = ROOT / "examples" / "shandong-supervision" / "sd-2024-031.yaml"
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A fresh, empty records database: a SQLite file, or a new database on the PostgreSQL server."""
-    if request.param == "sqlite":
-        yield str(tmp_path / "records.db")
-        return
-    url = os.environ.get("ACCOUNTRULES_TEST_PG_URL")
-    if not url:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail("CI=true but ACCOUNTRULES_TEST_PG_URL is not set: .ci/run must start PostgreSQL")
-        pytest.skip("no PostgreSQL server (set ACCOUNTRULES_TEST_PG_URL)")
-    pytest.importorskip("psycopg")
-    import psycopg
-
-    name = f"ar_stats_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {name}")
-    base = url.rsplit("/", 1)[0]
-    try:
-        yield f"{base}/{name}"
-    finally:
-        with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 @pytest.fixture(scope="module")
