@@ -18,6 +18,7 @@ Exit codes (:func:`exit_code`): 0 ok · 1 bad lines · 3 internal error · 130 i
 
 from __future__ import annotations
 
+import datetime as _dt
 import json
 import os
 import re
@@ -124,8 +125,9 @@ def _located(path: str, n: int, exc: AccountRulesError) -> list[Diagnostic]:
 
 
 def run_lines(engine: Engine, path: str, raw_lines: list[bytes], first: int, lang: str, detail: str,
-              report: Callable[[Diagnostic], None]) -> ChunkResult:
-    """Evaluate numbered raw lines; report each bad line at once; return the good output.
+              report: Callable[[Diagnostic], None], as_of: _dt.date | None = None) -> ChunkResult:
+    """Evaluate numbered raw lines (as of ``as_of``, if given); report each bad line at once; return
+    the good output.
 
     Never raises for a bad line: every problem, even an unexpected exception, becomes a diagnostic
     (code ``internal-error`` for the latter) and the next line is read.
@@ -142,7 +144,7 @@ def run_lines(engine: Engine, path: str, raw_lines: list[bytes], first: int, lan
             if case.case.id in _DONE:
                 skipped += 1
                 continue
-            out.append(to_jsonl(engine.evaluate(case, lang=lang, detail=detail)))
+            out.append(to_jsonl(engine.evaluate(case, lang=lang, detail=detail, as_of=as_of)))
         except AccountRulesError as exc:
             bad += 1
             for d in _located(path, n, exc):
@@ -155,7 +157,8 @@ def run_lines(engine: Engine, path: str, raw_lines: list[bytes], first: int, lan
     return ChunkResult(data, lines, len(out), bad, skipped, internal)
 
 
-def _chunk_in_worker(span: tuple[int, int, int], path: str, lang: str, detail: str) -> ChunkResult:
+def _chunk_in_worker(span: tuple[int, int, int], path: str, lang: str, detail: str, as_of: _dt.date | None
+                     ) -> ChunkResult:
     from .batch import _worker_engine
 
     start, end, first = span
@@ -165,7 +168,7 @@ def _chunk_in_worker(span: tuple[int, int, int], path: str, lang: str, detail: s
     raw_lines = data.split(b"\n")
     if raw_lines and raw_lines[-1] == b"":
         raw_lines.pop()
-    return run_lines(_worker_engine(), path, raw_lines, first, lang, detail, _REPORT or _stderr_report)
+    return run_lines(_worker_engine(), path, raw_lines, first, lang, detail, _REPORT or _stderr_report, as_of)
 
 
 # --------------------------------------------------------------------------- workers die with their parent
@@ -318,13 +321,15 @@ def _line_ranges(path: str, size: int) -> Iterator[tuple[int, int, int]]:
 
 def run(engine: Engine, src: str, *, lang: str = "zh", detail: str = "full", workers: int = 1,
         output: Path | None = None, resume: bool = False, append: bool = False, chunksize: int = 64,
-        report: Callable[[Diagnostic], None] | None = None) -> Summary:
+        report: Callable[[Diagnostic], None] | None = None, as_of: _dt.date | None = None) -> Summary:
     """Evaluate a JSON Lines file; see the module docstring for what survives what.
 
     Args:
         output: write here (default: stdout); replaced unless ``resume`` or ``append``.
         resume: skip the cases whose ids the output already holds (after cutting off a torn tail).
         append: add to the output (a further batch of the same command).
+        as_of: the date of evaluation of every line (``Engine.evaluate``'s ``as_of``); it travels to
+            the workers with each chunk, so the output is the same whatever ``workers`` is.
         report: called with each bad line's diagnostic as it is found (default: printed on stderr
             by whichever process found it); with workers it reaches forked workers only.
 
@@ -349,9 +354,9 @@ def run(engine: Engine, src: str, *, lang: str = "zh", detail: str = "full", wor
             signal.signal(s, stop)
     try:
         if workers <= 1:
-            _run_here(engine, src, lang, detail, chunksize, done, say, sink, summary, stop)
+            _run_here(engine, src, lang, detail, chunksize, done, say, sink, summary, stop, as_of)
         else:
-            _run_pool(engine, src, lang, detail, workers, chunksize, done, say, sink, summary, stop)
+            _run_pool(engine, src, lang, detail, workers, chunksize, done, say, sink, summary, stop, as_of)
     except (_Interrupted, KeyboardInterrupt):
         summary.interrupted = True
     except OSError as exc:
@@ -367,7 +372,8 @@ def run(engine: Engine, src: str, *, lang: str = "zh", detail: str = "full", wor
 
 
 def _run_here(engine: Engine, src: str, lang: str, detail: str, chunksize: int, done: frozenset[str],
-              say: Callable[[Diagnostic], None], sink: _Sink, summary: Summary, stop: _Stop) -> None:
+              say: Callable[[Diagnostic], None], sink: _Sink, summary: Summary, stop: _Stop,
+              as_of: _dt.date | None) -> None:
     global _DONE
     _DONE = done
     try:
@@ -378,12 +384,12 @@ def _run_here(engine: Engine, src: str, lang: str, detail: str, chunksize: int, 
                 chunk.append(raw)
                 if len(chunk) >= chunksize:
                     stop.check()
-                    _emit(run_lines(engine, src, chunk, first, lang, detail, say), sink, summary)
+                    _emit(run_lines(engine, src, chunk, first, lang, detail, say, as_of), sink, summary)
                     first += len(chunk)
                     chunk = []
             if chunk:
                 stop.check()
-                _emit(run_lines(engine, src, chunk, first, lang, detail, say), sink, summary)
+                _emit(run_lines(engine, src, chunk, first, lang, detail, say, as_of), sink, summary)
     finally:
         _DONE = frozenset()
 
@@ -394,7 +400,8 @@ def _emit(result: ChunkResult, sink: _Sink, summary: Summary) -> None:
 
 
 def _run_pool(engine: Engine, src: str, lang: str, detail: str, workers: int, chunksize: int, done: frozenset[str],
-              say: Callable[[Diagnostic], None], sink: _Sink, summary: Summary, stop: _Stop) -> None:
+              say: Callable[[Diagnostic], None], sink: _Sink, summary: Summary, stop: _Stop,
+              as_of: _dt.date | None) -> None:
     global _REPORT
     from collections import deque
 
@@ -410,7 +417,7 @@ def _run_pool(engine: Engine, src: str, lang: str, detail: str, workers: int, ch
     try:
         for span in _line_ranges(src, chunksize):
             stop.check()
-            pending.append(pool.submit(_chunk_in_worker, span, src, lang, detail))
+            pending.append(pool.submit(_chunk_in_worker, span, src, lang, detail, as_of))
             if len(pending) >= 4 * workers:
                 _emit(_result(pending.popleft(), stop), sink, summary)
         while pending:
