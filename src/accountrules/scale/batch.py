@@ -10,7 +10,8 @@
 * :func:`evaluate_jsonl` — a JSON Lines file to a text stream: one JSON line out per valid case,
   in input order, streamed; one diagnostic (``FILE:LINE``) per bad line, never stopping at the
   first. (``accountrules evaluate FILE.jsonl`` runs :mod:`accountrules.scale.batchfile`, which also
-  reports lines as found, resumes, and survives signals.)
+  reports lines as found, resumes, and survives signals; both read lines through
+  :mod:`accountrules.scale.jsonl`.)
 
 Processes rather than threads: matching and deciding are pure Python (or durable under one lock),
 so threads would share one core. On Linux the pool forks, so the workers inherit the rulebook
@@ -36,13 +37,13 @@ from pathlib import Path
 from typing import Any, TextIO, TypeVar
 
 from .._limits import no_gc
-from ..contract.intake import read_case_json
 from ..contract.models import Case, Recommendation
 from ..diagnostics import Diagnostic
 from ..engine import Backend, Engine
 from ..errors import AccountRulesError, EvaluationError, InvalidCase
 from ..output.render import json_pieces, to_json, to_jsonl
 from ..rules.validate import Rulebook
+from .jsonl import BadEncoding, decoded, line_ranges, located, numbered_lines, parse_line, read_range
 from .transport import Decoder, Encoder, TextDecoder, TextEncoder
 
 T = TypeVar("T")
@@ -298,76 +299,13 @@ def evaluate_many_json(cases: Iterable[Case | dict[str, Any]], *, rulebook_dir: 
 # --------------------------------------------------------------------------- JSON Lines
 
 
-def _line_problem(path: str, n: int, exc: AccountRulesError) -> list[Diagnostic]:
-    """Diagnostics of one bad line, each located at ``FILE:LINE``."""
-    where = f"{path}:{n}"
-    out = []
-    for d in exc.diagnostics:
-        msg = d.message
-        if d.path and d.path != where and not msg.startswith(d.path):
-            msg = f"{d.path}: {msg}"
-        out.append(Diagnostic(d.code, msg, None, d.severity, d.rule_id, where))
-    return out
-
-
-def _parse_line(path: str, n: int, line: str) -> Case:
-    """One JSON line → a case (the same checks and messages as :func:`intake.iter_jsonl`).
-
-    Raises:
-        InvalidCase: the line is too long, not JSON, or not a valid case.
-    """
-    return read_case_json(line, f"{path}:{n}")
-
-
 def _jsonl_one(engine: Engine, path: str, n: int, line: str, lang: str, as_of: _dt.date | None = None
                ) -> tuple[int, str | list[Diagnostic]]:
     try:
-        case = _parse_line(path, n, line)
+        case = parse_line(path, n, line)
         return n, to_jsonl(engine.evaluate(case, lang=lang, as_of=as_of))
     except EvaluationError as exc:
-        return n, _line_problem(path, n, exc)
-
-
-class _BadEncoding(Exception):
-    """A line that is not UTF-8: reading stops there."""
-
-    def __init__(self, line: int, reason: str) -> None:
-        super().__init__(line, reason)
-        self.line, self.reason = line, reason
-
-
-def _decoded(raw_lines: Iterable[bytes], first: int) -> Iterator[tuple[int, str]]:
-    """Number and decode lines (split on ``\\n``), skipping blank ones.
-
-    Raises:
-        _BadEncoding: at the first line that is not UTF-8.
-    """
-    for n, raw in enumerate(raw_lines, first):
-        try:
-            line = raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise _BadEncoding(n, exc.reason) from None
-        if line.strip():
-            yield n, line
-
-
-def _line_ranges(path: str, size: int) -> Iterator[tuple[int, int, int]]:
-    """``(start byte, end byte, first line number)`` of consecutive runs of ``size`` non-blank lines."""
-    with open(path, "rb") as fh:
-        pos = start = 0
-        first = 1
-        count = 0
-        for n, raw in enumerate(fh, 1):
-            if count == 0 and pos == start:
-                first = n
-            pos += len(raw)
-            if raw.strip():
-                count += 1
-                if count >= size:
-                    yield start, pos, first
-                    start, count = pos, 0
-        if pos > start:
-            yield start, pos, first
+        return n, located(path, n, exc)
 
 
 def _jsonl_range_to_file(span: tuple[int, int, int], path: str, lang: str, out_dir: str,
@@ -380,35 +318,24 @@ def _jsonl_range_to_file(span: tuple[int, int, int], path: str, lang: str, out_d
     the output files into the sink in input order: no case and no recommendation passes through a
     pipe or a pickle, so the parent's share of the work stays small and two workers use two cores.
     """
-    start, end, first = span
     engine = _worker_engine()
     problems: list[list[Diagnostic]] = []
-    with open(path, "rb") as src:
-        src.seek(start)
-        data = src.read(end - start)
-    raw_lines = data.split(b"\n")
-    if raw_lines and raw_lines[-1] == b"":
-        raw_lines.pop()
+    raw_lines, first = read_range(path, span)
     fd, name = tempfile.mkstemp(dir=out_dir, suffix=".jsonl")
     written = 0
     stop: tuple[int, str] | None = None
     with os.fdopen(fd, "wb") as fh:
         try:
-            for n, line in _decoded(raw_lines, first):
+            for n, line in decoded(raw_lines, first):
                 _, result = _jsonl_one(engine, path, n, line, lang, as_of)
                 if isinstance(result, str):
                     fh.write((result + "\n").encode("utf-8"))
                     written += 1
                 else:
                     problems.append(result)
-        except _BadEncoding as exc:
+        except BadEncoding as exc:
             stop = (exc.line, exc.reason)
     return name, written, problems, stop
-
-
-def _numbered_lines(path: str | Path) -> Iterator[tuple[int, str]]:
-    with open(path, "rb") as fh:
-        yield from _decoded(fh, 1)
 
 
 class _Progress:
@@ -486,7 +413,7 @@ def evaluate_jsonl(engine: Engine, path: str | Path, *, lang: str = "zh", worker
 
     try:
         if n_workers <= 1:
-            for n, line in _numbered_lines(src):
+            for n, line in numbered_lines(src):
                 emit(_jsonl_one(engine, src, n, line, lang, as_of)[1])
         else:
             sink.flush()  # what was written as text goes first; workers' lines go to the binary buffer
@@ -494,7 +421,7 @@ def evaluate_jsonl(engine: Engine, path: str | Path, *, lang: str = "zh", worker
             try:
                 with _pool(engine, n_workers) as pool:
                     for name, written, bad, stop in _ordered_map(
-                            pool, _jsonl_range_to_file, _line_ranges(src, chunksize), src, lang, out_dir, as_of,
+                            pool, _jsonl_range_to_file, line_ranges(src, chunksize), src, lang, out_dir, as_of,
                             ahead=4 * n_workers):
                         with open(name, "rb") as fh:
                             if raw is not None:
@@ -511,7 +438,7 @@ def evaluate_jsonl(engine: Engine, path: str | Path, *, lang: str = "zh", worker
                             break
             finally:
                 shutil.rmtree(out_dir, ignore_errors=True)
-    except _BadEncoding as exc:
+    except BadEncoding as exc:
         bad_encoding(exc.line, exc.reason)
     except OSError as exc:
         raise InvalidCase([Diagnostic("file-not-found", f"cannot read case file: {exc.strerror}.",

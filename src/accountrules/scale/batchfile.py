@@ -12,6 +12,9 @@
   SIGINT (the parent decides) and die with their parent: ``prctl(PR_SET_PDEATHSIG)`` on Linux,
   and on every platform a watcher thread that exits when the parent process is gone.
 * No temporary files: workers return their output through the pool's pipe.
+* Lines are cut, numbered, parsed and located by :mod:`accountrules.scale.jsonl` (as in
+  :func:`accountrules.scale.batch.evaluate_jsonl`); a line that is not UTF-8 is reported here and
+  the run goes on.
 
 Exit codes (:func:`exit_code`): 0 ok · 1 bad lines · 3 internal error · 130 interrupted.
 """
@@ -26,7 +29,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -34,12 +37,12 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, BinaryIO
 
-from ..contract.intake import read_case_json
 from ..diagnostics import Diagnostic, format_text
 from ..engine import Backend, Engine
 from ..errors import AccountRulesError, InvalidCase
 from ..output.render import to_jsonl
 from ..rules.validate import Rulebook
+from .jsonl import line_ranges, located, parse_line, read_range
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
@@ -113,17 +116,6 @@ def _stream_report(d: Diagnostic) -> None:
     sys.stderr.flush()
 
 
-def _located(path: str, n: int, exc: AccountRulesError) -> list[Diagnostic]:
-    where = f"{path}:{n}"
-    out = []
-    for d in exc.diagnostics:
-        msg = d.message
-        if d.path and d.path != where and not msg.startswith(d.path):
-            msg = f"{d.path}: {msg}"
-        out.append(Diagnostic(d.code, msg, None, d.severity, d.rule_id, where))
-    return out
-
-
 def run_lines(engine: Engine, path: str, raw_lines: list[bytes], first: int, lang: str, detail: str,
               report: Callable[[Diagnostic], None], as_of: _dt.date | None = None) -> ChunkResult:
     """Evaluate numbered raw lines (as of ``as_of``, if given); report each bad line at once; return
@@ -138,21 +130,20 @@ def run_lines(engine: Engine, path: str, raw_lines: list[bytes], first: int, lan
         if not raw.strip():
             continue
         lines += 1
-        where = f"{path}:{n}"
         try:
-            case = read_case_json(raw.rstrip(b"\r\n"), where)
+            case = parse_line(path, n, raw.rstrip(b"\r\n"))
             if case.case.id in _DONE:
                 skipped += 1
                 continue
             out.append(to_jsonl(engine.evaluate(case, lang=lang, detail=detail, as_of=as_of)))
         except AccountRulesError as exc:
             bad += 1
-            for d in _located(path, n, exc):
+            for d in located(path, n, exc):
                 report(d)
         except Exception as exc:  # noqa: BLE001 - one line must not end the batch
             internal += 1
             report(Diagnostic("internal-error", f"{type(exc).__name__}: {str(exc)[:200]} (please report this).",
-                              path=where))
+                              path=f"{path}:{n}"))
     data = "".join(s + "\n" for s in out).encode("utf-8")
     return ChunkResult(data, lines, len(out), bad, skipped, internal)
 
@@ -161,13 +152,7 @@ def _chunk_in_worker(span: tuple[int, int, int], path: str, lang: str, detail: s
                      ) -> ChunkResult:
     from .batch import _worker_engine
 
-    start, end, first = span
-    with open(path, "rb") as fh:
-        fh.seek(start)
-        data = fh.read(end - start)
-    raw_lines = data.split(b"\n")
-    if raw_lines and raw_lines[-1] == b"":
-        raw_lines.pop()
+    raw_lines, first = read_range(path, span)
     return run_lines(_worker_engine(), path, raw_lines, first, lang, detail, _REPORT or _stderr_report, as_of)
 
 
@@ -313,12 +298,6 @@ class _Stop:
             raise _Interrupted
 
 
-def _line_ranges(path: str, size: int) -> Iterator[tuple[int, int, int]]:
-    from .batch import _line_ranges as ranges
-
-    return ranges(path, size)
-
-
 def run(engine: Engine, src: str, *, lang: str = "zh", detail: str = "full", workers: int = 1,
         output: Path | None = None, resume: bool = False, append: bool = False, chunksize: int = 64,
         report: Callable[[Diagnostic], None] | None = None, as_of: _dt.date | None = None) -> Summary:
@@ -415,7 +394,7 @@ def _run_pool(engine: Engine, src: str, lang: str, detail: str, workers: int, ch
                                initargs=(source, engine.backend, os.getpid(), done))
     pending: deque[Future[ChunkResult]] = deque()
     try:
-        for span in _line_ranges(src, chunksize):
+        for span in line_ranges(src, chunksize):
             stop.check()
             pending.append(pool.submit(_chunk_in_worker, span, src, lang, detail, as_of))
             if len(pending) >= 4 * workers:
