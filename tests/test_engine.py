@@ -6,10 +6,9 @@ import random
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from accountrules import Case, Engine, Recommendation
 from accountrules.intake import read_case_file
 from accountrules.render import to_json
-
-from accountrules import Case, Engine, Recommendation
 
 from .conftest import EXAMPLE, requires_durable
 

@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 from accountrules import Engine
 from accountrules.conditions import Test as CondTest
 from accountrules.diagnostics import SourceSpan
-from accountrules.matching.durable.numbers import SAFE_MAX, SAFE_MIN, clamp, is_safe, threshold_ok, threshold_problems
 from accountrules.intake import read_case_file
+from accountrules.matching.durable.numbers import SAFE_MAX, SAFE_MIN, clamp, is_safe, threshold_ok, threshold_problems
 from accountrules.render import to_json
 
 from ..conftest import EXAMPLE

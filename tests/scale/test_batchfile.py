@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 
 from accountrules import Engine
-from accountrules.scale.batchfile import EXIT_INTERRUPTED, Summary, done_ids, exit_code, run
 from accountrules.diagnostics import Diagnostic
 from accountrules.intake import read_case_file
+from accountrules.scale.batchfile import EXIT_INTERRUPTED, Summary, done_ids, exit_code, run
 
 from ..conftest import EXAMPLE
 
