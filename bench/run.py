@@ -175,6 +175,9 @@ def generate_rulebook(target: int, dest: Path) -> int:
 
     shutil.copytree(MINI / "law", dest / "law")
     shutil.copy(MINI / "rulebook.yaml", dest / "rulebook.yaml")
+    # every code of every vocabulary needs a zh/en label (missing-label): the mini rulebook's
+    # labels cover its own codes; synthetic items are labelled by their ``name``
+    shutil.copy(MINI / "labels.yaml", dest / "labels.yaml")
     book = yaml.safe_load((MINI / "book.yaml").read_text(encoding="utf-8"))
     book["status_rules"].insert(0, {
         "id": "gen-any-corrected", "title": {"zh": "纠错", "en": "corrected"},

@@ -45,12 +45,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from accountrules.intake import read_case_text
-from accountrules.render import to_json
 from run import generate_cases, machine, table
 
 from accountrules import Engine, load_rulebook
 from accountrules.engine import default_backend
+from accountrules.intake import read_case_text
+from accountrules.render import to_json
 
 TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 

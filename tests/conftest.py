@@ -30,16 +30,17 @@ def default_book() -> Rulebook:
     return load_rulebook()
 
 
-#: durable-rules imports here (Python 3.11, 3.12); on 3.13 the durable tests are skipped
+#: durable-rules imports here (Python 3.11, 3.12); on 3.13 the tests marked ``requires_durable`` are skipped
 DURABLE = default_backend() == "durable"
 requires_durable = pytest.mark.skipif(not DURABLE, reason="durable-rules does not import on this Python (3.13+)")
 
 
 @pytest.fixture(scope="session")
 def engine(default_book: Rulebook) -> Engine:
-    if not DURABLE:
-        pytest.skip("durable-rules does not import on this Python (3.13+)")
-    return Engine(default_book, backend="durable")
+    """The engine of this Python's default backend (``default_backend()``): durable where
+    durable-rules imports, the python backend on 3.13 — so the tests that use it run there too.
+    A test about durable itself uses ``requires_durable``."""
+    return Engine(default_book, backend=default_backend())
 
 
 @pytest.fixture(scope="session")

@@ -6,10 +6,9 @@ import random
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from accountrules import Case, Engine, Recommendation
 from accountrules.intake import read_case_file
 from accountrules.render import to_json
-
-from accountrules import Case, Engine, Recommendation
 
 from .conftest import EXAMPLE, requires_durable
 
@@ -56,6 +55,7 @@ def test_five_thousand_in_a_row_memory_flat(engine: Engine) -> None:
     assert after - before < 2_000, (before, after)
 
 
+@requires_durable
 def test_backends_agree_on_variants(engine: Engine, py_engine: Engine) -> None:
     for c in _variants(200):
         a = to_json(engine.evaluate(c)).replace('"backend": "durable"', '"backend": "python"')
@@ -108,6 +108,7 @@ def test_durable_fanout_limit_is_an_error_not_a_hang(tmp_path: Any) -> None:
     assert ei.value.diagnostics[0].code == "too-many-branches"
 
 
+@requires_durable
 def test_durable_actions_parsed_in_full_when_the_head_is_not_recognised(engine: Engine, py_engine: Engine,
                                                                          monkeypatch: Any) -> None:
     """The adapter reads an action's rule and fact from the message head; a message of any other

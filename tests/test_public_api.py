@@ -28,9 +28,8 @@ def test_only_the_durable_package_imports_durable() -> None:
 
 
 def test_five_line_api() -> None:
-    from accountrules.intake import read_case_file
-
     from accountrules import Engine, load_rulebook
+    from accountrules.intake import read_case_file
 
     from .conftest import EXAMPLE
 

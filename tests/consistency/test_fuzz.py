@@ -6,8 +6,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from accountrules.engine import available_backends
 from accountrules.consistency.fuzz import _mutate, inputs, run
+from accountrules.engine import available_backends
 
 BUDGET = int(os.environ.get("ACCOUNTRULES_FUZZ_INPUTS", "200"))
 

@@ -13,9 +13,9 @@ import pytest
 import yaml
 
 from accountrules import Engine
+from accountrules.contract.limits import LIMITS, check_data, excerpt, scan_yaml
 from accountrules.errors import InputTooLarge, InvalidCase
 from accountrules.intake import iter_jsonl, parse_case, read_case_file, read_case_json, read_case_text
-from accountrules.contract.limits import LIMITS, check_data, excerpt, scan_yaml
 
 from ..conftest import EXAMPLE
 

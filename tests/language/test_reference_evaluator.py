@@ -28,7 +28,7 @@ from accountrules.language.conditions import test_holds as holds_test
 from accountrules.matching.protocol import Backend, FactBatch
 from accountrules.rules import Rulebook
 
-from ..conftest import ROOT
+from ..conftest import ROOT, requires_durable
 
 
 class Recording:
@@ -80,7 +80,7 @@ def test_compiled_closures_agree_with_the_reference(default_book: Rulebook,
     assert got == _reference(default_book, facts_asked)
 
 
-@pytest.mark.parametrize("backend", ["python", "durable"])
+@pytest.mark.parametrize("backend", ["python", pytest.param("durable", marks=requires_durable)])
 def test_matchers_agree_with_the_reference(backend: Backend, engine: Engine, py_engine: Engine,
                                            default_book: Rulebook,
                                            facts_asked: list[tuple[str, Mapping[str, Any]]]) -> None:

@@ -14,11 +14,11 @@ from hypothesis import strategies as st
 from accountrules import Engine
 from accountrules.conditions import Test as CondTest
 from accountrules.diagnostics import SourceSpan
-from accountrules.matching.durable.numbers import SAFE_MAX, SAFE_MIN, clamp, is_safe, threshold_ok, threshold_problems
 from accountrules.intake import read_case_file
+from accountrules.matching.durable.numbers import SAFE_MAX, SAFE_MIN, clamp, is_safe, threshold_ok, threshold_problems
 from accountrules.render import to_json
 
-from ..conftest import EXAMPLE
+from ..conftest import EXAMPLE, requires_durable
 
 THRESHOLDS = [100000.0, 1000000.0]  # the bundled rulebook's thresholds on economic_loss_yuan
 
@@ -54,11 +54,13 @@ def _same(engine: Engine, py_engine: Engine, loss: float) -> None:
     assert a == to_json(py_engine.evaluate(case)), loss
 
 
+@requires_durable
 @pytest.mark.parametrize("loss", EXTREMES, ids=repr)
 def test_extreme_numbers_same_on_both_backends(engine: Engine, py_engine: Engine, loss: float) -> None:
     _same(engine, py_engine, loss)
 
 
+@requires_durable
 @settings(max_examples=300, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 @given(loss=numbers)
 def test_any_number_same_on_both_backends(engine: Engine, py_engine: Engine, loss: float) -> None:

@@ -27,7 +27,7 @@ from accountrules.render import to_json, to_json_reference, to_jsonl, to_jsonl_r
 from accountrules.rules import Rulebook
 from accountrules.testing import cases
 
-from ..conftest import ROOT
+from ..conftest import ROOT, requires_durable
 
 CASE_FILES = sorted((ROOT / "examples").glob("*.yaml")) + sorted((ROOT / "tests" / "scenarios").glob("*.yaml"))
 NASTY = [
@@ -70,6 +70,7 @@ def test_case_files(py_engine: Engine, path: Path, lang: str, detail: str, no_fa
     _same_rec(py_engine.evaluate(case, lang=lang, detail=detail))  # a new recommendation sharing reasons
 
 
+@requires_durable
 @pytest.mark.parametrize("path", CASE_FILES[:3], ids=lambda p: Path(p).stem)
 def test_case_files_durable_backend(engine: Engine, path: Path, no_fallback: None) -> None:
     _same_rec(engine.evaluate(read_case_file(path)))

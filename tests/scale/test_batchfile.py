@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 
 from accountrules import Engine
-from accountrules.scale.batchfile import EXIT_INTERRUPTED, Summary, done_ids, exit_code, run
 from accountrules.diagnostics import Diagnostic
 from accountrules.intake import read_case_file
+from accountrules.scale.batchfile import EXIT_INTERRUPTED, Summary, done_ids, exit_code, run
 
 from ..conftest import EXAMPLE
 
@@ -258,3 +258,57 @@ def test_any_command_interrupted_exits_130(sig: signal.Signals) -> None:
         if proc.poll() is None:
             proc.kill()
     assert b"Traceback" not in (proc.stderr.read() if proc.stderr else b"")
+
+
+def _dated_lines(n: int) -> bytes:
+    """Cases whose unit measure cites another text from 2025-06-01 on (监察法 2024 amendment): the date
+    of evaluation changes the output. Line 3 is not a case (it is reported, the rest goes on)."""
+    base: dict[str, Any] = read_case_file(EXAMPLE).model_dump(mode="json")
+    out = []
+    for i in range(1, n + 1):
+        case = dict(base["case"], id=f"D{i}", origin="reconsideration", decided_on="2025-05-30",
+                    conduct_date="2025-01-02", history={"same_issue_lost_before": True})
+        out.append(b"{not json" if i == 3 else json.dumps(dict(base, case=case), ensure_ascii=False).encode())
+    return b"\n".join(out) + b"\n"
+
+
+def test_as_of_travels_to_the_workers_and_into_the_output(tmp_path: Path) -> None:
+    """``--as-of`` with ``--workers 2 --output FILE``: the same bytes as the one-process run to stdout,
+    every line citing the text in force on that date; without ``--as-of`` none does."""
+    src = tmp_path / "dated.jsonl"
+    src.write_bytes(_dated_lines(40))
+    here = subprocess.run(_cli(str(src), "--as-of", "2025-06-02"), capture_output=True, check=False)
+    assert here.returncode == 1 and b"dated.jsonl:3: json-syntax" in here.stderr, here.stderr
+    out = tmp_path / "out.jsonl"
+    pooled = subprocess.run(_cli(str(src), "--as-of", "2025-06-02", "--workers", "2", "--output", str(out)),
+                            capture_output=True, check=False)
+    assert pooled.returncode == 1 and b"39 evaluated, 1 bad" in pooled.stderr, pooled.stderr
+    assert out.read_bytes() == here.stdout and here.stdout.count(b"\n") == 39
+    plain = subprocess.run(_cli(str(src)), capture_output=True, check=False)
+    assert plain.stdout.count(b"\n") == 39
+    dated, undated = here.stdout.decode().splitlines(), plain.stdout.decode().splitlines()
+    assert all("2024年修正" in line for line in dated) and not any("2024年修正" in line for line in undated)
+
+
+def test_run_as_of_with_workers_is_the_library_result(tmp_path: Path, py_engine: Engine) -> None:
+    """:func:`run` (and :func:`accountrules.scale.batch.evaluate_jsonl`) with ``as_of`` and workers:
+    each line is what :meth:`Engine.evaluate` gives for that date in this process."""
+    import datetime as dt
+    import io
+
+    from accountrules.output.render import to_jsonl
+    from accountrules.scale.batch import evaluate_jsonl, evaluate_many
+
+    src = tmp_path / "dated.jsonl"
+    src.write_bytes(_dated_lines(12))
+    day = dt.date(2025, 6, 2)
+    cases = [json.loads(x) for i, x in enumerate(src.read_bytes().splitlines(), 1) if i != 3]
+    expected = "".join(to_jsonl(py_engine.evaluate(c, as_of=day)) + "\n" for c in cases).encode()
+    out = tmp_path / "out.jsonl"
+    summary = run(py_engine, str(src), workers=2, output=out, chunksize=4, as_of=day, report=lambda d: None)
+    assert (summary.written, summary.bad) == (11, 1) and out.read_bytes() == expected
+    sink = io.StringIO()
+    problems = evaluate_jsonl(py_engine, src, workers=2, out=sink, chunksize=4, as_of=day)
+    assert [p.code for p in problems] == ["json-syntax"] and sink.getvalue().encode() == expected
+    recs = evaluate_many(cases, engine=py_engine, workers=2, chunksize=4, as_of=day)
+    assert "".join(to_jsonl(r) + "\n" for r in recs).encode() == expected

@@ -27,9 +27,8 @@ from .. import stats_corpus as planted
 pytest.importorskip("pandas")
 pytest.importorskip("sqlalchemy")
 
-from accountrules.render import to_json as rec_json
-
 from accountrules.records import RecordStore
+from accountrules.render import to_json as rec_json
 
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS = ROOT / "examples" / "stats" / "cases.jsonl"

@@ -49,7 +49,7 @@ from ._common import FORMATS, book_from, fail, with_file
 @click.option("--as-of", "as_of", default=None, metavar="YYYY-MM-DD",
               help="Date of evaluation: the law in force on it decides what the unit is to do and, where lighter "
               "(从旧兼从轻), the sanction; default: the case's decided_on. Recorded with --record. A JSON Lines "
-              "batch with it runs in this process (not with --workers or --output).")
+              "batch is evaluated as of it in every worker process; the output is the same with any --workers.")
 def command(cases: tuple[str, ...], rules: str | None, fmt: str, lang: str, backend: str | None, workers: int,
             detail: str, trace_mode: str, output: Path | None, resume: bool, record_db: str | None,
             as_of: str | None) -> None:
@@ -60,7 +60,6 @@ def command(cases: tuple[str, ...], rules: str | None, fmt: str, lang: str, back
         raise click.UsageError("--resume needs --output FILE.")
     if output is not None and len(batches) != len(cases):
         raise click.UsageError("--output is for JSON Lines batches (*.jsonl) only.")
-    _check_as_of(day, batches, workers, output)
     read, problems = _read_all(cases, batches)
     if not read:
         fail(problems)
@@ -69,11 +68,11 @@ def command(cases: tuple[str, ...], rules: str | None, fmt: str, lang: str, back
     outputs: list[str] = []
     code = 0
     for n, (src, case) in enumerate(read):
-        if case is None and (store is not None or day is not None):
+        if case is None and store is not None:
             problems += _inline_batch(engine, store, src, lang, detail, day)
             continue
         if case is None:
-            code = max(code, _batch(engine, src, lang, detail, workers, output, resume, n > 0))
+            code = max(code, _batch(engine, src, lang, detail, workers, output, resume, n > 0, day))
             continue
         try:
             rec = _evaluate(engine, case, lang, detail, trace_mode, day)
@@ -134,27 +133,18 @@ def _evaluate(engine: Engine, case: Case, lang: str, detail: str, trace_mode: st
 
 
 def _batch(engine: Engine, src: str, lang: str, detail: str, workers: int, output: Path | None,
-           resume: bool, append: bool) -> int:
-    """One JSON Lines batch (``accountrules.scale.batchfile``); returns its exit code (130 stops the command)."""
+           resume: bool, append: bool, day: _dt.date | None) -> int:
+    """One JSON Lines batch (``accountrules.scale.batchfile``), as of ``day`` if given; returns its exit
+    code (130 stops the command)."""
     from ..scale.batchfile import EXIT_INTERRUPTED, exit_code, run
 
     summary = run(engine, src, lang=lang, detail=detail, workers=workers, output=output, resume=resume,
-                  append=append)
+                  append=append, as_of=day)
     click.echo(summary.text(src), err=True)
     code = exit_code(summary)
     if code == EXIT_INTERRUPTED:
         sys.exit(code)
     return code
-
-
-def _check_as_of(day: _dt.date | None, batches: list[str], workers: int, output: Path | None) -> None:
-    """A JSON Lines batch with ``--as-of`` is evaluated in this process, line by line (as with
-    ``--record``): not yet with ``--workers`` or ``--output``."""
-    if day is None or not batches:
-        return
-    if workers > 1 or output is not None:
-        raise click.UsageError("--as-of with a JSON Lines batch evaluates it in this process: it cannot be "
-                               "combined with --workers or --output yet.")
 
 
 def _day(as_of: str | None) -> _dt.date | None:
@@ -185,8 +175,8 @@ def _store(record_db: str | None) -> Any:
 
 def _inline_batch(engine: Engine, store: Any, src: str, lang: str, detail: str, day: _dt.date | None
                   ) -> list[Diagnostic]:
-    """A JSON Lines batch in this process, one case at a time (no worker processes): with ``--record``
-    each decision is recorded, with ``--as-of`` each is evaluated as of that date."""
+    """A JSON Lines batch with ``--record``, in this process, one case at a time (no worker processes):
+    each decision is recorded (evaluated as of ``day`` if given)."""
     from ..contract.intake import iter_jsonl
 
     problems: list[Diagnostic] = []

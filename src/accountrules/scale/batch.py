@@ -10,7 +10,8 @@
 * :func:`evaluate_jsonl` — a JSON Lines file to a text stream: one JSON line out per valid case,
   in input order, streamed; one diagnostic (``FILE:LINE``) per bad line, never stopping at the
   first. (``accountrules evaluate FILE.jsonl`` runs :mod:`accountrules.scale.batchfile`, which also
-  reports lines as found, resumes, and survives signals.)
+  reports lines as found, resumes, and survives signals; both read lines through
+  :mod:`accountrules.scale.jsonl`.)
 
 Processes rather than threads: matching and deciding are pure Python (or durable under one lock),
 so threads would share one core. On Linux the pool forks, so the workers inherit the rulebook
@@ -19,6 +20,7 @@ instead of unpickling it (elsewhere it is pickled once per worker).
 
 from __future__ import annotations
 
+import datetime as _dt
 import gc
 import itertools
 import multiprocessing
@@ -35,13 +37,13 @@ from pathlib import Path
 from typing import Any, TextIO, TypeVar
 
 from .._limits import no_gc
-from ..contract.intake import read_case_json
 from ..contract.models import Case, Recommendation
 from ..diagnostics import Diagnostic
 from ..engine import Backend, Engine
 from ..errors import AccountRulesError, EvaluationError, InvalidCase
 from ..output.render import json_pieces, to_json, to_jsonl
 from ..rules.validate import Rulebook
+from .jsonl import BadEncoding, decoded, line_ranges, located, numbered_lines, parse_line, read_range
 from .transport import Decoder, Encoder, TextDecoder, TextEncoder
 
 T = TypeVar("T")
@@ -90,7 +92,7 @@ def _unpack_error(name: str, diags: list[Diagnostic]) -> AccountRulesError:
     return cls(diags)
 
 
-def _eval_chunk(cases: Sequence[Case | dict[str, Any]], lang: str) -> bytes:
+def _eval_chunk(cases: Sequence[Case | dict[str, Any]], lang: str, as_of: _dt.date | None = None) -> bytes:
     """Evaluate a chunk in a worker: each result is a recommendation, or a packed error.
 
     The recommendations travel encoded by :class:`~accountrules.transport.Encoder`: each reason,
@@ -101,7 +103,7 @@ def _eval_chunk(cases: Sequence[Case | dict[str, Any]], lang: str) -> bytes:
     out: list[Any] = []
     for c in cases:
         try:
-            out.append(engine.evaluate(c, lang=lang))
+            out.append(engine.evaluate(c, lang=lang, as_of=as_of))
         except AccountRulesError as exc:
             out.append(_pack_error(exc))
     if _ENCODER is None:  # pragma: no cover - the initializer always runs first
@@ -109,7 +111,8 @@ def _eval_chunk(cases: Sequence[Case | dict[str, Any]], lang: str) -> bytes:
     return _ENCODER.chunk(out)
 
 
-def _json_chunk(cases: Sequence[Case | dict[str, Any]], lang: str, compact: bool) -> bytes:
+def _json_chunk(cases: Sequence[Case | dict[str, Any]], lang: str, compact: bool, as_of: _dt.date | None = None
+                ) -> bytes:
     """Evaluate a chunk in a worker and render it: canonical JSON text (or one line), or a packed
     error. Texts travel as their pieces (:class:`~accountrules.transport.TextEncoder`): the text
     of each shared reason or citation once per worker."""
@@ -117,7 +120,7 @@ def _json_chunk(cases: Sequence[Case | dict[str, Any]], lang: str, compact: bool
     out: list[Any] = []
     for c in cases:
         try:
-            rec = engine.evaluate(c, lang=lang)
+            rec = engine.evaluate(c, lang=lang, as_of=as_of)
         except AccountRulesError as exc:
             out.append(_pack_error(exc))
             continue
@@ -242,7 +245,8 @@ def _ranged(fn: Callable[..., R], span: tuple[int, int, int], *args: Any) -> R:
 
 def evaluate_many(cases: Iterable[Case | dict[str, Any]], *, rulebook_dir: str | Path | None = None,
                   backend: Backend = "python", lang: str = "zh", workers: int | None = None,
-                  chunksize: int | None = None, engine: Engine | None = None) -> list[Recommendation]:
+                  chunksize: int | None = None, engine: Engine | None = None, as_of: _dt.date | None = None
+                  ) -> list[Recommendation]:
     """Evaluate many cases, over ``workers`` processes; results in input order.
 
     Recommendations cross back from the workers encoded by :mod:`accountrules.transport` (each
@@ -259,6 +263,7 @@ def evaluate_many(cases: Iterable[Case | dict[str, Any]], *, rulebook_dir: str |
         chunksize: cases sent to a worker at a time (default: guided — up to 128, shrinking towards
             the end so the workers finish together).
         engine: evaluate with this engine's rulebook and backend (each worker builds its own).
+        as_of: the date of evaluation of every case (:meth:`Engine.evaluate`); sent to the workers.
 
     Raises:
         InvalidCase, RuleConflict, EngineFailure: as :meth:`Engine.evaluate` for the first case
@@ -267,14 +272,14 @@ def evaluate_many(cases: Iterable[Case | dict[str, Any]], *, rulebook_dir: str |
     items = list(cases)
     local, n_workers = _prepare(rulebook_dir, backend, lang, workers, engine)
     if n_workers == 1 or len(items) <= 1:
-        return [local.evaluate(c, lang=lang) for c in items]
-    return list(_fan_out(items, local, n_workers, chunksize, Decoder().chunk, _eval_chunk, lang))
+        return [local.evaluate(c, lang=lang, as_of=as_of) for c in items]
+    return list(_fan_out(items, local, n_workers, chunksize, Decoder().chunk, _eval_chunk, lang, as_of))
 
 
 def evaluate_many_json(cases: Iterable[Case | dict[str, Any]], *, rulebook_dir: str | Path | None = None,
                        backend: Backend = "python", lang: str = "zh", workers: int | None = None,
                        chunksize: int | None = None, engine: Engine | None = None,
-                       compact: bool = False) -> list[str]:
+                       compact: bool = False, as_of: _dt.date | None = None) -> list[str]:
     """Like :func:`evaluate_many`, but each result is the recommendation's JSON, rendered in the
     worker: :func:`~accountrules.render.to_json` (or :func:`~accountrules.render.to_jsonl` with
     ``compact=True``). Texts travel as their pieces, the text of each shared reason or citation
@@ -286,86 +291,25 @@ def evaluate_many_json(cases: Iterable[Case | dict[str, Any]], *, rulebook_dir: 
     local, n_workers = _prepare(rulebook_dir, backend, lang, workers, engine)
     if n_workers == 1 or len(items) <= 1:
         render = to_jsonl if compact else to_json
-        return [render(local.evaluate(c, lang=lang)) for c in items]
-    return list(_fan_out(items, local, n_workers, chunksize, TextDecoder().chunk, _json_chunk, lang, compact))
+        return [render(local.evaluate(c, lang=lang, as_of=as_of)) for c in items]
+    return list(_fan_out(items, local, n_workers, chunksize, TextDecoder().chunk, _json_chunk, lang, compact,
+                         as_of))
 
 
 # --------------------------------------------------------------------------- JSON Lines
 
 
-def _line_problem(path: str, n: int, exc: AccountRulesError) -> list[Diagnostic]:
-    """Diagnostics of one bad line, each located at ``FILE:LINE``."""
-    where = f"{path}:{n}"
-    out = []
-    for d in exc.diagnostics:
-        msg = d.message
-        if d.path and d.path != where and not msg.startswith(d.path):
-            msg = f"{d.path}: {msg}"
-        out.append(Diagnostic(d.code, msg, None, d.severity, d.rule_id, where))
-    return out
-
-
-def _parse_line(path: str, n: int, line: str) -> Case:
-    """One JSON line → a case (the same checks and messages as :func:`intake.iter_jsonl`).
-
-    Raises:
-        InvalidCase: the line is too long, not JSON, or not a valid case.
-    """
-    return read_case_json(line, f"{path}:{n}")
-
-
-def _jsonl_one(engine: Engine, path: str, n: int, line: str, lang: str) -> tuple[int, str | list[Diagnostic]]:
+def _jsonl_one(engine: Engine, path: str, n: int, line: str, lang: str, as_of: _dt.date | None = None
+               ) -> tuple[int, str | list[Diagnostic]]:
     try:
-        case = _parse_line(path, n, line)
-        return n, to_jsonl(engine.evaluate(case, lang=lang))
+        case = parse_line(path, n, line)
+        return n, to_jsonl(engine.evaluate(case, lang=lang, as_of=as_of))
     except EvaluationError as exc:
-        return n, _line_problem(path, n, exc)
+        return n, located(path, n, exc)
 
 
-class _BadEncoding(Exception):
-    """A line that is not UTF-8: reading stops there."""
-
-    def __init__(self, line: int, reason: str) -> None:
-        super().__init__(line, reason)
-        self.line, self.reason = line, reason
-
-
-def _decoded(raw_lines: Iterable[bytes], first: int) -> Iterator[tuple[int, str]]:
-    """Number and decode lines (split on ``\\n``), skipping blank ones.
-
-    Raises:
-        _BadEncoding: at the first line that is not UTF-8.
-    """
-    for n, raw in enumerate(raw_lines, first):
-        try:
-            line = raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise _BadEncoding(n, exc.reason) from None
-        if line.strip():
-            yield n, line
-
-
-def _line_ranges(path: str, size: int) -> Iterator[tuple[int, int, int]]:
-    """``(start byte, end byte, first line number)`` of consecutive runs of ``size`` non-blank lines."""
-    with open(path, "rb") as fh:
-        pos = start = 0
-        first = 1
-        count = 0
-        for n, raw in enumerate(fh, 1):
-            if count == 0 and pos == start:
-                first = n
-            pos += len(raw)
-            if raw.strip():
-                count += 1
-                if count >= size:
-                    yield start, pos, first
-                    start, count = pos, 0
-        if pos > start:
-            yield start, pos, first
-
-
-def _jsonl_range_to_file(span: tuple[int, int, int], path: str, lang: str, out_dir: str
-                         ) -> tuple[str, int, list[list[Diagnostic]], tuple[int, str] | None]:
+def _jsonl_range_to_file(span: tuple[int, int, int], path: str, lang: str, out_dir: str,
+                         as_of: _dt.date | None = None) -> tuple[str, int, list[list[Diagnostic]], tuple[int, str] | None]:
     """A run of lines in a worker: read from the file itself (bytes ``start:end``), the output
     written to a file of its own in ``out_dir``.
 
@@ -374,35 +318,24 @@ def _jsonl_range_to_file(span: tuple[int, int, int], path: str, lang: str, out_d
     the output files into the sink in input order: no case and no recommendation passes through a
     pipe or a pickle, so the parent's share of the work stays small and two workers use two cores.
     """
-    start, end, first = span
     engine = _worker_engine()
     problems: list[list[Diagnostic]] = []
-    with open(path, "rb") as src:
-        src.seek(start)
-        data = src.read(end - start)
-    raw_lines = data.split(b"\n")
-    if raw_lines and raw_lines[-1] == b"":
-        raw_lines.pop()
+    raw_lines, first = read_range(path, span)
     fd, name = tempfile.mkstemp(dir=out_dir, suffix=".jsonl")
     written = 0
     stop: tuple[int, str] | None = None
     with os.fdopen(fd, "wb") as fh:
         try:
-            for n, line in _decoded(raw_lines, first):
-                _, result = _jsonl_one(engine, path, n, line, lang)
+            for n, line in decoded(raw_lines, first):
+                _, result = _jsonl_one(engine, path, n, line, lang, as_of)
                 if isinstance(result, str):
                     fh.write((result + "\n").encode("utf-8"))
                     written += 1
                 else:
                     problems.append(result)
-        except _BadEncoding as exc:
+        except BadEncoding as exc:
             stop = (exc.line, exc.reason)
     return name, written, problems, stop
-
-
-def _numbered_lines(path: str | Path) -> Iterator[tuple[int, str]]:
-    with open(path, "rb") as fh:
-        yield from _decoded(fh, 1)
 
 
 class _Progress:
@@ -437,13 +370,15 @@ class _Progress:
 
 
 def evaluate_jsonl(engine: Engine, path: str | Path, *, lang: str = "zh", workers: int | None = 1,
-                   out: TextIO | None = None, chunksize: int = 128) -> list[Diagnostic]:
+                   out: TextIO | None = None, chunksize: int = 128, as_of: _dt.date | None = None
+                   ) -> list[Diagnostic]:
     """Evaluate a JSON Lines file: one compact JSON recommendation per valid line, in input order.
 
     Lines end at ``\\n`` (a ``\\r`` before it is whitespace); blank lines are skipped. With
     workers, each reads its own runs of lines from the file and writes its output to a file of its
     own; results are copied out as they come, in order, so memory stays bounded however long the
     file is. Reading stops at the first line that is not UTF-8 (one diagnostic says where).
+    ``as_of`` (the date of evaluation, :meth:`Engine.evaluate`) goes to the workers with each run.
 
     Returns:
         One diagnostic per problem of each invalid line (bad JSON, an invalid case, an unknown
@@ -478,15 +413,15 @@ def evaluate_jsonl(engine: Engine, path: str | Path, *, lang: str = "zh", worker
 
     try:
         if n_workers <= 1:
-            for n, line in _numbered_lines(src):
-                emit(_jsonl_one(engine, src, n, line, lang)[1])
+            for n, line in numbered_lines(src):
+                emit(_jsonl_one(engine, src, n, line, lang, as_of)[1])
         else:
             sink.flush()  # what was written as text goes first; workers' lines go to the binary buffer
             out_dir = tempfile.mkdtemp(prefix="accountrules-jsonl-")
             try:
                 with _pool(engine, n_workers) as pool:
                     for name, written, bad, stop in _ordered_map(
-                            pool, _jsonl_range_to_file, _line_ranges(src, chunksize), src, lang, out_dir,
+                            pool, _jsonl_range_to_file, line_ranges(src, chunksize), src, lang, out_dir, as_of,
                             ahead=4 * n_workers):
                         with open(name, "rb") as fh:
                             if raw is not None:
@@ -503,7 +438,7 @@ def evaluate_jsonl(engine: Engine, path: str | Path, *, lang: str = "zh", worker
                             break
             finally:
                 shutil.rmtree(out_dir, ignore_errors=True)
-    except _BadEncoding as exc:
+    except BadEncoding as exc:
         bad_encoding(exc.line, exc.reason)
     except OSError as exc:
         raise InvalidCase([Diagnostic("file-not-found", f"cannot read case file: {exc.strerror}.",

@@ -12,12 +12,16 @@
   SIGINT (the parent decides) and die with their parent: ``prctl(PR_SET_PDEATHSIG)`` on Linux,
   and on every platform a watcher thread that exits when the parent process is gone.
 * No temporary files: workers return their output through the pool's pipe.
+* Lines are cut, numbered, parsed and located by :mod:`accountrules.scale.jsonl` (as in
+  :func:`accountrules.scale.batch.evaluate_jsonl`); a line that is not UTF-8 is reported here and
+  the run goes on.
 
 Exit codes (:func:`exit_code`): 0 ok · 1 bad lines · 3 internal error · 130 interrupted.
 """
 
 from __future__ import annotations
 
+import datetime as _dt
 import json
 import os
 import re
@@ -25,7 +29,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -33,12 +37,12 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, BinaryIO
 
-from ..contract.intake import read_case_json
 from ..diagnostics import Diagnostic, format_text
 from ..engine import Backend, Engine
 from ..errors import AccountRulesError, InvalidCase
 from ..output.render import to_jsonl
 from ..rules.validate import Rulebook
+from .jsonl import line_ranges, located, parse_line, read_range
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
@@ -112,20 +116,10 @@ def _stream_report(d: Diagnostic) -> None:
     sys.stderr.flush()
 
 
-def _located(path: str, n: int, exc: AccountRulesError) -> list[Diagnostic]:
-    where = f"{path}:{n}"
-    out = []
-    for d in exc.diagnostics:
-        msg = d.message
-        if d.path and d.path != where and not msg.startswith(d.path):
-            msg = f"{d.path}: {msg}"
-        out.append(Diagnostic(d.code, msg, None, d.severity, d.rule_id, where))
-    return out
-
-
 def run_lines(engine: Engine, path: str, raw_lines: list[bytes], first: int, lang: str, detail: str,
-              report: Callable[[Diagnostic], None]) -> ChunkResult:
-    """Evaluate numbered raw lines; report each bad line at once; return the good output.
+              report: Callable[[Diagnostic], None], as_of: _dt.date | None = None) -> ChunkResult:
+    """Evaluate numbered raw lines (as of ``as_of``, if given); report each bad line at once; return
+    the good output.
 
     Never raises for a bad line: every problem, even an unexpected exception, becomes a diagnostic
     (code ``internal-error`` for the latter) and the next line is read.
@@ -136,36 +130,30 @@ def run_lines(engine: Engine, path: str, raw_lines: list[bytes], first: int, lan
         if not raw.strip():
             continue
         lines += 1
-        where = f"{path}:{n}"
         try:
-            case = read_case_json(raw.rstrip(b"\r\n"), where)
+            case = parse_line(path, n, raw.rstrip(b"\r\n"))
             if case.case.id in _DONE:
                 skipped += 1
                 continue
-            out.append(to_jsonl(engine.evaluate(case, lang=lang, detail=detail)))
+            out.append(to_jsonl(engine.evaluate(case, lang=lang, detail=detail, as_of=as_of)))
         except AccountRulesError as exc:
             bad += 1
-            for d in _located(path, n, exc):
+            for d in located(path, n, exc):
                 report(d)
         except Exception as exc:  # noqa: BLE001 - one line must not end the batch
             internal += 1
             report(Diagnostic("internal-error", f"{type(exc).__name__}: {str(exc)[:200]} (please report this).",
-                              path=where))
+                              path=f"{path}:{n}"))
     data = "".join(s + "\n" for s in out).encode("utf-8")
     return ChunkResult(data, lines, len(out), bad, skipped, internal)
 
 
-def _chunk_in_worker(span: tuple[int, int, int], path: str, lang: str, detail: str) -> ChunkResult:
+def _chunk_in_worker(span: tuple[int, int, int], path: str, lang: str, detail: str, as_of: _dt.date | None
+                     ) -> ChunkResult:
     from .batch import _worker_engine
 
-    start, end, first = span
-    with open(path, "rb") as fh:
-        fh.seek(start)
-        data = fh.read(end - start)
-    raw_lines = data.split(b"\n")
-    if raw_lines and raw_lines[-1] == b"":
-        raw_lines.pop()
-    return run_lines(_worker_engine(), path, raw_lines, first, lang, detail, _REPORT or _stderr_report)
+    raw_lines, first = read_range(path, span)
+    return run_lines(_worker_engine(), path, raw_lines, first, lang, detail, _REPORT or _stderr_report, as_of)
 
 
 # --------------------------------------------------------------------------- workers die with their parent
@@ -310,21 +298,17 @@ class _Stop:
             raise _Interrupted
 
 
-def _line_ranges(path: str, size: int) -> Iterator[tuple[int, int, int]]:
-    from .batch import _line_ranges as ranges
-
-    return ranges(path, size)
-
-
 def run(engine: Engine, src: str, *, lang: str = "zh", detail: str = "full", workers: int = 1,
         output: Path | None = None, resume: bool = False, append: bool = False, chunksize: int = 64,
-        report: Callable[[Diagnostic], None] | None = None) -> Summary:
+        report: Callable[[Diagnostic], None] | None = None, as_of: _dt.date | None = None) -> Summary:
     """Evaluate a JSON Lines file; see the module docstring for what survives what.
 
     Args:
         output: write here (default: stdout); replaced unless ``resume`` or ``append``.
         resume: skip the cases whose ids the output already holds (after cutting off a torn tail).
         append: add to the output (a further batch of the same command).
+        as_of: the date of evaluation of every line (``Engine.evaluate``'s ``as_of``); it travels to
+            the workers with each chunk, so the output is the same whatever ``workers`` is.
         report: called with each bad line's diagnostic as it is found (default: printed on stderr
             by whichever process found it); with workers it reaches forked workers only.
 
@@ -349,9 +333,9 @@ def run(engine: Engine, src: str, *, lang: str = "zh", detail: str = "full", wor
             signal.signal(s, stop)
     try:
         if workers <= 1:
-            _run_here(engine, src, lang, detail, chunksize, done, say, sink, summary, stop)
+            _run_here(engine, src, lang, detail, chunksize, done, say, sink, summary, stop, as_of)
         else:
-            _run_pool(engine, src, lang, detail, workers, chunksize, done, say, sink, summary, stop)
+            _run_pool(engine, src, lang, detail, workers, chunksize, done, say, sink, summary, stop, as_of)
     except (_Interrupted, KeyboardInterrupt):
         summary.interrupted = True
     except OSError as exc:
@@ -367,7 +351,8 @@ def run(engine: Engine, src: str, *, lang: str = "zh", detail: str = "full", wor
 
 
 def _run_here(engine: Engine, src: str, lang: str, detail: str, chunksize: int, done: frozenset[str],
-              say: Callable[[Diagnostic], None], sink: _Sink, summary: Summary, stop: _Stop) -> None:
+              say: Callable[[Diagnostic], None], sink: _Sink, summary: Summary, stop: _Stop,
+              as_of: _dt.date | None) -> None:
     global _DONE
     _DONE = done
     try:
@@ -378,12 +363,12 @@ def _run_here(engine: Engine, src: str, lang: str, detail: str, chunksize: int, 
                 chunk.append(raw)
                 if len(chunk) >= chunksize:
                     stop.check()
-                    _emit(run_lines(engine, src, chunk, first, lang, detail, say), sink, summary)
+                    _emit(run_lines(engine, src, chunk, first, lang, detail, say, as_of), sink, summary)
                     first += len(chunk)
                     chunk = []
             if chunk:
                 stop.check()
-                _emit(run_lines(engine, src, chunk, first, lang, detail, say), sink, summary)
+                _emit(run_lines(engine, src, chunk, first, lang, detail, say, as_of), sink, summary)
     finally:
         _DONE = frozenset()
 
@@ -394,7 +379,8 @@ def _emit(result: ChunkResult, sink: _Sink, summary: Summary) -> None:
 
 
 def _run_pool(engine: Engine, src: str, lang: str, detail: str, workers: int, chunksize: int, done: frozenset[str],
-              say: Callable[[Diagnostic], None], sink: _Sink, summary: Summary, stop: _Stop) -> None:
+              say: Callable[[Diagnostic], None], sink: _Sink, summary: Summary, stop: _Stop,
+              as_of: _dt.date | None) -> None:
     global _REPORT
     from collections import deque
 
@@ -408,9 +394,9 @@ def _run_pool(engine: Engine, src: str, lang: str, detail: str, workers: int, ch
                                initargs=(source, engine.backend, os.getpid(), done))
     pending: deque[Future[ChunkResult]] = deque()
     try:
-        for span in _line_ranges(src, chunksize):
+        for span in line_ranges(src, chunksize):
             stop.check()
-            pending.append(pool.submit(_chunk_in_worker, span, src, lang, detail))
+            pending.append(pool.submit(_chunk_in_worker, span, src, lang, detail, as_of))
             if len(pending) >= 4 * workers:
                 _emit(_result(pending.popleft(), stop), sink, summary)
         while pending:
