@@ -181,3 +181,77 @@ def test_repeat_losses_in_one_field_list_every_track(engine: Engine, py_engine: 
     rec = _eval(engine, py_engine, "repeat_field")
     assert rec.review.track == "key" and rec.review.tracks == ["key", "special", "routine"]
     assert {r.rule for r in rec.review.reasons} >= {"RV-key", "RV-special-frequent-field"}
+
+
+def _basis(person: Any, rule: str) -> tuple[str, str]:
+    r = next(r for r in person.reasons if r.rule == rule)
+    assert r.citation is not None
+    return r.citation.instrument, r.citation.article
+
+
+def test_intent_floor_cites_the_act_types_own_text(engine: Engine, py_engine: Engine) -> None:
+    """Intent in a penalty case rests on 行政处罚法 第七十六条, never on 行政许可法 第七十四条; an inspection
+    has no text attaching a 处分 to the act, so no floor (the grade still rises)."""
+    rec = _eval(engine, py_engine, "penalty_intent")
+    h1 = _p(rec)["h1"]
+    assert h1.referral == "discipline"
+    inst, art = _basis(h1, "LV-intentional-sanction-item")
+    assert "行政处罚法" in inst and art == "第七十六条第一款"
+    texts = " ".join(c.instrument for r in h1.reasons for c in [r.citation, *r.citations] if c is not None)
+    assert "行政许可法" not in texts and "国家赔偿法" not in texts  # no licence, no compensation
+    case = read_case_file(SC / "penalty_intent.yaml").model_dump(mode="json")
+    case["case"]["act_type"] = "inspection"
+    other = _p(engine.evaluate(case, lang="en"))["h1"]
+    assert "LV-intentional-sanction-item" not in [r.rule for r in other.reasons] and other.rank < h1.rank
+
+
+def test_gross_negligence_after_state_compensation(engine: Engine, py_engine: Engine) -> None:
+    """国家赔偿法 第十六条: after compensation a grossly negligent officer must be sanctioned (floor: referral);
+    without compensation gross negligence is only 从重, on 三个区分开来 and labelled 推定."""
+    rec = _eval(engine, py_engine, "compensation_gross")
+    h1 = _p(rec)["h1"]
+    assert h1.referral == "discipline" and h1.rank == 6
+    assert _basis(h1, "LV-compensation-recourse-fault") == ("中华人民共和国国家赔偿法（2012年修正）", "第十六条")
+    assert "recourse" in [u.measure for u in rec.unit_measures]
+    case = read_case_file(SC / "compensation_gross.yaml").model_dump(mode="json")
+    case["case"]["consequences"]["state_compensation"] = False
+    h1b = _p(engine.evaluate(case, lang="zh"))["h1"]
+    assert h1b.referral is None and h1b.band == "upper" and h1b.rank < 6
+    inst, _ = _basis(h1b, "AG12-gross-negligence-heavier")
+    assert "三个区分开来" in inst
+    ag12 = next(r for r in h1b.reasons if r.rule == "AG12-gross-negligence-heavier")
+    assert "本规则集推定" in ag12.text
+
+
+def test_criminal_referral_goes_to_the_supervision_commission(engine: Engine, py_engine: Engine) -> None:
+    """Duty crimes of public officials go to the 监察机关 (监察法 第十一条第（二）项), not to "司法机关"."""
+    rec = _eval(engine, py_engine, "crime")
+    h1 = _p(rec)["h1"]
+    assert (h1.level, h1.referral) == ("referral_criminal", "criminal")
+    inst, art = _basis(h1, "LV-crime-suspected")
+    assert "监察法" in inst and art == "第十一条第（二）项"
+    zh = _p(engine.evaluate(read_case_file(SC / "crime.yaml"), lang="zh"))["h1"]
+    text = next(r.text for r in zh.reasons if r.rule == "LV-crime-suspected")
+    assert "移送监察机关" in text and "司法机关" not in text and "推定" in text
+
+
+def test_dissent_reason_is_discretionary_and_labelled(engine: Engine) -> None:
+    """问责条例 第十七条第（二）项 (可以不予问责) first for a party member; "none" rather than 减免 is labelled 推定."""
+    c3 = _p(engine.evaluate(read_case_file(SC / "collective.yaml"), lang="zh"))["c3"]
+    r = c3.reasons[0]
+    assert r.rule == "RC9-dissent-on-record" and r.citation is not None
+    assert (r.citation.instrument, r.citation.article) == ("中国共产党问责条例（2019年修订）", "第十七条第（二）项")
+    assert "已如实载明" in r.text and "本规则集建议不予追究（推定）" in r.text and "不承担责任" not in r.text
+
+
+def test_non_party_approver_who_did_not_read_rests_on_national_texts(engine: Engine) -> None:
+    """纪律处分条例 only for party members: a non-party approver's 失职 rests on 政务处分法 第三十九条第（二）项,
+    and a non-leader is never said to bear 领导责任."""
+    case = read_case_file(SC / "forgery.yaml").model_dump(mode="json")
+    for p in case["persons"]:
+        p["party_member"] = p["leading_cadre"] = False  # an approver who is a 科长, not a leading cadre
+    a1 = _p(engine.evaluate(case, lang="zh"))["a1"]
+    r = next(r for r in a1.reasons if r.rule == "RC18-failed-approval-duty-undetectable")
+    cited = [c.instrument for c in [r.citation, *r.citations] if c is not None]
+    assert r.citation is not None and r.citation.article == "第三十九条第（二）项"
+    assert not any("纪律处分条例" in c for c in cited) and "推定" in r.text and "领导责任" not in r.text
