@@ -52,7 +52,7 @@ def _primary(rec: m.Recommendation, rule: str) -> str:
     for r in _reasons(rec):
         if r.rule == rule:
             c = r.citation
-            return f"{SHORT.get(c.instrument, c.instrument)} {c.article}" if c.in_force else "none"
+            return f"{SHORT.get(c.instrument, c.instrument)} {c.article}" if c.in_force is not False else "none"
     raise AssertionError(f"{rule} gave no reason")
 
 
@@ -111,7 +111,7 @@ def test_party_rules_only_for_party_members_in_the_version_at_the_conduct_date(e
     def cited(rec: m.Recommendation, pid: str) -> set[str]:
         p = next(p for p in rec.persons if p.id == pid)
         return {f"{SHORT[c.instrument]} {c.article}" for r in p.reasons for c in [r.citation, *r.citations]
-                if c.in_force}
+                if c.in_force is not False}
 
     before = engine.evaluate(_case("court", "revoked", "2024-03-01", "2023-09-01"))
     after = engine.evaluate(_case("court", "revoked", "2024-09-01", "2024-03-01"))

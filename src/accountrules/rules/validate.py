@@ -504,7 +504,7 @@ def _assemble(directory: Path, root: str, sha: str, files: list[str],
     _check_catalogue(manifest, matrix, matrix_doc, catalog, ref, problems)
     _check_citations(directory, got.cite_locs, instruments, problems)
     vocabs = _vocabs(items, cat_map, circs, defs)
-    resolve_citations(got.cite_locs, {r.id: sec for sec, _d, _l, r in got.rule_raw}, vocabs, problems)
+    resolve_citations(got.cite_locs, {r.id: sec for sec, _d, _l, r in got.rule_raw}, vocabs, problems, instruments)
     entries = _rule_entries(got.rule_raw, vocabs, ref, broken, problems, catalog)
     _check_cycles(entries, problems)
     effects = [e for lv in levels.values() for inf in lv.influence.values() for e in inf.effects]
