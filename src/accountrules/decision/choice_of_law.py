@@ -85,8 +85,12 @@ def boundaries(book: Rulebook) -> list[str]:
                     d = _dt.date(v // 10000, v // 100 % 100, v % 100)
                 except ValueError:
                     continue
-                out.add(d.isoformat())
-                out.add((d + _dt.timedelta(days=1)).isoformat())
+                # the first day on which the test's answer changes: d for < and >=, the next day for
+                # <= and >, both for == and !=
+                if t.op in ("lt", "ge", "eq", "ne"):
+                    out.add(d.isoformat())
+                if t.op in ("le", "gt", "eq", "ne"):
+                    out.add((d + _dt.timedelta(days=1)).isoformat())
     result = sorted(out)
     object.__setattr__(book, "_law_boundaries", result)
     return result
