@@ -411,7 +411,8 @@ def test_evaluate_record_keeps_as_of_and_verify_uses_it(db: str, tmp_path: Path)
 
     f = tmp_path / "case.json"
     f.write_text(json.dumps(_case(id="C-1", decided_on="2025-05-30", conduct_date="2025-01-02",
-                                  history={"same_issue_lost_before": True}), ensure_ascii=False), encoding="utf-8")
+                                  history={"same_issue_lost_before": True},
+                                  supervision_recommendation_refused=True), ensure_ascii=False), encoding="utf-8")
     r = CliRunner().invoke(cli, ["evaluate", str(f), "--backend", "python", "--record", db, "--as-of", "2025-06-02"])
     assert r.exit_code == 0, r.output
     assert "2024年修正" in r.output  # the text in force on the date of evaluation

@@ -301,11 +301,11 @@ def test_no_decision_without_its_record(tmp_path: Path) -> None:
 
 
 def _dated_case() -> dict[str, Any]:
-    """A case whose unit measure cites another text from 2025-06-01 on (监察法 2024 amendment): the
-    date of evaluation changes the output."""
+    """A case whose unit measure cites another text from 2025-06-01 on (监察法 2024 amendment, cited
+    because the unit refused a 监察建议): the date of evaluation changes the output."""
     data = _case()
     data["case"].update(id="AS-OF-1", origin="reconsideration", decided_on="2025-05-30", conduct_date="2025-01-02",
-                        history={"same_issue_lost_before": True})
+                        history={"same_issue_lost_before": True}, supervision_recommendation_refused=True)
     return data
 
 

@@ -286,6 +286,7 @@ def _info_fields(rulebook: Rulebook, *, error_only: bool, error_bias: bool) -> s
         "agency": agencies,
         "hearing": hearings,
         "opinion_letter": st.booleans(),
+        "supervision_recommendation_refused": st.sampled_from((False, False, False, True)),
         "consequences": consequences,
         "history": history,
         "party_org_serious_breach": st.sampled_from((False, False, False, True)),

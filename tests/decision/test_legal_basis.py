@@ -19,7 +19,7 @@ from accountrules import Engine, load_rulebook
 from accountrules.authoring.lint import lint
 from accountrules.cli import cli
 from accountrules.contract import models as m
-from accountrules.output.render import to_markdown, to_text
+from accountrules.output.render import to_json, to_json_reference, to_markdown, to_text
 from accountrules.rules import default_rulebook_dir
 
 from ..conftest import NEWER_LAW
@@ -54,7 +54,7 @@ def _primary(rec: m.Recommendation, rule: str) -> str:
     for r in _reasons(rec):
         if r.rule == rule:
             c = r.citation
-            return f"{SHORT.get(c.instrument, c.instrument)} {c.article}" if c.in_force else "none"
+            return f"{SHORT.get(c.instrument, c.instrument)} {c.article}" if c.in_force is not False else "none"
     raise AssertionError(f"{rule} gave no reason")
 
 
@@ -88,7 +88,7 @@ PRIMARY = [
     ("reconsideration", "varied", "2023-12-29", "T3-reconsideration-corrected",
      "行政复议法（2017） 第二十八条第一款第（三）项"),
     ("reconsideration", "revoked", "2017-12-29", "T3-reconsideration-corrected",
-     "行政复议法（2017） 第二十八条第一款第（三）项"),
+     "行政复议法（1999） 第二十八条第一款第（三）项〔条文与2017年修正文本一致，待核实〕"),
     ("reconsideration", "ordered_perform", "2018-01-02", "T3-reconsideration-corrected",
      "行政复议法（2017） 第二十八条第一款第（二）项"),
     ("supervision", "revoked", "2024-06-01", "T4-supervision-corrected", "毕节错案问责办法 条文未见"),
@@ -113,7 +113,7 @@ def test_party_rules_only_for_party_members_in_the_version_at_the_conduct_date(e
     def cited(rec: m.Recommendation, pid: str) -> set[str]:
         p = next(p for p in rec.persons if p.id == pid)
         return {f"{SHORT[c.instrument]} {c.article}" for r in p.reasons for c in [r.citation, *r.citations]
-                if c.in_force}
+                if c.in_force is not False}
 
     before = engine.evaluate(_case("court", "revoked", "2024-03-01", "2023-09-01"))
     after = engine.evaluate(_case("court", "revoked", "2024-09-01", "2024-03-01"))
@@ -140,7 +140,9 @@ def test_no_analogue_as_binding_basis_and_no_0000(engine: Engine, data: dict[str
         for r in _reasons(rec):
             cits = [r.citation, *r.citations]
             for c in cits:
-                assert c.analogue == (c.instrument in ANALOGUE_NAMES) or c.instrument.startswith("应急管理")
+                # 应急管理履职规定 outside its field, 政务处分法 第六十七条 outside its own transition: 参照
+                assert c.analogue == (c.instrument in ANALOGUE_NAMES) or c.instrument.startswith("应急管理") or (
+                    r.rule == "choice-of-law" and c.article == "第六十七条")
                 assert c.version != "0000"
             # an analogue is printed first only when nothing binding applies
             if r.citation.analogue:
@@ -180,7 +182,11 @@ def test_choice_of_law_applies_the_lighter_newer_law_and_explains_both(tmp_path:
     why = next(r for r in p1.reasons if r.rule == "choice-of-law")
     assert "依行为时（2023-09-01）的规定，处理为「通报批评」" in why.text
     assert "适用评价时的规定" in why.text
-    assert why.citation.instrument == "中华人民共和国公职人员政务处分法" and why.citation.article == "第六十七条"
+    # p1 is a party member: 纪律处分条例 158(2) binds; 政务处分法 67 (a transitional clause of 2020) is 参照
+    cits = [why.citation, *why.citations]
+    assert why.citation.instrument == "中国共产党纪律处分条例（2023年修订）"
+    assert any(c.article == "第六十七条" and c.analogue for c in cits)
+    assert "参照《中华人民共和国公职人员政务处分法》第六十七条确立的从旧兼从轻原则" in why.text
     # both dates under the same law: one evaluation, no choice-of-law reason
     same = eng.evaluate(_case("court", "revoked", "2024-09-01", "2024-03-01"), lang="zh")
     assert all(r.rule != "choice-of-law" for p in same.persons for r in p.reasons)
@@ -195,12 +201,12 @@ def test_choice_of_law_keeps_the_old_law_when_the_newer_is_heavier(tmp_path: Pat
     p1 = next(p for p in rec.persons if p.id == "p1")
     assert p1.level == "notified_criticism"
     why = next(r for r in p1.reasons if r.rule == "choice-of-law")
-    assert "not lighter" in why.text and "admonishment" in why.text
+    assert "heavier" in why.text and "admonishment" in why.text and "not lighter" not in why.text
 
 
 def test_as_of_fixes_the_date_of_evaluation(engine: Engine) -> None:
     data = _case("reconsideration", "revoked", "2025-05-30", "2025-01-02",
-                 history={"same_issue_lost_before": True})
+                 history={"same_issue_lost_before": True}, supervision_recommendation_refused=True)
     late = engine.evaluate(data, as_of="2025-06-02")
     u = next(u for u in late.unit_measures if u.measure == "notified_criticism")
     names = [c.instrument for c in [u.reasons[0].citation, *u.reasons[0].citations]]
@@ -257,3 +263,82 @@ def test_lint_reports_an_unmarked_out_of_province_text(tmp_path: Path) -> None:
     (book_dir / "instruments.yaml").write_text(text.replace("    analogue: true\n", "", 1), encoding="utf-8")
     codes = [d.code for d in lint(load_rulebook(book_dir))]
     assert codes.count("analogue-unmarked") == 1
+
+
+# --------------------------------------------------------------------------- legal review 2026-12-03 (H1, H2, M4, M6)
+
+def _choice(rec: m.Recommendation, pid: str) -> m.Reason | None:
+    p = next(p for p in rec.persons if p.id == pid)
+    return next((r for r in p.reasons if r.rule == "choice-of-law"), None)
+
+
+def test_choice_of_law_says_the_standard_is_the_same_when_only_texts_differ(engine: Engine) -> None:
+    # conduct 2023, decided 2024: 纪律处分条例 and 行政复议法 changed, the rulebook's standard did not
+    rec = engine.evaluate(_case("court", "revoked", "2024-03-01", "2023-09-01"), lang="zh")
+    why = _choice(rec, "p1")
+    assert why is not None
+    assert "两时点适用的处理标准在本规则集中相同（仅所引条文不同），依照行为时的规定处理" in why.text
+    assert "不较轻" not in why.text and "较重" not in why.text
+    en = _choice(engine.evaluate(_case("court", "revoked", "2024-03-01", "2023-09-01"), lang="en"), "p1")
+    assert en is not None and "only the texts cited differ" in en.text
+
+
+def test_choice_of_law_compares_the_2017_and_2021_penalty_law(engine: Engine) -> None:
+    data = _case("court", "revoked", "2021-09-01", "2020-10-10")
+    data["persons"][0]["fault"] = "intentional"
+    data["case"]["findings"] = [{"item": "P1", "persons": ["p1"]}]
+    rec = engine.evaluate(data, lang="zh")
+    p1 = next(p for p in rec.persons if p.id == "p1")
+    why = _choice(rec, "p1")
+    assert why is not None
+    assert "处理为「诫勉」" in why.text and "移送纪检监察机关" in why.text and "评价时的规定处理较重" in why.text
+    assert p1.level == "admonishment"
+    cited = {(SHORT[c.instrument], c.article) for c in [why.citation, *why.citations] if c.in_force is not False}
+    assert ("行政处罚法（2017）", "第五十五条") in cited and ("行政处罚法", "第七十六条第一款") in cited
+
+
+def test_choice_of_law_cites_67_directly_inside_its_transition_and_party_rules_only_for_members(
+        engine: Engine) -> None:
+    rec = engine.evaluate(_case("court", "revoked", "2024-03-01", "2020-03-01"), lang="zh")
+    why = _choice(rec, "p1")
+    assert why is not None
+    s05 = [c for c in [why.citation, *why.citations] if c.article == "第六十七条"]
+    assert s05 and not s05[0].analogue and "参照" not in why.text
+    nonparty = _case("court", "revoked", "2024-03-01", "2023-09-01")
+    nonparty["persons"][0]["party_member"] = False
+    why = _choice(engine.evaluate(nonparty, lang="zh"), "p1")
+    assert why is not None
+    assert all("纪律处分条例" not in c.instrument for c in [why.citation, *why.citations])
+
+
+def test_undated_texts_are_never_presented_as_in_force(engine: Engine) -> None:
+    rec = engine.evaluate(_case("supervision", "revoked", "2024-06-01", "2024-01-10"), lang="zh")
+    t4 = next(r for r in rec.error_case.reasons if r.rule == "T4-supervision-corrected")
+    assert t4.citation.in_force is None  # BJ01/GZ02: dates unknown
+    assert [c.instrument for c in t4.citations if c.in_force is False] == ["无当时有效的法律、法规文本"]
+    text = to_text(rec, "zh")
+    assert "施行日期不详" in text and "无当时有效的法律、法规文本" in text
+    assert "\"in_force\": null" in to_json(rec) and to_json(rec) == to_json_reference(rec)
+    # a binding text with known dates comes before an undated one, and no marker is added
+    court = engine.evaluate(_case("court", "revoked", "2024-06-01", "2024-01-10"), lang="zh")
+    t1 = next(r for r in court.error_case.reasons if r.rule == "T1-court-lost")
+    assert t1.citation.in_force is True and all(c.in_force is not False for c in t1.citations)
+
+
+def test_correcting_body_texts_follow_the_decision_date_in_items(engine: Engine) -> None:
+    # H2: reconsideration, conduct 2023-06-10, decided 2024-03-01: no 行政复议法（2017） anywhere
+    data = _case("reconsideration", "varied", "2024-03-01", "2023-06-10", act_type="other")
+    data["case"]["grounds"] = ["insufficient_evidence"]
+    data["case"]["findings"] = [{"item": "F1", "persons": ["p1"]}]
+    rec = engine.evaluate(data, lang="zh")
+    names = {c.instrument for r in _reasons(rec) for c in [r.citation, *r.citations]}
+    assert "中华人民共和国行政复议法（2017年修正）" not in names
+    assert "中华人民共和国行政复议法（2023年修订）" in names
+    assert not [d for d in lint(BOOK) if d.code == "procedure-date"]
+
+
+def test_unit_criticism_rests_on_the_supervision_law_only_after_a_refusal(engine: Engine) -> None:
+    data = _case("reconsideration", "revoked", "2024-06-01", "2024-01-10", history={"same_issue_lost_before": True})
+    u = next(u for u in engine.evaluate(data).unit_measures if u.measure == "notified_criticism")
+    names = [c.instrument for r in u.reasons for c in [r.citation, *r.citations]]
+    assert not any("监察法" in n for n in names)

@@ -177,7 +177,7 @@ def _case_as_of(value: Any, doc: RawDocument, loc: tuple[Any, ...], problems: li
 def basis_label(c: Citation, shorts: Mapping[str, str]) -> str:
     """A printed citation as rule cases name it: ``行政复议法 第六十三条``, ``参照 山东执法监督条例 第二十九条``,
     or ``none`` for the marker printed when no text is in force or applies."""
-    if not c.in_force:
+    if c.in_force is False:
         return "none"
     return ("参照 " if c.analogue else "") + f"{shorts.get(c.instrument, c.instrument)} {c.article}"
 

@@ -7,19 +7,32 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from ..contract.models import Citation
 from ..language.facts import FACTS
+from ..output.render import cite_text
 from ..rules import schema as rb
 from ..rules.validate import Rulebook
 
 
-def _cits(book: Rulebook, specs: Sequence[rb.CitationSpec]) -> list[dict[str, Any]]:
+def _cits(book: Rulebook, specs: Sequence[rb.CitationSpec], lang: str = "zh") -> list[dict[str, Any]]:
+    """Each citation as data, with ``text``: the citation as a recommendation prints it (the case
+    renderer's :func:`~accountrules.output.render.cite_text`: 参照 for an analogue, no "unknown" version,
+    施行日期不详 for a binding text whose in-force dates are unknown)."""
     out = []
     for c in specs:
         inst = book.instruments[c.instrument]
-        d: dict[str, Any] = {"instrument": inst.name, "article": c.article, "version": c.version or inst.version}
+        version = c.version or inst.version
+        analogue = inst.analogue if c.analogue is None else c.analogue
+        in_force = None if inst.in_force_from is None and inst.in_force_until is None else True
+        d: dict[str, Any] = {"instrument": inst.name, "article": c.article, "version": version}
         if c.quote:
             d["quote"] = c.quote
         d["reliability"] = inst.reliability
+        d["analogue"] = analogue
+        d["date"] = c.basis
+        d["text"] = cite_text(Citation(instrument=inst.name, article=c.article,
+                                       version="" if version in (None, "unknown") else version,
+                                       analogue=analogue, in_force=in_force), lang)
         out.append(d)
     return out
 
@@ -33,38 +46,39 @@ def catalog_dict(book: Rulebook, lang: str = "zh") -> dict[str, Any]:
     for cat in book.categories.values():
         items = [{"id": i.id, "name": name(i.name), "base_grade": i.base_grade,
                   "roles": {"direct": i.roles.direct, "oversight": i.roles.oversight},
-                  "citations": _cits(book, i.citations), "inference": i.inference}
+                  "citations": _cits(book, i.citations, lang), "inference": i.inference}
                  for i in book.items.values() if i.category == cat.id]
         cats.append({"id": cat.id, "name": name(cat.name), "items": items})
     return {
         "rulebook": {"id": book.manifest.id, "version": book.manifest.version, "sha256": book.sha256,
                      "title": name(book.manifest.title), "jurisdiction": name(book.manifest.jurisdiction),
                      "policy": book.manifest.policy.model_dump()},
-        "definitions": [{"id": d.id, "name": name(d.name), "citations": _cits(book, d.citations),
+        "definitions": [{"id": d.id, "name": name(d.name), "citations": _cits(book, d.citations, lang),
                          "inference": d.inference} for d in book.definitions.values()],
         "categories": cats,
         "grades": [{"id": g.id, "value": g.value, "name": name(g.name)} for g in book.grades.values()],
-        "responsibilities": [{"id": r.id, "rank": r.rank, "name": name(r.name), "citations": _cits(book, r.citations)}
+        "responsibilities": [{"id": r.id, "rank": r.rank, "name": name(r.name), "citations": _cits(book, r.citations, lang)}
                              for r in book.responsibilities.values()],
         "matrix": {g: row.model_dump() for g, row in book.matrix.cells.items()},
         "ladder": [{"id": lv.id, "rank": lv.rank, "name": name(lv.name), "referral": lv.referral,
-                    "citations": _cits(book, lv.citations),
+                    "citations": _cits(book, lv.citations, lang),
                     "influence": {k: {"months": v.months, "effects": v.effects, "verified": v.verified}
                                   for k, v in lv.influence.items()}} for lv in book.ladder],
-        "circumstances": [{"code": c.code, "kind": c.kind, "name": name(c.name), "citations": _cits(book, c.citations),
+        "circumstances": [{"code": c.code, "kind": c.kind, "name": name(c.name), "citations": _cits(book, c.citations, lang),
                            "inference": c.inference} for c in book.circumstances.values()],
-        "channels": [{"id": c.id, "name": name(c.name), "citations": _cits(book, c.citations)}
+        "channels": [{"id": c.id, "name": name(c.name), "citations": _cits(book, c.citations, lang)}
                      for c in book.channels.values()],
-        "unit_measures": [{"id": u.id, "code": u.code, "name": name(u.name), "citations": _cits(book, u.citations)}
+        "unit_measures": [{"id": u.id, "code": u.code, "name": name(u.name), "citations": _cits(book, u.citations, lang)}
                           for u in book.unit_measure_types.values()],
         "review_tracks": [{"id": t.id, "rank": t.rank, "name": name(t.name)} for t in book.review_tracks.values()],
         "rules": [{"id": e.id, "section": e.section, "title": name(e.rule.title), "source": book.source(e.span),
-                   "citations": _cits(book, e.rule.citations), "inference": e.rule.inference,
+                   "citations": _cits(book, e.rule.citations, lang), "inference": e.rule.inference,
                    "exception_to": e.rule.exception_to} for e in book.rules],
         "labels": {kind: {code: name(t) for code, t in texts.items()} for kind, texts in book.labels.items()},
         "instruments": [{"id": i.id, "name": i.name, "version": i.version, "kind": i.kind,
                          "reliability": i.reliability, "in_force_from": i.in_force_from,
-                         "in_force_until": i.in_force_until} for i in book.instruments.values()],
+                         "in_force_until": i.in_force_until, "analogue": i.analogue, "governs": i.governs}
+                        for i in book.instruments.values()],
     }
 
 
@@ -77,19 +91,23 @@ _H = {
     "zh": {"title": "规则库目录", "defs": "错案认定", "cats": "问责情形（{ncat}类{nitem}项）", "ladder": "处理梯度",
            "circ": "情节", "matrix": "等级×责任→处理", "rules": "规则", "inst": "引用的法律文件",
            "cit": "依据", "inf": "推断", "grade": "基准等级", "roles": "责任人员",
-           "labels": "用语", "vocab": "词表", "code": "代码", "label": "名称"},
+           "labels": "用语", "vocab": "词表", "code": "代码", "label": "名称", "force": "施行期间",
+           "undated": "施行日期不详"},
     "en": {"title": "Rulebook catalogue", "defs": "Error-case definitions",
            "cats": "Situations ({ncat} categories, {nitem} items)", "ladder": "Sanction ladder",
            "circ": "Circumstances", "matrix": "Grade × responsibility → "
            "level", "rules": "Rules", "inst": "Instruments cited", "cit": "basis", "inf": "inference",
            "grade": "base grade", "roles": "roles", "labels": "Labels", "vocab": "vocabulary", "code": "code",
-           "label": "label"},
+           "label": "label", "force": "in force", "undated": "dates unknown"},
 }
+
+
+_ANALOGUE_MARK = {"zh": "参照 ", "en": "参照 (analogue) "}
 
 
 def _cite_md(c: dict[str, Any]) -> str:
     q = f" —「{c['quote']}」" if c.get("quote") else ""
-    return f"{c['instrument']} {c['article']}（{c['version']}）{q}"
+    return f"{c['text']}{q}"
 
 
 def catalog_markdown(book: Rulebook, lang: str = "zh") -> str:
@@ -135,16 +153,21 @@ def catalog_markdown(book: Rulebook, lang: str = "zh") -> str:
     out += ["", f"## {h['rules']}", "", "| id | section | title | source | basis | inference |",
             "| --- | --- | --- | --- | --- | --- |"]
     for r in d["rules"]:
-        basis = "<br>".join(f"{c['instrument']} {c['article']}（{c['version']}）" for c in r["citations"])
+        basis = "<br>".join(c["text"] for c in r["citations"])
         out.append(f"| `{r['id']}` | {r['section']} | {r['title']} | {r['source']} | {basis} | "
                    f"{(r['inference'] or '').replace('|', '/')} |")
     out += ["", f"## {h['labels']}", "", f"| {h['vocab']} | {h['code']} | {h['label']} |", "| --- | --- | --- |"]
     for kind, texts in d["labels"].items():
         for code, text in texts.items():
             out.append(f"| `{kind}` | `{code}` | {text} |")
-    out += ["", f"## {h['inst']}", "", "| id | name | version | kind | reliability |", "| --- | --- | --- | --- | --- |"]
+    out += ["", f"## {h['inst']}", "", f"| id | name | version | {h['force']} | kind | reliability |",
+            "| --- | --- | --- | --- | --- | --- |"]
     for i in d["instruments"]:
-        out.append(f"| {i['id']} | {i['name']} | {i['version'] or '—'} | {i['kind']} | {i['reliability']} |")
+        version = i["version"] if i["version"] not in (None, "unknown") else "—"
+        force = (f"{i['in_force_from'] or '…'} – {i['in_force_until'] or ''}".rstrip()
+                 if i["in_force_from"] or i["in_force_until"] else h["undated"])
+        name = f"{_ANALOGUE_MARK[lang]}{i['name']}" if i["analogue"] else i["name"]
+        out.append(f"| {i['id']} | {name} | {version} | {force} | {i['kind']} | {i['reliability']} |")
     return "\n".join(out) + "\n"
 
 

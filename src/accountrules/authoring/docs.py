@@ -217,13 +217,21 @@ _CITATIONS_SECTION = [
     "    article: 条文未见                     # no condition: always applies",
     "```", "",
     ("A reason prints the citations that apply to the case and whose instrument is in force on the date of "
-    "the citation's basis (`date`: `conduct`, `decision` or `evaluation`; by default the correcting "
-    "decision's date for definitions, status and ground rules, the evaluation date for unit measures and "
-    "review, and the conduct date for everything else — see [semantics.md](semantics.md)). Binding texts "
-    "come first; texts of an instrument marked `analogue: true` (or a citation marked `analogue: true`) "
-    "come after them and are printed as 参照. When no cited text is in force on that date the reason "
-    "prints 无当时有效文本 (never an out-of-force or off-topic text), and when none applies to the case, "
-    "无适用条文 — which `accountrules lint` reports as `citation-gap`."), "",
+    "the citation's basis (`date`: `conduct`, `decision` or `evaluation`; when omitted, the decision date "
+    "for a citation of an instrument marked `governs: correcting_decision` — the correcting body's own "
+    "procedure, 行政诉讼法, 行政复议法 …, wherever it is cited — and otherwise the section's default: the "
+    "correcting decision's date for definitions, status and ground rules, the evaluation date for unit "
+    "measures and review, and the conduct date for everything else — see [semantics.md](semantics.md)). "
+    "`accountrules lint` reports a correcting-body text cited with `date: conduct` (`procedure-date`). "
+    "Binding texts with known in-force dates come first, then binding texts whose dates are unknown "
+    "(printed with 施行日期不详, JSON `in_force: null`), then texts of an instrument marked `analogue: "
+    "true` (or a citation marked `analogue: true`), printed as 参照. When no cited text is in force on that "
+    "date the reason prints 无当时有效文本 (never an out-of-force or off-topic text); when the only binding "
+    "texts left have unknown dates it adds 无当时有效的法律、法规文本 after the first; and when none "
+    "applies to the case, 无适用条文 — which `accountrules lint` reports as `citation-gap`."), "",
+    ("An earlier version of a law is its own instrument with its in-force dates (e.g. 行政复议法（1999）, "
+    "行政许可法（2003）). Where its text is not at hand (`reliability: R`, no `official_text`) it is cited "
+    "without a quote, and the article says so: `第二十八条〔条文与2017年修正文本一致，待核实〕`."), "",
 ]
 
 

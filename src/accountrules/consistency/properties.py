@@ -327,7 +327,7 @@ def _first_diff(a: Any, b: Any, path: str = "") -> str | None:
 def _cited(reasons: Sequence[m.Reason]) -> bool:
     """A reason cites an article — or says expressly that no cited text was in force (无当时有效文本)."""
     return any(r.rule and r.citation.instrument.strip() not in ("", "—")
-               and (r.citation.article.strip() not in ("", "—") or not r.citation.in_force) for r in reasons)
+               and (r.citation.article.strip() not in ("", "—") or r.citation.in_force is False) for r in reasons)
 
 
 def _codes(book: Rulebook, kind: str) -> list[str]:

@@ -174,6 +174,9 @@ class CaseInfo(_Strict):
     hearing: Hearing | None = None
     opinion_letter: StrictBool = Field(
         default=False, description="The reconsideration body issued a 行政复议意见书 on the act (extension).")
+    supervision_recommendation_refused: StrictBool = Field(
+        default=False, description="The unit refused, without a proper reason, a 监察建议 of the supervisory "
+        "commission on the matter, or refused to carry out its handling decision (监察法 第七十一条; 2018 第六十二条).")
     findings: list[Finding] = Field(default_factory=list, max_length=200)
     consequences: Consequences = Field(default_factory=Consequences)
     history: History = Field(default_factory=lambda: History())
@@ -295,7 +298,8 @@ class Citation(_Out):
 
     ``analogue`` marks a text of another jurisdiction (or outside its field), printed as 参照 and never
     the binding basis; ``in_force`` is false for the marker printed when no cited text was in force on
-    the date that decides (无当时有效文本) or none applies to the case.
+    the date that decides (无当时有效文本, 无当时有效的法律、法规文本) or none applies to the case, and None
+    (``null``) for a text whose in-force dates are unknown (printed "施行日期不详").
     """
 
     instrument: str
@@ -303,7 +307,7 @@ class Citation(_Out):
     version: str
     quote: str | None = None
     analogue: bool = False
-    in_force: bool = True
+    in_force: bool | None = True
 
 
 class Reason(_Out):

@@ -87,6 +87,9 @@ class ReasonCache:
 #: fall-back to an out-of-force or off-topic text), and when none of the cited texts applies to the case.
 NO_TEXT_IN_FORCE = {"zh": "无当时有效文本", "en": "no text in force at the time"}
 NO_TEXT_APPLIES = {"zh": "无适用条文", "en": "no cited text applies to this case"}
+#: Printed after the first citation when every binding text left has unknown in-force dates (a text
+#: not seen, e.g. the Guizhou 办法): such a text is never presented as the verified text in force.
+NO_VERIFIED_TEXT = {"zh": "无当时有效的法律、法规文本", "en": "no law or regulation verified in force at the time"}
 _BASES = ("conduct", "decision", "evaluation")
 
 
@@ -139,8 +142,10 @@ class Explainer:
             inst = self.book.instruments[c.instrument]
             analogue = inst.analogue if c.analogue is None else c.analogue
             version = c.version or inst.version or ""
+            # in force on dates nobody knows: null, printed 施行日期不详 (never asserted to be in force)
+            in_force = None if inst.in_force_from is None and inst.in_force_until is None else True
             cit = Citation(instrument=inst.name, article=c.article, version="" if version == "unknown" else version,
-                           quote=None if self.compact else c.quote, analogue=analogue)
+                           quote=None if self.compact else c.quote, analogue=analogue, in_force=in_force)
             self.cache.citations[key] = cit
         return cit
 
@@ -179,15 +184,21 @@ class Explainer:
 
     def citations(self, specs: Sequence[rb.CitationSpec], facts: Mapping[str, Any] | None = None
                   ) -> list[Citation]:
-        """The citations of ``specs`` that apply to ``facts`` and are in force on their date, binding texts
-        first and analogues (参照) after; "no text in force" when there is none."""
+        """The citations of ``specs`` that apply to ``facts`` and are in force on their date: binding texts
+        with known in-force dates first, then binding texts whose dates are unknown, then analogues (参照);
+        "no text in force" when there is none. When no binding text with known dates is left but one with
+        unknown dates is, the marker 无当时有效的法律、法规文本 follows the first citation."""
         mask = self.mask(specs, facts)
         chosen = [self._citation(c) for c, (ok, applies) in zip(specs, mask, strict=True) if ok and applies]
         if not chosen:
             applicable = any(applies for _, applies in mask)
             return [self._none(NO_TEXT_IN_FORCE if applicable else NO_TEXT_APPLIES)]
-        chosen.sort(key=lambda cit: cit.analogue)
-        return chosen[:1] if self.compact else chosen
+        chosen.sort(key=lambda cit: (cit.analogue, cit.in_force is None))
+        first = 1
+        if not any(not c.analogue and c.in_force for c in chosen) and any(not c.analogue for c in chosen):
+            chosen.insert(1, self._none(NO_VERIFIED_TEXT))
+            first = 2
+        return chosen[:first] if self.compact else chosen
 
     def reason(self, *, rule: str, text: str, specs: Sequence[rb.CitationSpec], span: SourceSpan | None,
                facts: Mapping[str, Any], inference: str | None = None,

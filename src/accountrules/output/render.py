@@ -135,11 +135,15 @@ _ANALOGUE = {"zh": "参照", "en": "参照 (analogue)"}
 
 def cite_text(c: Citation, lang: str = "zh") -> str:
     """A citation as printed: ``《中华人民共和国行政诉讼法》第七十条（2017-06-27）`` in Chinese; an analogue
-    marked 参照 (参照《……》); no version when it is unknown; the marker itself when no text was in force
+    marked 参照 (参照《……》); no version when it is unknown; "施行日期不详" after a binding text whose
+    in-force dates are unknown (``in_force`` None); the marker itself when no text was in force
     (无当时有效文本)."""
-    if not c.in_force:
+    if c.in_force is False:
         return c.instrument
-    version = f"（{c.version}）" if c.version and c.version.strip("0-—") else ""
+    when = c.version if c.version and c.version.strip("0-—") else ""
+    if c.in_force is None and not c.analogue:
+        when = f"{when}{_UNDATED[lang][0]}{_UNDATED[lang][1]}" if when else _UNDATED[lang][1]
+    version = f"（{when}）" if when else ""
     if lang == "zh" and c.instrument != "—":
         text = f"《{c.instrument}》{c.article}{version}"
         return f"{_ANALOGUE[lang]}{text}" if c.analogue else text
@@ -147,8 +151,14 @@ def cite_text(c: Citation, lang: str = "zh") -> str:
     return f"{_ANALOGUE[lang]} {text}" if c.analogue else text
 
 
+#: (separator after the version, words) for a binding text whose in-force dates are unknown
+_UNDATED = {"zh": ("，", "施行日期不详"), "en": (", ", "date in force unknown")}
+
+
 def _cite(r: Reason, lang: str = "zh") -> str:
-    return cite_text(r.citation, lang)
+    """The primary citation, then any marker among the others (无当时有效的法律、法规文本)."""
+    sep = "；" if lang == "zh" else "; "
+    return sep.join([cite_text(r.citation, lang)] + [c.instrument for c in r.citations if c.in_force is False])
 
 
 def _person_line(p: PersonOutcome, w: _Words) -> str:

@@ -43,6 +43,8 @@ def _section_of(owner: str, rule_sections: Mapping[str, str]) -> tuple[str, str]
     if owner in rule_sections:
         section = rule_sections[owner]
         return section, rb.RULE_SECTIONS[section][0]
+    if owner == "policy.choice_of_law":  # given per person (e.g. party rules only for party members)
+        return "policy", "person"
     return owner.split(".", 1)[0], "case"
 
 
@@ -52,17 +54,21 @@ def _set_private(c: rb.CitationSpec, **values: Any) -> None:
 
 def resolve_citations(cite_locs: Iterable[tuple[RawDocument, Loc, rb.CitationSpec, str]],
                       rule_sections: Mapping[str, str], vocabs: Mapping[str, tuple[str, ...]],
-                      problems: list[Diagnostic]) -> None:
+                      problems: list[Diagnostic], instruments: Mapping[str, rb.Instrument] | None = None) -> None:
     """Parse every citation's ``when`` and set its date basis.
 
     A citation of a catalogue entry (items, definitions, ladder …) may test ``case.*`` and
-    ``policy.*`` facts; a citation of a rule, the facts of the rule's stage.
+    ``policy.*`` facts; a citation of a rule, the facts of the rule's stage; ``policy.choice_of_law``,
+    the facts of a person. The date basis is the citation's ``date``; else ``decision`` for an
+    instrument that ``governs: correcting_decision`` (the correcting body's procedure is judged by the
+    law at the date of its decision); else the section's default.
 
     Args:
         cite_locs: (document, location, citation, owner) for every citation of the rulebook.
         rule_sections: Rule id → section.
         vocabs: The rulebook's vocabularies (items, categories, circumstances, definitions).
         problems: Where diagnostics are appended.
+        instruments: The rulebook's instruments (for their ``governs``).
     """
     for doc, loc, c, owner in cite_locs:
         section, stage = _section_of(owner, rule_sections)
@@ -72,7 +78,9 @@ def resolve_citations(cite_locs: Iterable[tuple[RawDocument, Loc, rb.CitationSpe
             ctx = ParseContext(doc, stage, vocabs, rule_id)
             cond = parse_condition(c.when, loc + ("when",), ctx)
             problems.extend(ctx.problems)
-        _set_private(c, _cond=cond, _basis=c.date or section_basis(section))
+        inst = instruments.get(c.instrument) if instruments else None
+        default = "decision" if inst is not None and inst.governs == "correcting_decision" else section_basis(section)
+        _set_private(c, _cond=cond, _basis=c.date or default)
 
 
 def case_dates(decided_on: _dt.date | None, conduct_date: _dt.date | None, as_of: _dt.date | None = None,

@@ -109,6 +109,11 @@ class Instrument(_M):
     analogue: bool = Field(
         default=False, description="A text of another jurisdiction (or outside its field): every citation of it "
         "is printed as 参照 (analogue), never as the binding basis.")
+    governs: Literal["correcting_decision"] | None = Field(
+        default=None, description="`correcting_decision`: a text of the correcting body's procedure (行政诉讼法, "
+        "行政复议法, their interpretations, 出庭应诉规定, 行政执法监督条例): a citation of it without `date` takes the "
+        "date of the correcting decision, whatever its section; lint reports one cited with `date: conduct` "
+        "(`procedure-date`).")
     note: str | None = None
 
 

@@ -584,7 +584,8 @@ def _assemble(directory: Path, root: str, sha: str, files: list[str],
     lost = {b for b in broken if ":" not in b} if "<unreadable>" in broken else set()
     known = {k: tuple(sorted({*v, *lost, *(b.split(":", 1)[1] for b in broken if b.startswith(f"{k}:"))}))
              for k, v in vocabs.items()} if broken else vocabs
-    resolve_citations(got.cite_locs, {r.id: sec for sec, _d, _l, r in got.rule_raw}, known, problems)
+    resolve_citations(got.cite_locs, {r.id: sec for sec, _d, _l, r in got.rule_raw}, known, problems,
+                      instruments)
     entries = _rule_entries(got.rule_raw, known, ref, broken, problems, catalog)
     _check_cycles(entries, problems)
     effects = [e for lv in levels.values() for inf in lv.influence.values() for e in inf.effects]

@@ -36,6 +36,7 @@ Codes (see ``docs/errors.md``):
 ``citation-gap``       error     a case reaches a conclusion none of whose citations applies to it
 ``citation-never``     warning   a citation whose ``when`` never holds where its rule fires
 ``analogue-unmarked``  error     another jurisdiction's local text not marked ``analogue: true``
+``procedure-date``     error     the correcting body's procedural law cited on the conduct date
 =====================  ========  =====================================================
 """
 
@@ -45,7 +46,7 @@ from ...diagnostics import Diagnostic, sort_diagnostics
 from ...rules.validate import Rulebook
 from .base import CODES, DEFERRED_CODES, NEAR_LIMIT, WITNESS_BUDGET
 from .citation_fit import check_citations
-from .citations import _check_versions, iter_citations
+from .citations import _check_versions, check_procedure_dates, iter_citations
 from .conflicts import _check_conflicts
 from .durable_limits import _check_durable
 from .gaps import _check_gaps
@@ -77,4 +78,5 @@ def lint(book: Rulebook) -> list[Diagnostic]:
     out += _check_roles(book)
     out += _check_durable(book)
     out += check_citations(book, rs)
+    out += check_procedure_dates(book)
     return sort_diagnostics(out)

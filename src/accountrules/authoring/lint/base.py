@@ -25,6 +25,7 @@ CODES: dict[str, Severity] = {
     "citation-gap": "error",
     "citation-never": "warning",
     "analogue-unmarked": "error",
+    "procedure-date": "error",
 }
 
 #: Validation problems lint reports itself, so a rulebook that has only these is still analysed.

@@ -60,3 +60,23 @@ def _check_versions(book: Rulebook) -> list[Diagnostic]:
                           f"its {len(uses[inst.id])} citation(s) have no real version; cited by {shown}. Find the "
                           "date of the text, or cite a dated instrument.", inst.span, severity="warning"))
     return out
+
+
+def check_procedure_dates(book: Rulebook) -> list[Diagnostic]:
+    """``procedure-date``: a citation of the correcting body's procedure (an instrument that ``governs:
+    correcting_decision``: 行政诉讼法, 行政复议法 …) whose version is picked by the conduct date.
+
+    The correcting body acts under the law in force when it decides (行政复议法（2023）第九十条: the 2023 law
+    governs decisions from 2024-01-01); on the conduct date a 2024 decision would print the 2017 law.
+    """
+    out = []
+    rule_ids = {e.id for e in book.rules}
+    for owner, span, c in iter_citations(book):
+        inst = book.instruments.get(c.instrument)
+        if inst is not None and inst.governs == "correcting_decision" and c.basis == "conduct":
+            rule_id = owner if owner in rule_ids else None
+            out.append(finding("procedure-date", f"{owner}: the citation of {inst.short} {c.article} picks its "
+                               "version by the conduct date, but it states the correcting body's procedure, which "
+                               "follows the law at the date of the correcting decision; give it 'date: decision' "
+                               "(or drop 'date: conduct').", span, rule_id=rule_id))
+    return out

@@ -172,14 +172,21 @@ def _title_of(name: str, lang: str) -> str:
 
 
 def _cite_text(c: Citation, lang: str) -> str:
+    if c.in_force is False:  # the marker: no text in force / none applies
+        return c.instrument
     art = "" if c.article in ("无条文", "条文未见") else c.article
     when = format_date(c.version, lang)
+    undated = c.in_force is None and not c.analogue
     if lang == "zh":
-        tail = f"（{when}文本）" if when else ""
+        inner = [f"{when}文本"] if when else []
+        inner += ["施行日期不详"] if undated else []
+        tail = f"（{'，'.join(inner)}）" if inner else ""
         if not art:
             return f"{_title_of(c.instrument, lang)}{tail}（无条文可引）"
         return f"{_title_of(c.instrument, lang)}{art}{tail}"
-    tail = f" (text of {when})" if when else ""
+    words = [f"text of {when}"] if when else []
+    words += ["date in force unknown"] if undated else []
+    tail = f" ({', '.join(words)})" if words else ""
     return f"{c.instrument} {art or '(no article text available)'}{tail}".replace("  ", " ")
 
 
@@ -212,7 +219,8 @@ class _Builder:
         out: list[Basis] = []
         seen: set[tuple[str, str, str]] = set()
         for r in reasons:
-            for c in (r.citation,):
+            # the primary basis, and the marker when no verified text in force was left (无当时有效的法律、法规文本)
+            for c in (r.citation, *[x for x in r.citations if x.in_force is False]):
                 key = (c.instrument, c.article, c.version)
                 if key in seen:
                     continue
