@@ -74,7 +74,29 @@ _SPECS = [
     FactSpec("case.findings_count", "int", None, _ALL, "number of findings"),
     FactSpec("case.persons_count", "int", None, _ALL, "number of persons"),
     FactSpec("case.history.county_loss_rate", "number", None, _ALL,
-             "the county's litigation loss rate (0-1), 0 when unknown"),
+             "the county's litigation loss rate (0-1), 0 when unknown (see county_loss_rate_known)"),
+    FactSpec("case.history.county_loss_rate_known", "bool", None, _ALL,
+             "the case file gives the county's litigation loss rate"),
+    FactSpec("case.history.agency_loss_rate", "number", None, _ALL,
+             "the agency's own litigation loss rate (0-1), 0 when unknown (see agency_loss_rate_known)"),
+    FactSpec("case.history.agency_loss_rate_known", "bool", None, _ALL,
+             "the case file gives the agency's litigation loss rate"),
+    FactSpec("case.history.same_field_losses", "int", None, _ALL,
+             "the agency's losses in the same field within same_field_window_years years"),
+    FactSpec("case.history.same_field_window_years", "int", None, _ALL,
+             "the window of same_field_losses, in years (3 when only same_field_losses_3y is given)"),
+    FactSpec("case.history.prior_unit_sanctions", "int", None, _ALL,
+             "accountability measures already taken against the agency as a unit"),
+    FactSpec("case.procedure.reviewed", "bool", None, _ALL,
+             "the act passed review (审核) — as stated, else a reviewer is among the persons"),
+    FactSpec("case.procedure.legally_reviewed", "bool", None, _ALL,
+             "the act passed legal review (法制审核) — as stated, else a legal reviewer is among the persons"),
+    FactSpec("case.procedure.approved", "bool", None, _ALL,
+             "the act was approved (审批) — as stated, else an approver is among the persons"),
+    FactSpec("case.procedure.stated", "bool", None, _ALL,
+             "the case file states the procedure (case.procedure) rather than leaving it to be derived"),
+    FactSpec("case.named_roles", "list", m.ROLES, _ALL, "roles of the persons any finding names"),
+    FactSpec("case.max_fault_rank", "int", None, _ALL, "highest fault rank of any person (0 if none)"),
     FactSpec("case.party_org_serious_breach", "bool", None, _ALL,
              "the unit's party organisation seriously breached party discipline and cannot correct itself"),
     FactSpec("policy.chain_weighting", "str", ("handler_first", "approver_first"), _ALL, "policy switch"),
@@ -93,6 +115,8 @@ _SPECS = [
     FactSpec("person.crime_suspected", "bool", None, _PERSONAL, "a crime is suspected"),
     FactSpec("person.within_sanction_period", "bool", None, _PERSONAL,
              "acted again within a sanction or influence period"),
+    FactSpec("person.prior_sanctions", "int", None, _PERSONAL,
+             "accountability measures or sanctions the person received before"),
     FactSpec("person.named_items", "list", "items", _PERSONAL, "items whose findings name this person"),
     FactSpec("person.named_count", "int", None, _PERSONAL, "findings that name this person"),
     FactSpec("finding.item", "str", "items", _PF, "the finding's item"),
@@ -101,6 +125,15 @@ _SPECS = [
     FactSpec("finding.named", "bool", None, _PF, "the finding names this person"),
     FactSpec("finding.named_roles", "list", m.ROLES, _PF, "roles of the persons the finding names"),
     FactSpec("finding.named_count", "int", None, _PF, "number of persons the finding names"),
+    FactSpec("finding.named_faults", "list", m.FAULTS, _PF, "degrees of fault of the persons the finding names"),
+    FactSpec("finding.handler_fault_rank", "int", None, _PF,
+             "highest fault rank of the handlers the finding names (0 if none): the handler's fault as a "
+             "reviewer's or approver's rule sees it"),
+    FactSpec("finding.direct_fault_rank", "int", None, _PF,
+             "highest fault rank of the persons the finding names whose role is a typical direct bearer of the item"),
+    FactSpec("finding.others_max_fault_rank", "int", None, _PF,
+             "highest fault rank of the other persons the finding names (0 if none)"),
+    FactSpec("finding.other_items", "list", "items", _PF, "items of the case's other findings (this finding's item excluded)"),
     FactSpec("finding.role_is_direct", "bool", None, _PF, "this person's role is a typical direct bearer"),
     FactSpec("finding.role_is_oversight", "bool", None, _PF, "this person's role is a typical oversight role"),
     FactSpec("finding.grade", "int", None, _PF, "grade value of the item after case-level modifiers"),
@@ -173,10 +206,42 @@ def case_facts(case: m.Case, policy: Mapping[str, Any], item_category: Mapping[s
         "case.categories": sorted(cats),
         "case.findings_count": len(c.findings),
         "case.persons_count": len(case.persons),
-        "case.history.county_loss_rate": c.history.county_loss_rate,
+        **_record_facts(c.history),
+        **_procedure_facts(case),
         "case.party_org_serious_breach": c.party_org_serious_breach,
         "policy.chain_weighting": policy.get("chain_weighting", "handler_first"),
         "policy.county_triggers": bool(policy.get("county_triggers", False)),
+    }
+
+
+def _record_facts(hist: m.History) -> dict[str, Any]:
+    """The agency's record: loss rates (0 when unknown, with a ``_known`` flag), losses in the field."""
+    window = hist.same_field_window_years
+    return {
+        "case.history.county_loss_rate": hist.county_loss_rate or 0,
+        "case.history.county_loss_rate_known": hist.county_loss_rate is not None,
+        "case.history.agency_loss_rate": hist.agency_loss_rate or 0,
+        "case.history.agency_loss_rate_known": hist.agency_loss_rate is not None,
+        "case.history.same_field_losses": (hist.same_field_losses_3y if hist.same_field_losses is None
+                                           else hist.same_field_losses),
+        "case.history.same_field_window_years": 3 if window is None else window,
+        "case.history.prior_unit_sanctions": hist.prior_unit_sanctions,
+    }
+
+
+def _procedure_facts(case: m.Case) -> dict[str, Any]:
+    """Review, legal review, approval: as the case file states them, else from the roles listed; who was named."""
+    proc = case.case.procedure
+    roles = {p.role for p in case.persons}
+    by_id = {p.id: p for p in case.persons}
+    named = sorted({by_id[pid].role for f in case.case.findings for pid in f.persons if pid in by_id})
+    return {
+        "case.procedure.reviewed": proc.reviewed if proc else "reviewer" in roles,
+        "case.procedure.legally_reviewed": proc.legally_reviewed if proc else "legal_reviewer" in roles,
+        "case.procedure.approved": proc.approved if proc else "approver" in roles,
+        "case.procedure.stated": proc is not None,
+        "case.named_roles": named,
+        "case.max_fault_rank": max((FAULT_RANK[p.fault] for p in case.persons), default=0),
     }
 
 
@@ -196,6 +261,7 @@ def person_facts(case: m.Case, person: m.Person) -> dict[str, Any]:
         "person.diligent_review": person.diligent_review,
         "person.crime_suspected": person.crime_suspected,
         "person.within_sanction_period": person.within_sanction_period,
+        "person.prior_sanctions": person.prior_sanctions,
         "person.named_items": sorted(set(named)),
         "person.named_count": len(named),
     }
@@ -217,6 +283,8 @@ def finding_facts(
     if roles is None:
         roles = {p.id: p.role for p in case.persons}
     named_roles = sorted({roles[pid] for pid in finding.persons if pid in roles})
+    faults = {p.id: FAULT_RANK[p.fault] for p in case.persons if p.id in finding.persons}
+    fault_of = {p.id: p.fault for p in case.persons if p.id in finding.persons}
     return {
         "finding.item": finding.item,
         "finding.category": category,
@@ -224,6 +292,12 @@ def finding_facts(
         "finding.named": person.id in finding.persons,
         "finding.named_roles": named_roles,
         "finding.named_count": len(finding.persons),
+        "finding.named_faults": sorted(set(fault_of.values())),
+        "finding.handler_fault_rank": max((r for pid, r in faults.items() if roles.get(pid) == "handler"), default=0),
+        "finding.direct_fault_rank": max((r for pid, r in faults.items() if roles.get(pid) in direct_roles),
+                                         default=0),
+        "finding.others_max_fault_rank": max((r for pid, r in faults.items() if pid != person.id), default=0),
+        "finding.other_items": sorted({f.item for f in case.case.findings if f is not finding} - {finding.item}),
         "finding.role_is_direct": person.role in direct_roles,
         "finding.role_is_oversight": person.role in oversight_roles,
         "finding.grade": grade,

@@ -290,6 +290,38 @@ class StatThreshold(_Cited):
         return self
 
 
+class ParameterValue(_M):
+    """One value of a parameter and when it is in force (like an instrument's dates)."""
+
+    value: float | int = Field(description="The value (a number: a rate as a fraction 0–1, an amount in yuan, "
+                               "a number of months …).")
+    in_force_from: Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$")] | None = Field(
+        default=None, description="First day the value applies (by `case.law_date`); omitted: always before.")
+    in_force_until: Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$")] | None = Field(
+        default=None, description="Last day the value applies; omitted: still in force.")
+
+
+class Parameter(_Cited):
+    """A threshold or other number the rules compare facts with (`{param: ID}` in a condition), dated like a
+    citation and printed with its source: the reason of a rule that tests it adds the parameter's citations
+    and its value (`{param.ID}` in a rule's text)."""
+
+    id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,79}$", description="Lower-case snake_case id.")]
+    name: Text
+    unit: Literal["rate", "yuan", "months", "years", "count", "number"] = Field(
+        default="number", description="What the value measures, for printing: `rate` (a fraction 0–1, printed "
+        "as a percentage), `yuan`, `months`, `years`, `count` or a plain `number`.")
+    values: Annotated[list[ParameterValue], Field(min_length=1)] = Field(
+        description="The values in force, each with its dates; the periods must not overlap.")
+    note: str | None = None
+
+    @model_validator(mode="after")
+    def _rates(self) -> Parameter:
+        if self.unit == "rate" and any(not 0 <= v.value <= 1 for v in self.values):
+            raise ValueError("a 'rate' parameter is a fraction between 0 and 1 (30 % is 0.3)")
+        return self
+
+
 class Matrix(_Cited):
     """Grade × responsibility → level."""
 
@@ -519,6 +551,7 @@ class RuleFile(_M):
     review: list[ReviewRule] = Field(default_factory=list)
     deciding_bodies: list[DecidingBody] = Field(default_factory=list)
     stat_thresholds: list[StatThreshold] = Field(default_factory=list)
+    parameters: list[Parameter] = Field(default_factory=list)
     labels: dict[Id, dict[str, Text]] | None = Field(
         default=None, description="Vocabulary → code → {zh, en}: the labels of the closed vocabularies."
     )
@@ -543,5 +576,5 @@ RULE_SECTIONS: dict[str, tuple[str, type[Rule]]] = {
 CATALOG_SECTIONS = (
     "instruments", "definitions", "categories", "items", "grades", "responsibilities", "ladder",
     "measures", "channels", "circumstances", "unit_measure_types", "review_tracks", "deciding_bodies",
-    "stat_thresholds",
+    "stat_thresholds", "parameters",
 )

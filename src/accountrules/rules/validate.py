@@ -48,6 +48,11 @@ class RuleEntry:
     cond: Cond
     span: SourceSpan
     order: int
+    #: the rulebook parameters the condition compares with (``{param: ID}``) or the texts name
+    #: (``{param.ID}``), in order of first use
+    params: tuple[str, ...] = ()
+    #: the rule's citations, then those of its parameters (what its reason prints)
+    citations: list[rb.CitationSpec] = field(default_factory=list)
 
     @property
     def id(self) -> str:
@@ -93,6 +98,15 @@ class Rulebook:
     deciding_bodies: dict[str, rb.DecidingBody] = field(default_factory=dict)
     stat_thresholds: dict[str, rb.StatThreshold] = field(default_factory=dict)
     labels: dict[str, dict[str, rb.Text]] = field(default_factory=dict)
+    parameters: dict[str, rb.Parameter] = field(default_factory=dict)
+
+    def parameter_value(self, name: str, law_date: int) -> float | int | None:
+        """The value of parameter ``name`` in force on ``law_date`` (``YYYYMMDD``; 0: unknown, which only an
+        undated value covers), or None when no value is in force then."""
+        for start, end, value in _periods(self.parameters[name]):
+            if (not start or (law_date and law_date >= start)) and (not end or (law_date and law_date <= end)):
+                return value
+        return None
 
     def label(self, kind: str, code: str, lang: str) -> str:
         """The ``lang`` (``zh``/``en``) label of ``code`` in the vocabulary ``kind``.
@@ -167,6 +181,33 @@ class Rulebook:
     def source(self, span: SourceSpan | None) -> str:
         """``rules/file.yaml:LINE`` for reasons."""
         return span.short if span else f"{self.display_root}"
+
+
+def _day(iso: str | None) -> int:
+    return int(iso.replace("-", "")) if iso else 0
+
+
+def _periods(p: rb.Parameter) -> list[tuple[int, int, float | int]]:
+    """A parameter's values as ``(from, until, value)``, days as ``YYYYMMDD`` (0: open)."""
+    return [(_day(v.in_force_from), _day(v.in_force_until), v.value) for v in p.values]
+
+
+def _param_versions(params: Mapping[str, rb.Parameter], problems: list[Diagnostic]
+                    ) -> dict[str, tuple[tuple[Any, int, int], ...]]:
+    """Each parameter's values for the condition parser; overlapping or inverted periods reported."""
+    out: dict[str, tuple[tuple[Any, int, int], ...]] = {}
+    for p in params.values():
+        periods = sorted(_periods(p), key=lambda t: t[0])
+        for i, (start, end, _v) in enumerate(periods):
+            if start and end and end < start:
+                problems.append(Diagnostic("bad-value", f"parameter '{p.id}': a value ends ({end}) before it "
+                                           f"starts ({start}).", p.span))
+            if i and (not periods[i - 1][1] or periods[i - 1][1] >= start):
+                problems.append(Diagnostic("duplicate-id", f"parameter '{p.id}': two values are in force on the "
+                                           "same day; give each an in_force_from/in_force_until that does not "
+                                           "overlap the others.", p.span))
+        out[p.id] = tuple((v, start, end) for start, end, v in periods)
+    return out
 
 
 def _vocabs(items: Mapping[str, Any], cats: Mapping[str, Any], circs: Mapping[str, Any],
@@ -505,7 +546,8 @@ def _assemble(directory: Path, root: str, sha: str, files: list[str],
     _check_citations(directory, got.cite_locs, instruments, problems)
     vocabs = _vocabs(items, cat_map, circs, defs)
     resolve_citations(got.cite_locs, {r.id: sec for sec, _d, _l, r in got.rule_raw}, vocabs, problems)
-    entries = _rule_entries(got.rule_raw, vocabs, ref, broken, problems, catalog)
+    entries = _rule_entries(got.rule_raw, vocabs, ref, broken, problems, catalog,
+                            _param_versions(catalog["parameters"], problems))
     _check_cycles(entries, problems)
     effects = [e for lv in levels.values() for inf in lv.influence.values() for e in inf.effects]
     labels = _labels.collect(((doc, model.labels) for doc, model in parsed), _labels.required(effects),
@@ -516,7 +558,7 @@ def _assemble(directory: Path, root: str, sha: str, files: list[str],
         responsibilities=resp, ladder=sorted(levels.values(), key=lambda lv: lv.rank), measures=measures,
         channels=channels, circumstances=circs, unit_measure_types=umt, review_tracks=tracks, matrix=matrix,
         rules=entries, spans=got.spans, deciding_bodies=catalog["deciding_bodies"],
-        stat_thresholds=catalog["stat_thresholds"], labels=labels,
+        stat_thresholds=catalog["stat_thresholds"], labels=labels, parameters=catalog["parameters"],
     )
 
 
@@ -659,8 +701,8 @@ def _check_citations(directory: Path, cite_locs: list[tuple[RawDocument, Loc, rb
 
 
 def _rule_entries(rule_raw: list[tuple[str, RawDocument, Loc, rb.Rule]], vocabs: dict[str, tuple[str, ...]],
-                  ref: _Ref, broken: set[str], problems: list[Diagnostic], catalog: dict[str, dict[str, Any]]
-                  ) -> list[RuleEntry]:
+                  ref: _Ref, broken: set[str], problems: list[Diagnostic], catalog: dict[str, dict[str, Any]],
+                  params: Mapping[str, tuple[tuple[Any, int, int], ...]] | None = None) -> list[RuleEntry]:
     """Each rule's condition parsed, its exceptions and ``then`` checked; the entries in order."""
     defs, items, levels = catalog["definitions"], catalog["items"], catalog["ladder"]
     channels, circs, umt = catalog["channels"], catalog["circumstances"], catalog["unit_measure_types"]
@@ -672,7 +714,7 @@ def _rule_entries(rule_raw: list[tuple[str, RawDocument, Loc, rb.Rule]], vocabs:
     for order, (section, doc, loc, rule) in enumerate(rule_raw):
         stage = rb.RULE_SECTIONS[section][0]
         forbidden = frozenset({"finding.grade"}) if section == "personal_grade_modifiers" else frozenset()
-        ctx = ParseContext(doc, stage, vocabs, rule.id, forbidden)
+        ctx = ParseContext(doc, stage, vocabs, rule.id, forbidden, params=params or {})
         cond = parse_condition(rule.when, loc + ("when",), ctx)
         problems.extend(ctx.problems)
         span = doc.span(loc)
@@ -688,9 +730,14 @@ def _rule_entries(rule_raw: list[tuple[str, RawDocument, Loc, rb.Rule]], vocabs:
                 problems.append(Diagnostic("dangling-exception", f"exception_to names unknown rule '{target}'"
                                            f"{where}{did_you_mean(target, ids_by_section.get(section, set()))}.",
                                            tspan, rule_id=rule.id))
-        _check_placeholders(section, stage, rule, doc, loc, problems)
+        _check_placeholders(section, stage, rule, doc, loc, problems, tuple(params or {}))
         _check_then(section, rule, doc, loc, problems, ref, defs, items, levels, channels, circs, umt)
-        entries.append(RuleEntry(section, stage, rule, cond, span, order))
+        texts = [t.get(lang) for t in (rule.title, rule.explain) if t is not None for lang in ("zh", "en")]
+        named = [n[6:] for t in texts for n in _PLACEHOLDER.findall(t) if n[6:] in (params or {}) and
+                 n.startswith("param.")]
+        used = tuple(dict.fromkeys([*ctx.used_params, *named]))
+        cits = [*rule.citations, *(c for name in used for c in catalog["parameters"][name].citations)]
+        entries.append(RuleEntry(section, stage, rule, cond, span, order, used, cits))
 
     return entries
 
@@ -716,9 +763,10 @@ _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 
 
 def _check_placeholders(section: str, stage: str, rule: rb.Rule, doc: RawDocument, loc: Loc,
-                        problems: list[Diagnostic]) -> None:
+                        problems: list[Diagnostic], params: tuple[str, ...] = ()) -> None:
     """Every ``{…}`` of a rule's title and explain names a fact of the rule's stage (or, in a chain
-    rule, ``{responsibility}``): an unfilled placeholder would be printed as it is."""
+    rule, ``{responsibility}``; or ``{param.ID}`` of a declared parameter): an
+    unfilled placeholder would be printed as it is."""
     from ..language.facts import FACTS
 
     for key, text in (("title", rule.title), ("explain", rule.explain)):
@@ -729,12 +777,15 @@ def _check_placeholders(section: str, stage: str, rule: rb.Rule, doc: RawDocumen
                 spec = FACTS.get(name)
                 if (name == "responsibility" and section == "chain") or (spec is not None and stage in spec.stages):
                     continue
+                if name.startswith("param.") and name[6:] in params:
+                    continue
                 known = [p for p, sp in FACTS.items() if stage in sp.stages]
                 why = "unknown placeholder" if spec is None else f"fact '{name}' is not available at stage '{stage}'"
                 problems.append(Diagnostic("unknown-fact", f"{why} '{{{name}}}' in {key}.{lang}"
                                            f"{did_you_mean(name, known)}; a placeholder names a fact of the "
                                            "rule's stage" + (" or, in a chain rule, {responsibility}" if section ==
-                                                             "chain" else "") + ".",
+                                                             "chain" else "") + " (or {param.ID} of a declared "
+                                           "parameter).",
                                            doc.span(loc + (key, lang)), rule_id=rule.id))
 
 
