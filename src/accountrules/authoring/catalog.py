@@ -46,7 +46,7 @@ def catalog_dict(book: Rulebook, lang: str = "zh") -> dict[str, Any]:
         "grades": [{"id": g.id, "value": g.value, "name": name(g.name)} for g in book.grades.values()],
         "responsibilities": [{"id": r.id, "rank": r.rank, "name": name(r.name), "citations": _cits(book, r.citations)}
                              for r in book.responsibilities.values()],
-        "matrix": {g: row.model_dump() for g, row in book.matrix.cells.items()},
+        "matrix": {g: dict(row) for g, row in book.matrix.cells.items()},
         "ladder": [{"id": lv.id, "rank": lv.rank, "name": name(lv.name), "referral": lv.referral,
                     "citations": _cits(book, lv.citations),
                     "influence": {k: {"months": v.months, "effects": v.effects, "verified": v.verified}
@@ -122,9 +122,9 @@ def catalog_markdown(book: Rulebook, lang: str = "zh") -> str:
     for lv in d["ladder"]:
         ref = book.label("referral", lv["referral"], lang) if lv["referral"] else "—"
         out.append(f"| {lv['rank']} | `{lv['id']}` | {lv['name']} | {ref} |")
-    cols = ("direct", "primary_leadership", "important_leadership")
+    cols = [r.id for r in sorted(book.responsibilities.values(), key=lambda r: -r.rank) if r.rank > 0]
     out += ["", f"## {h['matrix']}", "", "| | " + " | ".join(book.label("responsibility", c, lang) for c in cols)
-            + " |", "| --- | --- | --- | --- |"]
+            + " |", "| --- " * (len(cols) + 1) + "|"]
     for g, row in d["matrix"].items():
         out.append(f"| {book.label('grade', g, lang)}（{g}） | "
                    + " | ".join(book.label("level", row[c], lang) for c in cols) + " |")

@@ -45,8 +45,11 @@ Conduct = Literal[
     "acted_beyond_approval", "held_wrong_opinion_in_collective", "recorded_dissent", "failed_approval_duty",
 ]
 Status = Literal["error_case", "not_error_case", "pending"]
-Responsibility = Literal["direct", "primary_leadership", "important_leadership", "none"]
-Track = Literal["routine", "special", "key"]
+#: a responsibility code: the rulebook's own (the default rulebook: direct, primary_leadership,
+#: important_leadership, none)
+Responsibility = str
+#: a review track code: the rulebook's own (the default rulebook: routine, special, key)
+Track = str
 Referral = Literal["discipline", "criminal"]
 
 ORIGINS: tuple[str, ...] = Origin.__args__  # type: ignore[attr-defined]
@@ -59,7 +62,6 @@ SOCIAL_IMPACTS: tuple[str, ...] = SocialImpact.__args__  # type: ignore[attr-def
 ROLES: tuple[str, ...] = Role.__args__  # type: ignore[attr-defined]
 FAULTS: tuple[str, ...] = Fault.__args__  # type: ignore[attr-defined]
 CONDUCTS: tuple[str, ...] = Conduct.__args__  # type: ignore[attr-defined]
-RESPONSIBILITIES: tuple[str, ...] = Responsibility.__args__  # type: ignore[attr-defined]
 
 Identifier = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:/-]{0,63}$")]
 Code = Annotated[str, Field(pattern=r"^[A-Z]{1,3}[0-9]{1,3}$")]

@@ -68,7 +68,7 @@ def decide(book: Rulebook, matcher: Matcher, case: m.Case, lang: str, trace: Tra
     situations_out = situations(ev, grounds, cf) if is_error else []
     persons_out, max_grade = _round_persons(ev, matcher, cf, is_error, case_delta, case_grade_reasons, status_reasons)
     if book.manifest.policy.flag_unanswered:
-        situations_out = mark_unanswered(ev, situations_out, answered(persons_out))
+        situations_out = mark_unanswered(ev, situations_out, answered(persons_out, prep.none_resp))
     unit_out, review = _round_outcome(ev, matcher, cf, error_case, situations_out, persons_out, max_grade)
     shared = prep.shared
     return m.trusted(
@@ -154,7 +154,7 @@ def _round_persons(ev: Evaluation, matcher: Matcher, cf: Facts, is_error: bool, 
         for p in persons:
             unapplied_claims(ev, p, per_person[p.id], considered[p.id], facts_of[p.id])
     max_grade = max((ir.grade for res in per_person.values() for ir in res
-                     if ir.responsibility != "none" and ir.grade is not None), default=0)
+                     if ir.responsibility != ev.prep.none_resp and ir.grade is not None), default=0)
     out = [person_outcome(ev, p, per_person[p.id], considered[p.id], channel_of.get(p.id), is_error, status_reasons)
            for p in persons]
     return out, max(max_grade, 0)

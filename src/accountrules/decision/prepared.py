@@ -50,6 +50,7 @@ class Prepared:
     matrix_spans: dict[str, SourceSpan | None]
     exemption_rules: dict[str, list[RuleEntry]]
     responsibility_of: dict[int, str]  # rule order → the responsibility its chain rule gives
+    none_resp: str  # the responsibility of rank 0 (no responsibility): the rulebook names it
     # immutable output objects shared between evaluations (bounded; content never depends on it)
     shared: Shared = field(default_factory=Shared, compare=False)
 
@@ -77,6 +78,7 @@ class Prepared:
             matrix_spans={g: book.span_of(f"matrix.{g}") for g in book.grades},
             exemption_rules=exemption_rules,
             responsibility_of={e.order: e.typed(rb.ChainRule).then.responsibility for e in book.by_section["chain"]},
+            none_resp=book.no_responsibility,
         )
 
 

@@ -152,10 +152,13 @@ class Grade(_M):
 
 
 class ResponsibilityType(_Cited):
-    """A responsibility type (直接责任 …), ranked."""
+    """A responsibility type (直接责任 …), ranked: the rulebook names its own types; the engine knows only
+    their ranks (exactly one type has rank 0: no responsibility; the heaviest rank wins, and the matrix
+    has a column for every type of rank above 0)."""
 
-    id: Literal["direct", "primary_leadership", "important_leadership", "none"]
-    rank: Annotated[int, Field(ge=0, le=10)]
+    id: Id
+    rank: Annotated[int, Field(ge=0, le=10, description="Order: higher is heavier; 0 is no responsibility "
+                                                        "(exactly one type).")]
     name: Text
     non_leader_name: Text | None = Field(
         default=None, description="How the responsibility is named for a person who is not a leading cadre "
@@ -225,17 +228,9 @@ class UnitMeasureType(_Cited):
 class ReviewTrack(_M):
     """A review track (常规/专项/重点评审)."""
 
-    id: Literal["routine", "special", "key"]
+    id: Id
     rank: Annotated[int, Field(ge=0, le=10)]
     name: Text
-
-
-class MatrixRow(_M):
-    """One grade's row of the grade × responsibility → level matrix."""
-
-    direct: Id
-    primary_leadership: Id
-    important_leadership: Id
 
 
 class DecidingBody(_Cited):
@@ -327,7 +322,8 @@ class Matrix(_Cited):
 
     id: Id = "matrix"
     title: Text | None = None
-    cells: dict[Id, MatrixRow]
+    cells: dict[Id, dict[Id, Id]] = Field(
+        description="grade → responsibility → level: a row per grade, a column per responsibility of rank above 0.")
 
 
 # --------------------------------------------------------------------------- rules
@@ -388,7 +384,7 @@ class GradeRule(Rule):
 class ChainThen(_M):
     """Outcome of a chain rule."""
 
-    responsibility: Literal["direct", "primary_leadership", "important_leadership", "none"]
+    responsibility: Id = Field(description="Id of an entry of `responsibilities` (rank 0: none).")
 
 
 class ChainRule(Rule):
@@ -474,7 +470,7 @@ class UnitRule(Rule):
 class ReviewThen(_M):
     """Outcome of a review rule."""
 
-    track: Literal["routine", "special", "key"]
+    track: Id = Field(description="Id of an entry of `review_tracks`.")
 
 
 class ReviewRule(Rule):

@@ -147,6 +147,16 @@ class Rulebook:
         return resp.name.get(lang)
 
     @cached_property
+    def default_track(self) -> str:
+        """The lowest-ranked review track: the track of a case no review rule fires for."""
+        return min(self.review_tracks.values(), key=lambda t: t.rank).id
+
+    @cached_property
+    def no_responsibility(self) -> str:
+        """The id of the responsibility of rank 0 (no responsibility)."""
+        return next(r.id for r in self.responsibilities.values() if r.rank == 0)
+
+    @cached_property
     def by_section(self) -> dict[str, list[RuleEntry]]:
         """Rules grouped by section, in rulebook order."""
         out: dict[str, list[RuleEntry]] = {s: [] for s in rb.RULE_SECTIONS}
@@ -578,7 +588,7 @@ def _check_catalogue(manifest: rb.Manifest, matrix: rb.Matrix, matrix_doc: tuple
     tracks: dict[str, rb.ReviewTrack] = catalog["review_tracks"]
     _check_references(items, cat_map, grades, levels, measures, channels, ref)
     _check_required(manifest, levels, resp, tracks, umt, ref, problems)
-    _check_matrix(matrix, matrix_doc, grades, levels, ref, problems)
+    _check_matrix(matrix, matrix_doc, grades, levels, resp, ref, problems)
     _check_deciding_bodies(catalog["deciding_bodies"], channels, ref, problems)
 
 
@@ -616,11 +626,19 @@ def _check_required(manifest: rb.Manifest, levels: dict[str, rb.Level], resp: di
     if 0 not in ranks:
         problems.append(Diagnostic("missing-key", "the ladder needs a level of rank 0 (no accountability).",
                                    manifest.span))
-    for req in ("direct", "primary_leadership", "important_leadership", "none"):
-        if req not in resp:
-            problems.append(Diagnostic("missing-key", f"responsibilities must define '{req}'.", manifest.span))
-    if "routine" not in tracks:
-        problems.append(Diagnostic("missing-key", "review_tracks must define 'routine'.", manifest.span))
+    zero = [r.id for r in resp.values() if r.rank == 0]
+    if len(zero) != 1:
+        problems.append(Diagnostic("missing-key" if not zero else "duplicate-id", "responsibilities must define "
+                                   "exactly one type of rank 0 (no responsibility)" + (
+                                       f"; found {', '.join(zero)}." if zero else "."), manifest.span))
+    if not any(r.rank > 0 for r in resp.values()):
+        problems.append(Diagnostic("missing-key", "responsibilities must define a type of rank above 0.",
+                                   manifest.span))
+    if not tracks:
+        problems.append(Diagnostic("missing-key", "review_tracks must define at least one track (the lowest-ranked "
+                                   "is the track of a case no review rule fires for).", manifest.span))
+    elif len({t.rank for t in tracks.values()}) != len(tracks):
+        problems.append(Diagnostic("duplicate-id", "review track ranks must be unique.", manifest.span))
     for u in umt.values():
         for s in u.superseded_by:
             ref("unit measure", s, umt, u.span)
@@ -633,7 +651,9 @@ def _check_required(manifest: rb.Manifest, levels: dict[str, rb.Level], resp: di
 
 
 def _check_matrix(matrix: rb.Matrix, matrix_doc: tuple[RawDocument, Loc] | None, grades: dict[str, rb.Grade],
-                  levels: dict[str, rb.Level], ref: _Ref, problems: list[Diagnostic]) -> None:
+                  levels: dict[str, rb.Level], resp: dict[str, rb.ResponsibilityType], ref: _Ref,
+                  problems: list[Diagnostic]) -> None:
+    liable = {r.id: r for r in resp.values() if r.rank > 0}
     if matrix_doc:
         mdoc, mloc = matrix_doc
         for g in grades:
@@ -642,8 +662,13 @@ def _check_matrix(matrix: rb.Matrix, matrix_doc: tuple[RawDocument, Loc] | None,
                                            mdoc.span(mloc + ("cells",))))
         for g, row in matrix.cells.items():
             ref("grade", g, grades, mdoc.key_span(mloc + ("cells", g)))
-            for col in ("direct", "primary_leadership", "important_leadership"):
-                ref("level", getattr(row, col), levels, mdoc.span(mloc + ("cells", g, col)))
+            for col in liable:
+                if col not in row:
+                    problems.append(Diagnostic("missing-key", f"the matrix row of grade '{g}' has no column for "
+                                               f"responsibility '{col}'.", mdoc.span(mloc + ("cells", g))))
+            for col, lv in row.items():
+                ref("responsibility of rank above 0", col, liable, mdoc.key_span(mloc + ("cells", g, col)))
+                ref("level", lv, levels, mdoc.span(mloc + ("cells", g, col)))
 
 
 
@@ -731,7 +756,8 @@ def _rule_entries(rule_raw: list[tuple[str, RawDocument, Loc, rb.Rule]], vocabs:
                                            f"{where}{did_you_mean(target, ids_by_section.get(section, set()))}.",
                                            tspan, rule_id=rule.id))
         _check_placeholders(section, stage, rule, doc, loc, problems, tuple(params or {}))
-        _check_then(section, rule, doc, loc, problems, ref, defs, items, levels, channels, circs, umt)
+        _check_then(section, rule, doc, loc, problems, ref, defs, items, levels, channels, circs, umt,
+                    catalog["responsibilities"], catalog["review_tracks"])
         texts = [t.get(lang) for t in (rule.title, rule.explain) if t is not None for lang in ("zh", "en")]
         named = [n[6:] for t in texts for n in _PLACEHOLDER.findall(t) if n[6:] in (params or {}) and
                  n.startswith("param.")]
@@ -791,7 +817,8 @@ def _check_placeholders(section: str, stage: str, rule: rb.Rule, doc: RawDocumen
 
 def _check_then(section: str, rule: rb.Rule, doc: RawDocument, loc: Loc, problems: list[Diagnostic],  # noqa: C901 - one branch per rule section, read as a table
                 ref: Any, defs: Mapping[str, Any], items: Mapping[str, Any], levels: Mapping[str, Any],
-                channels: Mapping[str, Any], circs: Mapping[str, rb.Circumstance], umt: Mapping[str, Any]) -> None:
+                channels: Mapping[str, Any], circs: Mapping[str, rb.Circumstance], umt: Mapping[str, Any],
+                resp: Mapping[str, Any] | None = None, tracks: Mapping[str, Any] | None = None) -> None:
     then = rule.then  # type: ignore[attr-defined]  # every concrete rule class has one
     tl = loc + ("then",)
     rid = rule.id
@@ -831,6 +858,10 @@ def _check_then(section: str, rule: rb.Rule, doc: RawDocument, loc: Loc, problem
                 ref("level", v, levels, doc.span(tl + (k,)), rid)
     elif isinstance(rule, rb.ChannelRule):
         ref("channel", then.channel, channels, doc.span(tl + ("channel",)), rid)
+    elif isinstance(rule, rb.ChainRule) and resp is not None:
+        ref("responsibility", then.responsibility, resp, doc.span(tl + ("responsibility",)), rid)
+    elif isinstance(rule, rb.ReviewRule) and tracks is not None:
+        ref("review track", then.track, tracks, doc.span(tl + ("track",)), rid)
     elif isinstance(rule, rb.UnitRule):
         for i, mid in enumerate(then.measures):
             ref("unit measure", mid, umt, doc.span(tl + ("measures", i)), rid)

@@ -52,7 +52,7 @@ _OPS: dict[str, tuple[str, str]] = {
 _UNITS = {"yuan": ("{}元", "{} yuan"), "months": ("{}个月", "{} months"), "years": ("{}年", "{} years")}
 
 
-def number_text(value: float | int | None, unit: str, lang: str) -> str:
+def number_text(value: float | None, unit: str, lang: str) -> str:
     """A parameter's value in words: a rate as a percentage (0.3 → 30%), an amount or period with its unit."""
     if value is None:
         return "（无当时有效的值）" if lang == "zh" else "(no value in force)"

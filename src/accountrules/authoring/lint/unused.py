@@ -19,7 +19,7 @@ def _check_unused(book: Rulebook) -> list[Diagnostic]:
     used_defs = {d for e in sec["status_rules"] if (d := e.typed(rb.StatusRule).then.definition) is not None}
     used_channels = {e.typed(rb.ChannelRule).then.channel for e in sec["channel_rules"]}
     used_units = {mid for e in sec["unit_measures"] for mid in e.typed(rb.UnitRule).then.measures}
-    used_tracks = {e.typed(rb.ReviewRule).then.track for e in sec["review"]} | {"routine"}
+    used_tracks = {e.typed(rb.ReviewRule).then.track for e in sec["review"]} | {book.default_track}
     used_measures = {mid for lv in book.ladder for ms in lv.measures.values() for mid in ms}
     cited: set[str] = set()
     for _owner, _span, c in iter_citations(book):
