@@ -75,6 +75,8 @@ def command(cases: tuple[str, ...], rules: str | None, fmt: str, lang: str, back
             code = max(code, _batch(engine, src, lang, detail, workers, output, resume, n > 0))
             continue
         try:
+            for line in engine.map_codes(case)[1].lines(lang):  # codes of another rulebook, read in this one's
+                click.echo(f"{src}: mapped: {line}" if lang == "en" else f"{src}：已映射：{line}", err=True)
             rec = _evaluate(engine, case, lang, detail, trace_mode, day)
         except InvalidCase as exc:
             problems += with_file(exc.diagnostics, src)

@@ -317,6 +317,21 @@ class Parameter(_Cited):
         return self
 
 
+class CodeMap(_M):
+    """How the codes of a case written for another rulebook read in this one (`code_maps`): each item or
+    circumstance code this rulebook does not define is replaced by its counterpart before evaluation; a code
+    mapped to `null` has no counterpart (the case is refused with a clear message). What was mapped is
+    reported (the situation's `note`, `accountrules evaluate` on standard error, `Engine.map_codes`)."""
+
+    from_rulebook: Id = Field(description="Id of the rulebook the case codes come from (e.g. "
+                              "`guizhou-bijie-default`); printed in the report.")
+    items: dict[Annotated[str, Field(pattern=r"^[A-Z]{1,3}[0-9]{1,3}$")], Code | None] = Field(
+        default_factory=dict, description="Its item code → this rulebook's item code (null: no counterpart).")
+    circumstances: dict[Annotated[str, Field(pattern=r"^[A-Z]{1,3}[0-9]{1,3}$")], Code | None] = Field(
+        default_factory=dict, description="Its circumstance code → this rulebook's (null: no counterpart).")
+    note: str | None = None
+
+
 class Matrix(_Cited):
     """Grade × responsibility → level."""
 
@@ -548,6 +563,7 @@ class RuleFile(_M):
     deciding_bodies: list[DecidingBody] = Field(default_factory=list)
     stat_thresholds: list[StatThreshold] = Field(default_factory=list)
     parameters: list[Parameter] = Field(default_factory=list)
+    code_maps: list[CodeMap] = Field(default_factory=list)
     labels: dict[Id, dict[str, Text]] | None = Field(
         default=None, description="Vocabulary → code → {zh, en}: the labels of the closed vocabularies."
     )

@@ -99,6 +99,7 @@ class Rulebook:
     stat_thresholds: dict[str, rb.StatThreshold] = field(default_factory=dict)
     labels: dict[str, dict[str, rb.Text]] = field(default_factory=dict)
     parameters: dict[str, rb.Parameter] = field(default_factory=dict)
+    code_maps: list[rb.CodeMap] = field(default_factory=list)
 
     def parameter_value(self, name: str, law_date: int) -> float | int | None:
         """The value of parameter ``name`` in force on ``law_date`` (``YYYYMMDD``; 0: unknown, which only an
@@ -569,7 +570,30 @@ def _assemble(directory: Path, root: str, sha: str, files: list[str],
         channels=channels, circumstances=circs, unit_measure_types=umt, review_tracks=tracks, matrix=matrix,
         rules=entries, spans=got.spans, deciding_bodies=catalog["deciding_bodies"],
         stat_thresholds=catalog["stat_thresholds"], labels=labels, parameters=catalog["parameters"],
+        code_maps=_code_maps(parsed, items, circs, problems),
     )
+
+
+def _code_maps(parsed: list[tuple[RawDocument, rb.RuleFile]], items: Mapping[str, Any], circs: Mapping[str, Any],
+               problems: list[Diagnostic]) -> list[rb.CodeMap]:
+    """Every file's ``code_maps``: each counterpart is a code of this rulebook; a code is mapped once."""
+    out: list[rb.CodeMap] = []
+    seen: dict[tuple[str, str], SourceSpan] = {}
+    for doc, model in parsed:
+        for i, cm in enumerate(model.code_maps):
+            out.append(cm)
+            for key, own, table in (("items", items, cm.items), ("circumstances", circs, cm.circumstances)):
+                for code, to in table.items():
+                    loc = ("code_maps", i, key, code)
+                    if to is not None and to not in own:
+                        problems.append(Diagnostic("unknown-reference", f"code_maps: '{code}' is mapped to "
+                                                   f"unknown {key[:-1] if key == 'items' else 'circumstance'} '{to}'"
+                                                   f"{did_you_mean(to, own)}. {allowed(own)}", doc.span(loc)))
+                    if (key, code) in seen:
+                        problems.append(Diagnostic("duplicate-id", f"code_maps: {key} '{code}' is mapped twice "
+                                                   f"(first at {seen[(key, code)]}).", doc.key_span(loc)))
+                    seen.setdefault((key, code), doc.key_span(loc))
+    return out
 
 
 
