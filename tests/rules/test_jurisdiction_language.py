@@ -1,0 +1,231 @@
+"""Issue 12, the rule language: parameters, derived facts, rulebook vocabularies and code maps — and
+``tests/fixtures/newtown``, a second jurisdiction written with no Python change."""
+
+from __future__ import annotations
+
+import copy
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from accountrules import Engine, load_rulebook
+from accountrules.cli import cli as main
+from accountrules.errors import InvalidCase, RuleFileError
+from accountrules.language.facts import case_facts
+from accountrules.models import Case
+
+from ..conftest import ROOT
+
+NEWTOWN = ROOT / "tests" / "fixtures" / "newtown"
+
+CASE: dict[str, Any] = {
+    "case": {
+        "id": "NT-1", "origin": "court", "outcome": "revoked", "effective": True, "decided_on": "2024-09-30",
+        "conduct_date": "2024-03-15", "act_type": "penalty",
+        "agency": {"name": "某区局", "level": "county", "field": "market_regulation"},
+        "findings": [{"item": "A1", "persons": ["h1", "a1"]}],
+    },
+    "persons": [{"id": "h1", "role": "handler", "fault": "ordinary_negligence"},
+                {"id": "a1", "role": "approver", "fault": "ordinary_negligence"}],
+}
+
+
+def _case(**case: Any) -> dict[str, Any]:
+    out = copy.deepcopy(CASE)
+    out["case"].update(case)
+    return out
+
+
+@pytest.fixture(scope="module")
+def newtown() -> Engine:
+    return Engine(load_rulebook(NEWTOWN), backend="python")
+
+
+def _person(rec: Any, pid: str) -> Any:
+    return next(p for p in rec.persons if p.id == pid)
+
+
+# --------------------------------------------------------------------------- the fixture rulebook
+
+
+@pytest.mark.parametrize("args", [
+    ["validate", str(NEWTOWN)], ["lint", str(NEWTOWN)], ["test", str(NEWTOWN), "--min-coverage", "100"],
+])
+def test_newtown_validates_lints_and_tests_at_full_coverage(args: list[str]) -> None:
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    if args[0] == "lint":
+        assert "0 error(s), 0 warning(s)" in result.output
+
+
+def test_newtown_own_responsibility_names_and_the_reversing_chain(newtown: Engine) -> None:
+    rec = newtown.evaluate(_case())
+    assert (_person(rec, "a1").responsibility, _person(rec, "h1").responsibility) == ("shouyao", "zhuyao")
+    rec = newtown.evaluate({**_case(), "persons": [{"id": "h1", "role": "handler", "fault": "intentional"},
+                                                   {"id": "a1", "role": "approver", "fault": "ordinary_negligence"}]})
+    assert (_person(rec, "h1").responsibility, _person(rec, "a1").responsibility) == ("shouyao", "ciyao")
+    text = "".join(r.text for r in _person(rec, "a1").reasons)
+    assert "次要责任" in text and "ciyao" not in text
+
+
+# --------------------------------------------------------------------------- parameters
+
+
+def test_a_dated_parameter_is_read_on_the_conduct_date(newtown: Engine) -> None:
+    history = {"agency_loss_rate": 0.22}
+    in_2024 = newtown.evaluate(_case(history=history), lang="zh")
+    in_2023 = newtown.evaluate(_case(history=history, conduct_date="2023-06-01"))
+    assert [u.measure for u in in_2024.unit_measures] == ["rectification", "written_report"]
+    assert [u.measure for u in in_2023.unit_measures] == ["rectification"]
+    reason = in_2024.unit_measures[1].reasons[0]
+    assert "超过20%" in reason.text and reason.facts["param.report_loss_rate"] == 0.2
+    assert reason.citation.article == "第十七条"
+
+
+def test_an_unknown_loss_rate_is_said_to_be_unknown_not_read_as_zero(newtown: Engine, default_book: Any) -> None:
+    rec = newtown.evaluate(_case())
+    assert [u.measure for u in rec.unit_measures] == ["rectification", "loss_rate_check"]
+    assert "未提供本机关行政诉讼败诉率，无法判断是否须书面报告" in rec.unit_measures[1].reasons[0].text
+    default = Engine(default_book, backend="python")
+    case = _case(findings=[{"item": "P2", "persons": ["h1"]}])
+    out = default.evaluate(case)
+    unknown = next(u for u in out.unit_measures if u.measure == "county_loss_rate_check")
+    assert unknown.reasons[0].text.startswith("未提供本县行政诉讼败诉率，无法判断是否须书面报告")
+    given = default.evaluate(_case(findings=[{"item": "P2", "persons": ["h1"]}], history={"county_loss_rate": 0.35}))
+    measures = [u.measure for u in given.unit_measures]
+    assert "county_loss_rate_report" in measures and "county_loss_rate_check" not in measures
+    report = next(u for u in given.unit_measures if u.measure == "county_loss_rate_report").reasons[0]
+    assert "超过30%" in report.text and report.facts["param.loss_rate_report_threshold"] == 0.3
+
+
+def _copy(tmp_path: Path) -> Path:
+    dst = tmp_path / "book"
+    shutil.copytree(NEWTOWN, dst)
+    return dst
+
+
+def _problems(book: Path) -> list[tuple[str, str]]:
+    with pytest.raises(RuleFileError) as exc:
+        load_rulebook(book)
+    return [(d.code, d.message) for d in exc.value.diagnostics]
+
+
+def test_parameter_errors_are_positioned(tmp_path: Path) -> None:
+    book = _copy(tmp_path)
+    rules = book / "rules.yaml"
+    rules.write_text(rules.read_text(encoding="utf-8").replace("{param: major_loss}", "{param: major_los}")
+                     .replace("{param.report_loss_rate}", "{param.report_rate}", 1), encoding="utf-8")
+    cat = book / "catalogue.yaml"
+    cat.write_text(cat.read_text(encoding="utf-8").replace('in_force_from: "2024-01-01"', 'in_force_from: "2023-06-01"'),
+                   encoding="utf-8")
+    got = _problems(book)
+    assert any(c == "unknown-reference" and "unknown parameter 'major_los'" in m and "did you mean 'major_loss'" in m
+               for c, m in got), got
+    assert any(c == "unknown-fact" and "{param.report_rate}" in m for c, m in got), got
+    assert any(c == "duplicate-id" and "report_loss_rate" in m for c, m in got), got
+
+
+def test_a_parameter_compares_numbers_only(tmp_path: Path) -> None:
+    book = _copy(tmp_path)
+    rules = book / "rules.yaml"
+    rules.write_text(rules.read_text(encoding="utf-8").replace(
+        "{fact: case.consequences.economic_loss_yuan, ge: {param: major_loss}}",
+        "{fact: case.origin, eq: {param: major_loss}}"), encoding="utf-8")
+    assert any(c == "bad-operator" and "compares a number" in m for c, m in _problems(book))
+
+
+# --------------------------------------------------------------------------- vocabularies
+
+
+def test_exactly_one_responsibility_of_rank_zero_and_a_full_matrix(tmp_path: Path) -> None:
+    book = _copy(tmp_path)
+    cat = book / "catalogue.yaml"
+    text = cat.read_text(encoding="utf-8")
+    cat.write_text(text.replace("{id: wuze, rank: 0,", "{id: wuze, rank: 1,")
+                   .replace("G1: {shouyao: jiaoyu, zhuyao: jiaoyu, ciyao: wu}", "G1: {shouyao: jiaoyu, zhuyao: jiaoyu}"),
+                   encoding="utf-8")
+    got = _problems(book)
+    assert any("exactly one type of rank 0" in m for _c, m in got), got
+    assert any("no column for responsibility 'ciyao'" in m for _c, m in got), got
+
+
+def test_a_chain_rule_names_a_declared_responsibility(tmp_path: Path) -> None:
+    book = _copy(tmp_path)
+    rules = book / "rules.yaml"
+    rules.write_text(rules.read_text(encoding="utf-8").replace("then: {responsibility: zhuyao}",
+                                                               "then: {responsibility: direct}"), encoding="utf-8")
+    assert any(c == "unknown-reference" and "unknown responsibility 'direct'" in m for c, m in _problems(book))
+
+
+# --------------------------------------------------------------------------- derived facts
+
+
+def test_derived_facts_of_the_record_and_the_procedure() -> None:
+    case = Case.model_validate(_case(history={"agency_loss_rate": 0.3, "same_field_losses": 4,
+                                              "same_field_window_years": 5, "prior_unit_sanctions": 2}))
+    f = case_facts(case, {}, {"A1": "A"})
+    assert f["case.history.agency_loss_rate"] == 0.3 and f["case.history.agency_loss_rate_known"] is True
+    assert f["case.history.county_loss_rate"] == 0 and f["case.history.county_loss_rate_known"] is False
+    assert (f["case.history.same_field_losses"], f["case.history.same_field_window_years"]) == (4, 5)
+    assert f["case.history.prior_unit_sanctions"] == 2
+    assert (f["case.procedure.reviewed"], f["case.procedure.approved"], f["case.procedure.stated"]) == (
+        False, True, False)  # derived: an approver is listed, no reviewer
+    assert f["case.named_roles"] == ["approver", "handler"] and f["case.max_fault_rank"] == 1
+    stated = Case.model_validate(_case(procedure={"reviewed": True, "legally_reviewed": True, "approved": False}))
+    g = case_facts(stated, {}, {})
+    assert (g["case.procedure.reviewed"], g["case.procedure.approved"], g["case.procedure.stated"]) == (
+        True, False, True)
+
+
+def test_record_fields_are_validated_like_every_other() -> None:
+    with pytest.raises(InvalidCase):
+        from accountrules.intake import parse_case
+        parse_case(_case(history={"same_field_losses": 2}))  # without its window
+    with pytest.raises(InvalidCase) as exc:
+        from accountrules.intake import parse_case
+        parse_case(_case(history={"agency_loss_ratio": 0.2}))
+    assert any(d.code == "unknown-key" for d in exc.value.diagnostics)
+
+
+# --------------------------------------------------------------------------- code maps
+
+
+def test_a_case_of_the_default_rulebook_is_mapped_and_reported(newtown: Engine) -> None:
+    case = _case(findings=[{"item": "P2", "persons": ["h1", "a1"]}])
+    case["persons"][0]["circumstances"] = ["AG2"]
+    mapped, report = newtown.map_codes(Case.model_validate(case))
+    assert [(x.code, x.to) for x in report.mapped] == [("P2", "A1"), ("AG2", "J1")]
+    assert mapped.case.findings[0].item == "A1" and mapped.persons[0].circumstances == ["J1"]
+    rec = newtown.evaluate(case)
+    assert rec.situations[0].item == "A1"
+    assert rec.situations[0].note == "案卷按 guizhou-bijie-default 的情形代码 P2 填写，按本规则库映射为 A1"
+    assert _person(rec, "h1").considered[0].code == "J1"
+
+
+def test_a_code_without_counterpart_is_refused_by_path(newtown: Engine) -> None:
+    with pytest.raises(InvalidCase) as exc:
+        newtown.evaluate(_case(findings=[{"item": "D1", "persons": ["h1"]}]))
+    (d,) = exc.value.diagnostics
+    assert d.code == "unknown-code" and d.path == "case.findings[0].item" and "no counterpart" in d.message
+
+
+def test_the_cli_reports_what_was_mapped(tmp_path: Path) -> None:
+    import yaml
+
+    path = tmp_path / "case.yaml"
+    path.write_text(yaml.safe_dump(_case(findings=[{"item": "F1", "persons": ["h1"]}]), allow_unicode=True),
+                    encoding="utf-8")
+    result = CliRunner().invoke(main, ["evaluate", "--rules", str(NEWTOWN), str(path), "--lang", "en",
+                                       "--backend", "python"])
+    assert result.exit_code == 0, result.output
+    assert "mapped: case.findings[0].item: item F1 of guizhou-bijie-default mapped to A2" in result.output
+
+
+def test_a_code_map_target_must_exist(tmp_path: Path) -> None:
+    book = _copy(tmp_path)
+    cat = book / "catalogue.yaml"
+    cat.write_text(cat.read_text(encoding="utf-8").replace("F2: A2", "F2: A9"), encoding="utf-8")
+    assert any(c == "unknown-reference" and "'F2' is mapped to unknown item 'A9'" in m for c, m in _problems(book))
