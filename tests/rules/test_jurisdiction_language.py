@@ -229,3 +229,30 @@ def test_a_code_map_target_must_exist(tmp_path: Path) -> None:
     cat = book / "catalogue.yaml"
     cat.write_text(cat.read_text(encoding="utf-8").replace("F2: A2", "F2: A9"), encoding="utf-8")
     assert any(c == "unknown-reference" and "'F2' is mapped to unknown item 'A9'" in m for c, m in _problems(book))
+
+
+def test_the_chain_facts_read_the_rulebooks_roles_not_role_ids() -> None:
+    from accountrules.language.facts import finding_facts, person_facts
+
+    case = Case.model_validate({**_case(findings=[{"item": "A1", "persons": ["h1", "a1"]}]),
+                                "persons": [{"id": "h1", "role": "reviewer", "fault": "intentional"},
+                                            {"id": "a1", "role": "approver", "fault": "none"}]})
+    chain = {"reviewer": ("handling", 1), "approver": ("approval", 2)}  # a city where the 审核人 drafts
+    f = case_facts(case, {}, {}, chain)
+    assert (f["case.procedure.reviewed"], f["case.procedure.approved"]) == (False, True)
+    approver = case.persons[1]
+    ff = finding_facts(case, case.case.findings[0], approver, category="A", base_grade=2, grade=2,
+                       direct_roles=(), oversight_roles=(), chain=chain)
+    assert (ff["finding.handler_fault_rank"], ff["finding.earlier_max_fault_rank"]) == (3, 3)
+    assert person_facts(case, approver, chain)["person.chain_position"] == 2
+    default = finding_facts(case, case.case.findings[0], approver, category="A", base_grade=2, grade=2,
+                            direct_roles=(), oversight_roles=())
+    assert (default["finding.handler_fault_rank"], default["finding.earlier_max_fault_rank"]) == (0, 3)
+
+
+def test_a_role_must_be_a_case_file_role(tmp_path: Path) -> None:
+    book = _copy(tmp_path)
+    cat = book / "catalogue.yaml"
+    cat.write_text(cat.read_text(encoding="utf-8").replace("{id: reviewer, step: review", "{id: reviewr, step: review"),
+                   encoding="utf-8")
+    assert any(c == "unknown-reference" and "unknown role 'reviewr'" in m for c, m in _problems(book))

@@ -317,6 +317,21 @@ class Parameter(_Cited):
         return self
 
 
+class RoleSpec(_M):
+    """A role of the case file and its place in the handling chain (`roles`): the derived facts of the chain
+    (`finding.handler_fault_rank`, `finding.earlier_max_fault_rank`, `case.procedure.*` when the case file does not
+    state the procedure, `person.chain_position`) read these, never the role ids. A rulebook that declares no
+    roles has the default rulebook's chain (handler 1 handling, reviewer 2 review, legal_reviewer 3 legal_review,
+    approver 4 approval, leader_in_charge 5 and principal 6 leadership, collective_member 6 collective,
+    superior 7 supervision)."""
+
+    id: Id = Field(description="A role of the case file (`labels.role`).")
+    step: Literal["handling", "review", "legal_review", "approval", "leadership", "collective", "supervision"] = Field(
+        description="What the role does in the chain.")
+    position: Annotated[int, Field(ge=1, le=20, description="Order in the chain: 1 acts first (the handler); "
+                                   "roles at the same position are peers.")]
+
+
 class CodeMap(_M):
     """How the codes of a case written for another rulebook read in this one (`code_maps`): each item or
     circumstance code this rulebook does not define is replaced by its counterpart before evaluation; a code
@@ -498,7 +513,8 @@ class Policy(_M):
     """Jurisdiction-level switches."""
 
     chain_weighting: Literal["handler_first", "approver_first"] = "handler_first"
-    aggravation_cap: Id = Field(default="referral_discipline", description="加重 never goes above this level")
+    aggravation_cap: Id | None = Field(
+        default=None, description="加重 never goes above this level (default: the highest level of the ladder)")
     reference_date: Literal["decided_on", "conduct_date"] = "decided_on"
     county_triggers: bool = Field(
         default=False, description="T5/T6 (head absent, major supervision error) count as error cases (county 办法).")
@@ -564,6 +580,7 @@ class RuleFile(_M):
     stat_thresholds: list[StatThreshold] = Field(default_factory=list)
     parameters: list[Parameter] = Field(default_factory=list)
     code_maps: list[CodeMap] = Field(default_factory=list)
+    roles: list[RoleSpec] = Field(default_factory=list)
     labels: dict[Id, dict[str, Text]] | None = Field(
         default=None, description="Vocabulary → code → {zh, en}: the labels of the closed vocabularies."
     )

@@ -100,6 +100,16 @@ class Rulebook:
     labels: dict[str, dict[str, rb.Text]] = field(default_factory=dict)
     parameters: dict[str, rb.Parameter] = field(default_factory=dict)
     code_maps: list[rb.CodeMap] = field(default_factory=list)
+    roles: dict[str, rb.RoleSpec] = field(default_factory=dict)
+
+    @cached_property
+    def role_chain(self) -> dict[str, tuple[str, int]]:
+        """Role → (step, position) in the handling chain: the rulebook's ``roles``, else the default chain."""
+        from ..language.facts import DEFAULT_ROLE_CHAIN
+
+        if not self.roles:
+            return dict(DEFAULT_ROLE_CHAIN)
+        return {r.id: (r.step, r.position) for r in self.roles.values()}
 
     def parameter_value(self, name: str, law_date: int) -> float | int | None:
         """The value of parameter ``name`` in force on ``law_date`` (``YYYYMMDD``; 0: unknown, which only an
@@ -570,8 +580,26 @@ def _assemble(directory: Path, root: str, sha: str, files: list[str],
         channels=channels, circumstances=circs, unit_measure_types=umt, review_tracks=tracks, matrix=matrix,
         rules=entries, spans=got.spans, deciding_bodies=catalog["deciding_bodies"],
         stat_thresholds=catalog["stat_thresholds"], labels=labels, parameters=catalog["parameters"],
-        code_maps=_code_maps(parsed, items, circs, problems),
+        code_maps=_code_maps(parsed, items, circs, problems), roles=_roles(parsed, problems),
     )
+
+
+def _roles(parsed: list[tuple[RawDocument, rb.RuleFile]], problems: list[Diagnostic]) -> dict[str, rb.RoleSpec]:
+    """Every file's ``roles``: each a role of the case file, declared once."""
+    from ..contract.models import ROLES
+
+    out: dict[str, rb.RoleSpec] = {}
+    for doc, model in parsed:
+        for i, r in enumerate(model.roles):
+            span = doc.span(("roles", i, "id"))
+            if r.id not in ROLES:
+                problems.append(Diagnostic("unknown-reference", f"unknown role '{r.id}'{did_you_mean(r.id, ROLES)}. "
+                                           f"{allowed(ROLES)}", span))
+            elif r.id in out:
+                problems.append(Diagnostic("duplicate-id", f"role '{r.id}' is declared twice.", span))
+            else:
+                out[r.id] = r
+    return out
 
 
 def _code_maps(parsed: list[tuple[RawDocument, rb.RuleFile]], items: Mapping[str, Any], circs: Mapping[str, Any],
@@ -666,7 +694,8 @@ def _check_required(manifest: rb.Manifest, levels: dict[str, rb.Level], resp: di
     for u in umt.values():
         for s in u.superseded_by:
             ref("unit measure", s, umt, u.span)
-    ref("level", manifest.policy.aggravation_cap, levels, manifest.span)
+    if manifest.policy.aggravation_cap is not None:
+        ref("level", manifest.policy.aggravation_cap, levels, manifest.span)
     if manifest.policy.exemption_keeps is not None:
         ref("level", manifest.policy.exemption_keeps, levels, manifest.span)
     for lv in levels.values():
