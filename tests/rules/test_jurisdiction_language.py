@@ -256,3 +256,23 @@ def test_a_role_must_be_a_case_file_role(tmp_path: Path) -> None:
     cat.write_text(cat.read_text(encoding="utf-8").replace("{id: reviewer, step: review", "{id: reviewr, step: review"),
                    encoding="utf-8")
     assert any(c == "unknown-reference" and "unknown role 'reviewr'" in m for c, m in _problems(book))
+
+
+def test_unknown_rates_are_filled_from_a_statistics_input(tmp_path: Path) -> None:
+    import json
+
+    import yaml
+
+    stats = {"tables": {"agency_year": [{"agency": "某区局", "year": 2024, "litigation_loss_rate": 0.3}],
+                        "region_year": [{"region": "某区局", "year": 2024, "litigation_loss_rate": None}]}}
+    (tmp_path / "stats.json").write_text(json.dumps(stats, ensure_ascii=False), encoding="utf-8")
+    (tmp_path / "case.yaml").write_text(yaml.safe_dump(_case(), allow_unicode=True), encoding="utf-8")
+    args = ["evaluate", "--rules", str(NEWTOWN), str(tmp_path / "case.yaml"), "--backend", "python",
+            "--stats", str(tmp_path / "stats.json")]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    assert "from statistics: history.agency_loss_rate = 0.3 (statistics: agency 某区局, 2024)" in result.output
+    assert '"written_report"' in result.output and "county_loss_rate" not in result.output
+    (tmp_path / "bad.json").write_text("[]", encoding="utf-8")
+    bad = CliRunner().invoke(main, [*args[:-1], str(tmp_path / "bad.json")])
+    assert bad.exit_code == 1 and "bad-stats" in bad.output
