@@ -232,7 +232,8 @@ class Explainer:
         key = (entry.order, self.mask(entry.citations, facts),
                tuple([tuple(facts[p]) if is_list else facts[p] for p, is_list in paths]),
                tuple(sorted(extra.items())) if extra else (),
-               entry.section == "chain" and bool(facts.get("person.leading_cadre")))
+               entry.section == "chain" and bool(facts.get("person.leading_cadre")),
+               facts.get("case.law_date") if entry.params else None)  # a parameter's value depends on the date
         cached = self._keyed.get(key)
         if cached is not None:
             return cached
