@@ -276,3 +276,33 @@ def test_unknown_rates_are_filled_from_a_statistics_input(tmp_path: Path) -> Non
     (tmp_path / "bad.json").write_text("[]", encoding="utf-8")
     bad = CliRunner().invoke(main, [*args[:-1], str(tmp_path / "bad.json")])
     assert bad.exit_code == 1 and "bad-stats" in bad.output
+
+
+def test_the_parameters_example_of_rule_format_runs(tmp_path: Path) -> None:
+    """The example of docs/rule-format.md ("Parameters"), in a copy of the default rulebook."""
+    import re
+
+    import yaml
+
+    from accountrules.rules import default_rulebook_dir
+
+    doc = (ROOT / "docs" / "rule-format.md").read_text(encoding="utf-8")
+    block = re.search(r"## Parameters \(`\{param: ID\}`\).*?```yaml\n(.*?)```", doc, flags=re.DOTALL)
+    assert block is not None
+    example = yaml.safe_load(block.group(1))
+    book = tmp_path / "rules"
+    shutil.copytree(default_rulebook_dir(), book)
+    (book / "parameters.yaml").write_text(yaml.safe_dump({"parameters": example["parameters"]}, allow_unicode=True),
+                                          encoding="utf-8")
+    rule = {**example["unit_measures"][0], "id": "U-doc-example", "citations": example["parameters"][0]["citations"]}
+    (book / "zz_example.yaml").write_text(yaml.safe_dump({"unit_measures": [rule]}, allow_unicode=True),
+                                          encoding="utf-8")
+    engine = Engine(load_rulebook(book), backend="python")
+    case = _case(findings=[{"item": "P2", "persons": ["h1"]}], history={"county_loss_rate": 0.25})
+    fired_2025 = engine.evaluate({**case, "case": {**case["case"], "conduct_date": "2025-03-01"}})
+    fired_2024 = engine.evaluate({**case, "case": {**case["case"], "conduct_date": "2024-03-01"}})
+
+    def rules_of(rec: Any) -> set[str]:
+        return {r.rule for u in rec.unit_measures for r in u.reasons}
+
+    assert "U-doc-example" in rules_of(fired_2025) and "U-doc-example" not in rules_of(fired_2024)

@@ -220,11 +220,15 @@ _PARAMETERS_SECTION = [
     "    citations: [{instrument: QXN, article: 无条文}]",
     "unit_measures:",
     "  - id: U-county-loss-rate-report",
-    "    explain: {zh: 本县败诉率为{case.history.county_loss_rate}，超过{param.loss_rate_report_threshold}……, en: …}",
+    "    title: {zh: 县级败诉率超过书面报告阈值, en: county loss rate above the reporting threshold}",
+    "    explain:",
+    "      zh: 本县败诉率为{case.history.county_loss_rate}，超过{param.loss_rate_report_threshold}，须书面报告。",
+    "      en: 'The county loss rate is {case.history.county_loss_rate}, above {param.loss_rate_report_threshold}.'",
     "    when:",
     "      all:",
     "        - {fact: case.history.county_loss_rate_known, eq: true}",
     "        - {fact: case.history.county_loss_rate, gt: {param: loss_rate_report_threshold}}",
+    "    then: {measures: [county_loss_rate_report]}",
     "```", "",
 ]
 
