@@ -13,9 +13,9 @@ from click.testing import CliRunner
 
 from accountrules import Engine, load_rulebook
 from accountrules.cli import cli as main
+from accountrules.contract.models import Case
 from accountrules.errors import InvalidCase, RuleFileError
 from accountrules.language.facts import case_facts
-from accountrules.models import Case
 
 from ..conftest import ROOT
 
