@@ -815,7 +815,13 @@ def _rule_entries(rule_raw: list[tuple[str, RawDocument, Loc, rb.Rule]], vocabs:
         named = [n[6:] for t in texts for n in _PLACEHOLDER.findall(t) if n[6:] in (params or {}) and
                  n.startswith("param.")]
         used = tuple(dict.fromkeys([*ctx.used_params, *named]))
-        cits = [*rule.citations, *(c for name in used for c in catalog["parameters"][name].citations)]
+        cits = list(rule.citations)  # then the parameters' citations the rule does not give itself
+        seen = {(c.instrument, c.article, c.version, c.quote) for c in cits}
+        for name in used:
+            for c in catalog["parameters"][name].citations:
+                if (c.instrument, c.article, c.version, c.quote) not in seen:
+                    seen.add((c.instrument, c.article, c.version, c.quote))
+                    cits.append(c)
         entries.append(RuleEntry(section, stage, rule, cond, span, order, used, cits))
 
     return entries
