@@ -58,6 +58,9 @@ def catalog_dict(book: Rulebook, lang: str = "zh") -> dict[str, Any]:
         "unit_measures": [{"id": u.id, "code": u.code, "name": name(u.name), "citations": _cits(book, u.citations)}
                           for u in book.unit_measure_types.values()],
         "review_tracks": [{"id": t.id, "rank": t.rank, "name": name(t.name)} for t in book.review_tracks.values()],
+        "parameters": [{"id": p.id, "name": name(p.name), "unit": p.unit,
+                        "values": [v.model_dump() for v in p.values], "citations": _cits(book, p.citations),
+                        "inference": p.inference} for p in book.parameters.values()],
         "rules": [{"id": e.id, "section": e.section, "title": name(e.rule.title), "source": book.source(e.span),
                    "citations": _cits(book, e.rule.citations), "inference": e.rule.inference,
                    "exception_to": e.rule.exception_to} for e in book.rules],
@@ -90,6 +93,21 @@ _H = {
 def _cite_md(c: dict[str, Any]) -> str:
     q = f" —「{c['quote']}」" if c.get("quote") else ""
     return f"{c['instrument']} {c['article']}（{c['version']}）{q}"
+
+
+def _parameters_md(params: list[dict[str, Any]], lang: str) -> list[str]:
+    """The rulebook's parameters (thresholds), each value with its dates and the citations."""
+    if not params:
+        return []
+    out = ["", "## " + ("参数（阈值）" if lang == "zh" else "Parameters (thresholds)"), ""]
+    for p in params:
+        vals = "; ".join(f"{v['value']}" + (f" {v['in_force_from'] or '…'}–{v['in_force_until'] or '…'}"
+                                           if v["in_force_from"] or v["in_force_until"] else "") for v in p["values"])
+        out.append(f"- **`{p['id']}`** {p['name']} ({p['unit']}): {vals}")
+        out += [f"  - {_cite_md(x)}" for x in p["citations"]]
+        if p["inference"]:
+            out.append(f"  - *{_H[lang]['inf']}:* {p['inference']}")
+    return out
 
 
 def catalog_markdown(book: Rulebook, lang: str = "zh") -> str:
@@ -132,6 +150,7 @@ def catalog_markdown(book: Rulebook, lang: str = "zh") -> str:
     for c in d["circumstances"]:
         out.append(f"- **{c['code']}** ({book.label('circumstance_kind', c['kind'], lang)}) {c['name']}")
         out += [f"  - {_cite_md(x)}" for x in c["citations"]]
+    out += _parameters_md(d["parameters"], lang)
     out += ["", f"## {h['rules']}", "", "| id | section | title | source | basis | inference |",
             "| --- | --- | --- | --- | --- | --- |"]
     for r in d["rules"]:
