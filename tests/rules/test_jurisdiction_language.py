@@ -306,3 +306,20 @@ def test_the_parameters_example_of_rule_format_runs(tmp_path: Path) -> None:
         return {r.rule for u in rec.unit_measures for r in u.reasons}
 
     assert "U-doc-example" in rules_of(fired_2025) and "U-doc-example" not in rules_of(fired_2024)
+
+
+def test_lint_reports_a_parameter_no_rule_uses(tmp_path: Path) -> None:
+    from accountrules.lint import lint
+
+    book = _copy(tmp_path)
+    cat = book / "catalogue.yaml"
+    cat.write_text(cat.read_text(encoding="utf-8").replace("  - id: major_loss\n", "  - id: minor_loss\n"),
+                   encoding="utf-8")
+    rules = book / "rules.yaml"
+    rules.write_text(rules.read_text(encoding="utf-8").replace("major_loss", "minor_loss"), encoding="utf-8")
+    assert not [d for d in lint(load_rulebook(book)) if d.code == "unused"]
+    rules.write_text(rules.read_text(encoding="utf-8").replace("{param: minor_loss}", "50000")
+                     .replace("{param.minor_loss}", "50000元"), encoding="utf-8")
+    found = [d.message for d in lint(load_rulebook(book)) if d.code == "unused"]
+    assert found == ["parameter 'minor_loss' is never used: no rule compares with it ({param: ID}) or prints it "
+                     "({param.ID})."]

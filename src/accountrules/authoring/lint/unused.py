@@ -34,6 +34,8 @@ def _check_unused(book: Rulebook) -> list[Diagnostic]:
         ("review track", book.review_tracks, used_tracks, "no review rule selects it"),
         ("measure", book.measures, used_measures, "no ladder level lists it"),
         ("instrument", book.instruments, cited, "nothing cites it"),
+        ("parameter", book.parameters, {p for e in book.rules for p in e.params},
+         "no rule compares with it ({param: ID}) or prints it ({param.ID})"),
     ]
     for kind, objs, used, why in checks:
         for key, obj in objs.items():
