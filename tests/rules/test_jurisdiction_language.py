@@ -323,3 +323,19 @@ def test_lint_reports_a_parameter_no_rule_uses(tmp_path: Path) -> None:
     found = [d.message for d in lint(load_rulebook(book)) if d.code == "unused"]
     assert found == ["parameter 'minor_loss' is never used: no rule compares with it ({param: ID}) or prints it "
                      "({param.ID})."]
+
+
+def test_a_dated_parameter_is_a_law_boundary_and_reads_in_words(newtown: Engine) -> None:
+    from accountrules.decision.choice_of_law import boundaries
+    from accountrules.language.conditions import explain
+    from accountrules.rules.wording import checked_text
+
+    book = newtown.rulebook
+    assert {"2024-01-01", "2023-12-31"} <= set(boundaries(book))
+    entry = book.by_id["U-loss-rate-report"]
+    facts = {"outcome.status": "error_case", "case.history.agency_loss_rate_known": True,
+             "case.history.agency_loss_rate": 0.1, "case.law_date": 20240315}
+    ok, checked = explain(entry.cond, facts)
+    assert not ok
+    failed = [checked_text(book, c, "zh") for c in checked if not c.held]
+    assert "本机关行政诉讼败诉率应大于书面报告败诉率阈值（20%），实际为0.1" in failed
