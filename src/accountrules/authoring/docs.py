@@ -206,7 +206,7 @@ _PARAMETERS_SECTION = [
      "writing `{param: ID}` in place of the value (`eq`, `ne`, `lt`, `le`, `gt`, `ge`). A parameter with one "
      "undated value is that constant; a dated one is read on `case.law_date` (the date whose law judges the "
      "conduct): the test holds when the value in force on that date satisfies it, and never when no value is "
-     "in force (an unknown date matches only an undated value). A rule's `title`/`explain` may print "
+     "in force (an unknown date matches only an undated value). A rule's `explain` may print "
      "`{param.ID}` (a `rate` as a percentage, `yuan`, `months`, `years` with their unit); the reason of a rule "
      "that tests or prints a parameter adds the parameter's citations after its own and the value among its "
      "facts (`param.ID`, labelled by the parameter's `name`). An unknown parameter is `unknown-reference`, "

@@ -299,7 +299,7 @@ class ParameterValue(_M):
 class Parameter(_Cited):
     """A threshold or other number the rules compare facts with (`{param: ID}` in a condition), dated like a
     citation and printed with its source: the reason of a rule that tests it adds the parameter's citations
-    and its value (`{param.ID}` in a rule's text)."""
+    and its value (`{param.ID}` in a rule's `explain`)."""
 
     id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,79}$", description="Lower-case snake_case id.")]
     name: Text
