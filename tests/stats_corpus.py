@@ -42,6 +42,9 @@ EXPECTED = {
     "field_flags": [("乙县市场监督管理局 / market_regulation", 2022, 3), ("乙县市场监督管理局 / market_regulation", 2023, 8),
                     ("甲县自然资源局 / natural_resources", 2023, 7)],
     "undated": 1,
+    # each agency works in one field, so a field's rate pools the agencies of that field
+    "field_loss": {("ecology_environment", 2023): (2, 4), ("market_regulation", 2022): (3, 10),
+                   ("market_regulation", 2023): (6, 30), ("natural_resources", 2023): (5, 10)},
 }
 
 
@@ -84,10 +87,11 @@ def caseload_csv() -> str:
     """The caseload table as CSV."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(["agency", "region", "level", "year", "litigated", "reconsideration", "appearances_required"])
+    w.writerow(["agency", "region", "level", "field", "year", "litigated", "reconsideration", "appearances_required"])
     for (agency, year), (lit, _lost, rec, _corr, req, _abs) in PLAN.items():
-        region, level, _field = AGENCIES[agency]
-        w.writerow([agency, region, level, year, lit, rec, req])
+        region, level, field = AGENCIES[agency]
+        w.writerow([agency, region, level, "", year, lit, rec, req])  # the agency's total
+        w.writerow([agency, region, level, field, year, lit, rec, req])  # its one field: the same counts
     return buf.getvalue()
 
 

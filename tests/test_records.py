@@ -94,11 +94,13 @@ def _case(**changes: Any) -> dict[str, Any]:
     return data
 
 
-def _record(store: RecordStore, engine: Engine, data: dict[str, Any], lang: str = "zh") -> Any:
+def _record(store: RecordStore, engine: Engine, data: dict[str, Any], lang: str = "zh", as_of: str | None = None
+            ) -> Any:
     from accountrules.models import Case
 
     case = Case.model_validate(data)
-    return store.record(case, to_json(engine.evaluate(case, lang=lang)), engine, lang=lang, detail="full")
+    return store.record(case, to_json(engine.evaluate(case, lang=lang, as_of=as_of)), engine, lang=lang,
+                        detail="full", as_of=as_of)
 
 
 _WRITER = textwrap.dedent("""
@@ -205,7 +207,8 @@ def test_audit_finds_unequal_pair_and_drift(db: str, engine_v1: Engine, engine_v
     store.create_schema()
     first = _record(store, engine_v1, _case(id="A-1"))
     # the same legally relevant facts, other names, ids, notes and dates, decided under v2
-    twin = _case(id="A-2", decided_on="2024-02-01")
+    # (dates in the same periods of the law: decisions under different law are not compared)
+    twin = _case(id="A-2", decided_on="2023-07-20", conduct_date="2022-12-01")
     twin["case"]["agency"]["name"] = "另一县自然资源局"
     twin["persons"] = [dict(p, id=f"x{i}", name=f"某{i}") for i, p in enumerate(twin["persons"])][::-1]
     twin["case"]["findings"] = [dict(f, persons=[f"x{int(pid[1:]) - 1}" for pid in f["persons"]], note="另写")
@@ -311,3 +314,198 @@ def test_seal_catches_a_forger_who_recomputes_the_digest(db: str, engine_v1: Eng
     r = CliRunner().invoke(cli, ["verify", rec.decision_id, "--db", db])
     assert r.exit_code == 1 and "differs: seal" in r.output
     store.close()
+
+
+# --------------------------------------------------------------------------- the date of evaluation (as_of)
+
+NEWER_LAW = """\
+level_rules:
+  - id: LV-test-newer-law
+    title: {zh: 新规定较轻（测试）, en: the newer law is lighter (test)}
+    when: {fact: case.law_date, ge: 20240101}
+    then: {max_level: criticism_education}
+    citations: [{instrument: S05, article: 第十二条第一款}]
+"""
+
+
+@pytest.fixture(scope="module")
+def engine_newer_law(tmp_path_factory: pytest.TempPathFactory) -> Engine:
+    """The default rulebook and a lighter law from 2024-01-01: under 从旧兼从轻 the date of evaluation
+    changes a sanction (conduct 2023-09-01 decided 2023-11-01: notified criticism; as of 2024-03-01:
+    criticism and education)."""
+    dst = tmp_path_factory.mktemp("newer") / "rules"
+    shutil.copytree(Path(load_rulebook().directory), dst)
+    (dst / "zz_newer_law.yaml").write_text(NEWER_LAW, encoding="utf-8")
+    return Engine(load_rulebook(dst, display_root="rules"), backend="python")
+
+
+def _dated(**changes: Any) -> dict[str, Any]:
+    return _case(decided_on="2023-11-01", conduct_date="2023-09-01", **changes)
+
+
+def _p1_level(rec: Any) -> str:
+    return str(json.loads(rec.output_json)["persons"][0]["level"])
+
+
+def test_as_of_recorded_verified_and_tampering_found(db: str, engine_newer_law: Engine) -> None:
+    store = RecordStore(db)
+    store.create_schema()
+    dated = _record(store, engine_newer_law, _dated(id="D-1"), as_of="2024-03-01")
+    plain = _record(store, engine_newer_law, _dated(id="D-2"))
+    assert (dated.as_of, plain.as_of) == ("2024-03-01", None)
+    assert (_p1_level(dated), _p1_level(plain)) == ("criticism_education", "notified_criticism")
+    assert store.get(dated.decision_id) == dated and store.get(plain.decision_id) == plain
+    v = Verifier(store)
+    try:
+        res = v.verify(dated)
+        assert res.ok and res.as_of == "2024-03-01" and "(as of 2024-03-01)" in res.format(), res.format()
+        assert v.verify(plain).ok
+        # as_of removed: the digest no longer matches, and the recomputation gives the older law's sanction
+        _tamper(store, dated.decision_id, as_of=None)
+        res = v.verify(store.get(dated.decision_id))  # type: ignore[arg-type]
+        found = {(d.what, d.path): d for d in res.differences}
+        assert ("record-digest", "") in found
+        lvl = found[("output", "persons[0].level")]
+        assert (lvl.recorded, lvl.recomputed) == ("criticism_education", "notified_criticism")
+        # as_of added to a record made without it, by a forger who recomputes the digest
+        from dataclasses import replace
+
+        forged = replace(plain, as_of="2024-03-01")
+        forged = replace(forged, record_digest=forged.computed_digest())
+        _tamper(store, plain.decision_id, as_of=forged.as_of, record_digest=forged.record_digest)
+        res = v.verify(store.get(plain.decision_id))  # type: ignore[arg-type]
+        assert [(d.what, d.path) for d in res.differences if d.what != "output" or d.path == "persons[0].level"] \
+            == [("output", "persons[0].level")]
+        # as_of that is not a date
+        _tamper(store, plain.decision_id, as_of="2024-13-01")
+        res = v.verify(store.get(plain.decision_id))  # type: ignore[arg-type]
+        assert ("as_of", "") in {(d.what, d.path) for d in res.differences}
+    finally:
+        v.close()
+        store.close()
+
+
+OLD_SEALED = ("decision_id", "recorded_at", "case_id", "input_digest", "input_json", "masked", "output_digest",
+              "output_json", "lang", "detail", "rulebook_id", "rulebook_version", "rulebook_sha256",
+              "files_digest", "engine_version", "backend")
+
+
+def test_database_made_before_as_of_reads_verifies_and_is_upgraded(db: str, engine_v1: Engine) -> None:
+    """A database whose ``decisions`` table has no ``as_of`` column (made by the first release): its
+    records read and verify as they are; ``create_schema`` adds the column; old and new records live
+    side by side."""
+    from accountrules.records.store import canonical, metadata, sha256
+
+    old_meta = sa.MetaData()
+    sa.Table("decisions", old_meta, *[c._copy() for c in decisions.c if c.name != "as_of"])
+    store = RecordStore(db)
+    with store.engine.begin() as conn:
+        old_meta.create_all(conn)
+        metadata.create_all(conn, tables=[metadata.tables["rulebook_snapshots"], snapshot_files])
+    assert "as_of" not in store.columns()
+    old = _record(store, engine_v1, _case(id="OLD-1"))
+    assert old.as_of is None
+    # the digest is the first release's: over the same fields, no as_of
+    assert old.record_digest == sha256(canonical({k: old.as_dict()[k] for k in OLD_SEALED}))
+    [read] = list(store.records())
+    assert read == old and store.get(old.decision_id) == old
+    v = Verifier(store)
+    try:
+        assert v.verify(read).ok
+        store.create_schema()  # the upgrade: ALTER TABLE … ADD COLUMN as_of
+        store.create_schema()  # idempotent
+        assert "as_of" in store.columns()
+        new = _record(store, engine_v1, _case(id="NEW-1", decided_on="2025-05-30", conduct_date="2025-01-02"),
+                      as_of="2025-06-02")
+        recs = {r.decision_id: r for r in store.records()}
+        assert recs[old.decision_id].as_of is None and recs[new.decision_id].as_of == "2025-06-02"
+        assert all(v.verify(r).ok for r in recs.values())
+    finally:
+        v.close()
+        store.close()
+    # a record exported as JSON by the first release (no as_of key) still verifies from the command line
+    from click.testing import CliRunner
+
+    from accountrules.cli import cli
+
+    exported = {k: v for k, v in old.as_dict().items() if k != "as_of"}
+    path = Path(tempfile_dir()) / "old-record.json"
+    path.write_text(json.dumps(exported, ensure_ascii=False), encoding="utf-8")
+    r = CliRunner().invoke(cli, ["verify", str(path), "--db", db, "--format", "json"])
+    assert r.exit_code == 0 and json.loads(r.output)[0]["verdict"] == "match", r.output
+
+
+def tempfile_dir() -> str:
+    import tempfile
+
+    return tempfile.mkdtemp(prefix="ar-old-record-")
+
+
+def test_evaluate_record_keeps_as_of_and_verify_uses_it(db: str, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from accountrules.cli import cli
+
+    f = tmp_path / "case.json"
+    f.write_text(json.dumps(_case(id="C-1", decided_on="2025-05-30", conduct_date="2025-01-02",
+                                  history={"same_issue_lost_before": True}), ensure_ascii=False), encoding="utf-8")
+    r = CliRunner().invoke(cli, ["evaluate", str(f), "--backend", "python", "--record", db, "--as-of", "2025-06-02"])
+    assert r.exit_code == 0, r.output
+    assert "2024年修正" in r.output  # the text in force on the date of evaluation
+    lines = tmp_path / "cases.jsonl"
+    lines.write_text(f.read_text(encoding="utf-8").replace("C-1", "C-2") + "\n", encoding="utf-8")
+    b = CliRunner().invoke(cli, ["evaluate", str(lines), "--backend", "python", "--record", db,
+                                 "--as-of", "2025-06-02"])
+    assert b.exit_code == 0, b.output
+    store = RecordStore(db)
+    recs = {x.case_id: x for x in store.records()}
+    store.close()
+    assert recs["C-1"].as_of == recs["C-2"].as_of == "2025-06-02" and recs["C-1"].output_json == r.output
+    v = CliRunner().invoke(cli, ["verify", recs["C-1"].decision_id, recs["C-2"].decision_id, "--db", db])
+    assert v.exit_code == 0 and v.output.count(": match (as of 2025-06-02)") == 2, v.output
+
+
+def test_audit_compares_like_with_like(db: str, engine_newer_law: Engine) -> None:
+    """Equal facts, two dates of evaluation on either side of a lighter law: two outcomes, rightly —
+    neither drift (each re-evaluated with its own as_of) nor an equal-treatment breach (different
+    law). The same pair under the same law is a breach."""
+    store = RecordStore(db)
+    store.create_schema()
+    later = _record(store, engine_newer_law, _dated(id="L-1"), as_of="2024-03-01")
+    earlier = _record(store, engine_newer_law, _dated(id="L-2"))
+    assert _p1_level(later) != _p1_level(earlier)
+    report = audit(store.records(), engine_newer_law)
+    assert report.records == 2 and not report.unreadable
+    assert report.drift == [] and report.breaches == []
+    # the same law but another outcome: a record whose as_of is set to the other's date of evaluation
+    # (recorded as of 2023-11-01, the decision date: the same law as the record made without as_of)
+    odd = _record(store, engine_newer_law, _dated(id="L-3"), as_of="2023-11-01")
+    from dataclasses import replace
+
+    forged = replace(odd, output_json=later.output_json.replace('"L-1"', '"L-3"'))
+    _tamper(store, odd.decision_id, output_json=forged.output_json)
+    report = audit(store.records(), engine_newer_law)
+    [breach] = report.breaches
+    ids = sorted(r["decision_id"] for var in breach.variants for r in var["records"])
+    assert ids == sorted([earlier.decision_id, odd.decision_id])
+    assert breach.facts["law"]["evaluation"] == "2021-07-15..2024-01-01"
+    assert [d.record["decision_id"] for d in report.drift] == [odd.decision_id]
+    assert report.drift[0].record["as_of"] == "2023-11-01"
+    store.close()
+
+
+def test_verify_and_audit_refuse_what_is_not_a_records_database(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from accountrules.cli import cli
+
+    empty = tmp_path / "empty.db"
+    empty.write_bytes(b"")
+    garbage = tmp_path / "garbage.db"
+    garbage.write_bytes(b"not a database at all" * 100)
+    for args, says in ((["verify", "x", "--db", str(empty)], "holds no decision records"),
+                       (["audit", "--db", str(garbage)], "cannot read the records database"),
+                       (["audit", "--db", "postgresql://someone:s3cret@127.0.0.1:1/x"], "cannot read the records")):
+        r = CliRunner().invoke(cli, args)
+        assert r.exit_code == 1 and says in r.output and "Traceback" not in r.output, r.output
+        assert "s3cret" not in r.output

@@ -135,6 +135,28 @@ def test_concurrent_clients_get_the_cli_bytes(server: tuple[int, Path]) -> None:
     assert len({e["request_id"] for e in entries}) == len(entries)
 
 
+def test_as_of_gives_the_cli_bytes(server: tuple[int, Path], tmp_path: Path) -> None:
+    """The date of evaluation over HTTP is the CLI's ``--as-of``, byte for byte; a bad one is a 400."""
+    from accountrules.intake import read_case_file
+
+    data = read_case_file(EXAMPLE).model_dump(mode="json")
+    data["case"].update(origin="reconsideration", decided_on="2025-05-30", conduct_date="2025-01-02",
+                        history={"same_issue_lost_before": True})
+    f = tmp_path / "dated.json"
+    f.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    cli = subprocess.run([sys.executable, "-m", "accountrules", "evaluate", str(f), "--as-of", "2025-06-02"],
+                         capture_output=True, check=True).stdout
+    port, _ = server
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    try:
+        assert _post(conn, "/evaluate?as_of=2025-06-02", f.read_bytes()) == (200, "application/json", cli)
+        status, ctype, body = _post(conn, "/evaluate?as_of=2025-06-31", f.read_bytes())
+        assert (status, ctype) == (400, "application/problem+json")
+        assert json.loads(body)["errors"][0]["path"] == "as_of"
+    finally:
+        conn.close()
+
+
 def _raw(port: int, head: bytes, body_chunks: Iterator[bytes]) -> tuple[bytes, int]:
     """Send a request as raw bytes while reading the answer; returns (answer, body bytes sent)."""
     sock = socket.create_connection(("127.0.0.1", port), timeout=60)

@@ -21,7 +21,7 @@ from click.testing import CliRunner
 
 from accountrules import Engine
 from accountrules.cli import cli
-from accountrules.contract.intake import read_case_file
+from accountrules.contract.intake import parse_case, read_case_file
 from accountrules.letter import letter_for_case
 from accountrules.output.letter import build_letter, render_letter, template_path
 from accountrules.output.letter import model as letter_model
@@ -249,3 +249,30 @@ def test_custom_rulebook_keeps_working(tmp_path: Path) -> None:
     assert letter.gaps == ["deciding body: the rulebook names none for channel enforcement_fault_party",
                            "deciding body: the rulebook names none for channel enforcement_fault"]
     assert "（主送机关）：" in render_letter(letter, "md").decode()
+
+
+def test_shandong_letter_names_the_deciding_bodies() -> None:
+    """Shandong (rulebooks/shandong-supervision/reporting.yaml): an art 38 officer goes to their unit; a
+    sanction (处分, referral discipline) and a suspected crime go to the 处分决定机关."""
+    engine = Engine(load_rulebook("shandong-supervision"), backend="python")
+    case = ROOT / "examples" / "shandong-supervision" / "sd-2024-031.yaml"
+    unit, authority = "行政执法人员所在单位", "处分决定机关（任免机关或者监察机关）"
+    letter = _letter(engine, case)
+    assert letter.gaps == []
+    assert letter.addressees == [unit, authority]
+    assert {p.name: p.body for p in letter.persons} == {"王某": unit, "赵某": authority, "孙某": authority}
+    md = render_letter(letter, "md").decode()
+    assert md.splitlines()[4] == f"{unit}、{authority}："
+    assert "（主送机关）" not in md and _ascii_words(md, letter) == set()
+    assert "《中华人民共和国公职人员政务处分法》第三条第二款" in md and "《行政机关公务员处分条例》第三十四条" in md
+    _, text = _docx_text(render_letter(letter, "docx"))
+    assert f"{unit}、{authority}：" in text
+    en = _letter(engine, case, lang="en")
+    assert en.addressees == ["the enforcement officer's unit",
+                             "the sanctioning authority (the appointing authority or the supervisory commission)"]
+    data = read_case_file(case).model_dump(mode="json")
+    data["persons"][0]["crime_suspected"] = True
+    crime = parse_case(data)
+    rec = engine.evaluate(crime)
+    assert rec.persons[0].referral == "criminal"
+    assert build_letter(crime, rec, engine.rulebook).addressees == [authority]

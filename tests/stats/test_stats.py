@@ -69,6 +69,10 @@ def test_exact_planted_rates(report) -> None:  # type: ignore[no-untyped-def]
     fields = {(r["field"], r["year"]): r["cases"] for r in report.tables["field_year"]}
     assert fields == {("ecology_environment", 2023): 2, ("market_regulation", 2022): 3,
                       ("market_regulation", 2023): 7, ("natural_resources", 2023): 7}
+    field_rates = {(r["field"], r["year"]): (r["lost"], r["litigated"], r["litigation_loss_rate"])
+                   for r in report.tables["field_year"]}
+    assert field_rates == {k: (n, d, round(n / d, 6)) for k, (n, d) in planted.EXPECTED["field_loss"].items()}
+    assert report.notes == []
     assert report.undated == planted.EXPECTED["undated"]
     definitions = {(r["definition"], r["year"]): r["count"] for r in report.tables["definitions"]}
     assert definitions == {("T1", 2022): 3, ("T1", 2023): 13, ("T3", 2023): 3}

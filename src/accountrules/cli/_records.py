@@ -29,4 +29,17 @@ def open_store(db: str | None) -> object:
         raise click.ClickException("decision records need: pip install 'accountrules[records]'") from None
     if "://" not in target and not os.path.exists(target):
         raise click.UsageError(f"no records database at '{target}'.")
-    return RecordStore(target, key=records_key())
+    from sqlalchemy.exc import SQLAlchemyError
+
+    store = RecordStore(target, key=records_key())
+    shown = target if "://" not in target else store.engine.url.render_as_string(hide_password=True)
+    try:
+        found = store.has_schema()
+    except SQLAlchemyError as exc:
+        store.close()
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0][:200]
+        raise click.ClickException(f"cannot read the records database '{shown}': {reason}") from None
+    if not found:
+        store.close()
+        raise click.ClickException(f"'{shown}' holds no decision records (no 'decisions' table).")
+    return store

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -47,7 +48,8 @@ from ._common import FORMATS, book_from, fail, with_file
               help="Record each decision in this database (a SQLite file path or a URL; see `accountrules verify`).")
 @click.option("--as-of", "as_of", default=None, metavar="YYYY-MM-DD",
               help="Date of evaluation: the law in force on it decides what the unit is to do and, where lighter "
-              "(从旧兼从轻), the sanction; default: the case's decided_on.")
+              "(从旧兼从轻), the sanction; default: the case's decided_on. Recorded with --record. A JSON Lines "
+              "batch with it runs in this process (not with --workers or --output).")
 def command(cases: tuple[str, ...], rules: str | None, fmt: str, lang: str, backend: str | None, workers: int,
             detail: str, trace_mode: str, output: Path | None, resume: bool, record_db: str | None,
             as_of: str | None) -> None:
@@ -58,7 +60,7 @@ def command(cases: tuple[str, ...], rules: str | None, fmt: str, lang: str, back
         raise click.UsageError("--resume needs --output FILE.")
     if output is not None and len(batches) != len(cases):
         raise click.UsageError("--output is for JSON Lines batches (*.jsonl) only.")
-    _check_as_of(day, record_db, batches)
+    _check_as_of(day, batches, workers, output)
     read, problems = _read_all(cases, batches)
     if not read:
         fail(problems)
@@ -67,9 +69,8 @@ def command(cases: tuple[str, ...], rules: str | None, fmt: str, lang: str, back
     outputs: list[str] = []
     code = 0
     for n, (src, case) in enumerate(read):
-        if case is None and store is not None:
-            bad = _recorded_batch(engine, store, src, lang, detail)
-            problems += bad
+        if case is None and (store is not None or day is not None):
+            problems += _inline_batch(engine, store, src, lang, detail, day)
             continue
         if case is None:
             code = max(code, _batch(engine, src, lang, detail, workers, output, resume, n > 0))
@@ -80,7 +81,7 @@ def command(cases: tuple[str, ...], rules: str | None, fmt: str, lang: str, back
             problems += with_file(exc.diagnostics, src)
             continue
         if store is not None:
-            store.record(case, render.to_json(rec), engine, lang=lang, detail=detail)
+            store.record(case, render.to_json(rec), engine, lang=lang, detail=detail, as_of=day)
         outputs.append(_render(rec, fmt, lang, engine.rulebook))
     if fmt == "json" and len(outputs) > 1:
         recs = [json.loads(o) for o in outputs]
@@ -146,23 +147,23 @@ def _batch(engine: Engine, src: str, lang: str, detail: str, workers: int, outpu
     return code
 
 
-def _check_as_of(day: _dt.date | None, record_db: str | None, batches: list[str]) -> None:
-    """``--as-of`` is not yet combined with ``--record`` nor with JSON Lines batches."""
-    if day is None:
+def _check_as_of(day: _dt.date | None, batches: list[str], workers: int, output: Path | None) -> None:
+    """A JSON Lines batch with ``--as-of`` is evaluated in this process, line by line (as with
+    ``--record``): not yet with ``--workers`` or ``--output``."""
+    if day is None or not batches:
         return
-    if record_db is not None:
-        raise click.UsageError("--as-of cannot be combined with --record yet (a recorded decision is verified "
-                               "without it).")
-    if batches:
-        raise click.UsageError("--as-of is not available for JSON Lines batches yet; evaluate the files one "
-                               "by one.")
+    if workers > 1 or output is not None:
+        raise click.UsageError("--as-of with a JSON Lines batch evaluates it in this process: it cannot be "
+                               "combined with --workers or --output yet.")
 
 
 def _day(as_of: str | None) -> _dt.date | None:
-    """The ``--as-of`` date, or a usage error that says what was given."""
+    """The ``--as-of`` date (exactly ``YYYY-MM-DD``, as over HTTP), or a usage error that says what was given."""
     if as_of is None:
         return None
     try:
+        if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", as_of):
+            raise ValueError(f"as_of must be a date YYYY-MM-DD, got {as_of[:40]!r}")
         return parse_as_of(as_of)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--as-of") from None
@@ -182,8 +183,10 @@ def _store(record_db: str | None) -> Any:
     return store
 
 
-def _recorded_batch(engine: Engine, store: Any, src: str, lang: str, detail: str) -> list[Diagnostic]:
-    """A JSON Lines batch, one case at a time, each decision recorded (no worker processes)."""
+def _inline_batch(engine: Engine, store: Any, src: str, lang: str, detail: str, day: _dt.date | None
+                  ) -> list[Diagnostic]:
+    """A JSON Lines batch in this process, one case at a time (no worker processes): with ``--record``
+    each decision is recorded, with ``--as-of`` each is evaluated as of that date."""
     from ..contract.intake import iter_jsonl
 
     problems: list[Diagnostic] = []
@@ -192,10 +195,11 @@ def _recorded_batch(engine: Engine, store: Any, src: str, lang: str, detail: str
             problems += item.diagnostics
             continue
         try:
-            rec = engine.evaluate(item, lang=lang, detail=detail)
+            rec = engine.evaluate(item, lang=lang, detail=detail, as_of=day)
         except InvalidCase as exc:
             problems += with_file(exc.diagnostics, f"{src}:{_n}")
             continue
         click.echo(render.to_jsonl(rec))
-        store.record(item, render.to_json(rec), engine, lang=lang, detail=detail)
+        if store is not None:
+            store.record(item, render.to_json(rec), engine, lang=lang, detail=detail, as_of=day)
     return problems

@@ -12,7 +12,7 @@ import click
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True)
 @click.option("--backend", type=click.Choice(("durable", "python")), default=None,
-              help="Matcher (ACCOUNTRULES_BACKEND; default durable).")
+              help="Matcher (ACCOUNTRULES_BACKEND; default durable where durable-rules imports, else python).")
 @click.option("--records", "records_db", default=None, help="Record every decision in this database: a SQLite "
               "file path or a URL (ACCOUNTRULES_RECORDS_DB).")
 @click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True, help="Worker processes.")

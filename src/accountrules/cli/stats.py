@@ -11,29 +11,35 @@ from ._common import book_from, fail
 
 
 @click.command("stats")
-@click.argument("corpus", nargs=-1, required=True)
+@click.argument("corpus", nargs=-1)
+@click.option("--db", "db", multiple=True, metavar="URL|PATH",
+              help="A decision-record database as (part of) the corpus: a SQLite file or a postgresql:// URL "
+                   "(what evaluate --record and serve --records write). Repeatable.")
 @click.option("--rules", "rules", type=click.Path(file_okay=False), help="Rulebook directory (default: bundled).")
 @click.option("--caseload", type=click.Path(dir_okay=False),
-              help="CSV of cases handled per agency and year (the denominators of the rates).")
+              help="CSV of cases handled per agency and year, optionally per field (the denominators of the rates; docs/statistics.md).")
 @click.option("--format", "fmt", type=click.Choice(("text", "csv", "json")), default="text", show_default=True)
 @click.option("--lang", type=click.Choice(("zh", "en")), default="zh", show_default=True)
 @click.option("--charts", "charts", type=click.Path(file_okay=False),
               help="Write trend/rates/items charts (PNG and SVG) into this directory.")
 @click.option("--backend", type=click.Choice(("durable", "python")), default=None,
               help="Matcher (default: durable where durable-rules imports, else python).")
-def command(corpus: tuple[str, ...], rules: str | None, caseload: str | None, fmt: str, lang: str,
+def command(corpus: tuple[str, ...], db: tuple[str, ...], rules: str | None, caseload: str | None, fmt: str, lang: str,
             charts: str | None, backend: str | None) -> None:
     """Loss, correction and appearance rates per agency, region, level, field and year, with flags.
 
-    CORPUS: case files, directories of them, JSON Lines of cases or of {"case", "recommendation"} pairs.
+    CORPUS: case files, directories of them, JSON Lines of cases or of {"case", "recommendation"} pairs,
+    sqlite:///FILE or postgresql:// URLs of decision-record databases. Give CORPUS, --db or both.
     """
+    if not corpus and not db:
+        raise click.UsageError("give a CORPUS (case files, a directory, JSON Lines) or --db URL|PATH (decision records).")
     from ..stats import compute_corpus, read_caseload
     from ..stats.output import to_csv, to_json, to_text
 
     engine = Engine(book_from(rules), backend=backend or default_backend())  # type: ignore[arg-type]
     try:
         load = read_caseload(caseload) if caseload else None
-        report = compute_corpus(engine, list(corpus), load, lang=lang)
+        report = compute_corpus(engine, list(corpus), load, lang=lang, db=db)
     except InvalidCase as exc:
         fail(exc.diagnostics)
     if charts:

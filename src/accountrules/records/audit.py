@@ -5,9 +5,18 @@
 ``person.*`` facts, and for each finding as seen from that person its item, whether it names the
 person, the roles it names and how many. Facts the vocabulary derives from those through the
 rulebook (categories, grades, the policy switch) add nothing, since they are equal when their
-inputs are; names, ids, notes, the agency's name and the dates are not facts any rule tests (the
-dates choose which version of a law is cited, not the outcome). Persons are compared as a
-multiset of fact profiles, so their order and ids do not matter.
+inputs are; names, ids, notes and the agency's name are not facts any rule tests. Persons are
+compared as a multiset of fact profiles, so their order and ids do not matter.
+
+**Like with like: the same law.** The dates are not compared as such, but two decisions are only
+alike when the same law governed them: for each of the three dates that choose the law (the
+conduct date, the date of the correcting decision, and the date of evaluation — the record's
+``as_of``, else ``decided_on``; ``accountrules.rules.citations.case_dates``), the period between
+two successive dates at which the current rulebook's law may change (an instrument comes into or
+goes out of force, a rule's ``case.law_date`` threshold; ``decision.choice_of_law.boundaries``)
+must be the same (``case.law_date``, the date rules test, is compared this way, not as a day).
+Decisions under different law (从旧兼从轻 with a newer, lighter law, a text that
+came into force) may rightly differ and are not a breach.
 
 **The outcome** compared is the legal result, not its wording: the error-case status and
 definition, the situation items, the unit measures, the review track, and for each person
@@ -16,26 +25,32 @@ and band.
 
 * An **equal-treatment breach** is a group of records with equal legally relevant facts and more
   than one outcome.
-* **Drift** is a record whose stored input, evaluated under the current rulebook, gives another
-  outcome than the one recorded.
+* **Drift** is a record whose stored input, evaluated under the current rulebook with the record's
+  own date of evaluation (``as_of``), gives another outcome than the one recorded.
 """
 
 from __future__ import annotations
 
+import datetime as _dt
 import json
+from bisect import bisect_right
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..contract.models import Case
+from ..decision.choice_of_law import boundaries
 from ..errors import AccountRulesError
 from ..language.facts import FACTS, case_facts, finding_facts, person_facts
+from ..rules.citations import case_dates
 from .store import DecisionRecord, canonical
 from .verify import json_differences
 
 # vocabulary facts that the rulebook derives from other facts (equal inputs → equal values)
 DERIVED = frozenset({"case.categories", "policy.chain_weighting", "finding.category", "finding.base_grade",
-                     "finding.grade", "finding.role_is_direct", "finding.role_is_oversight"})
+                     "finding.grade", "finding.role_is_direct", "finding.role_is_oversight",
+                     # a date as a number: what it can change is the law in force, compared as law periods
+                     "case.law_date"})
 PERSON_OUTCOME = ("responsibility", "level", "rank", "measures", "exemption", "referral", "channel", "band")
 
 
@@ -45,6 +60,25 @@ def relevant_facts(case: Case) -> dict[str, Any]:
     cf = {k: v for k, v in case_facts(case, {}, {}).items() if k in relevant}
     roles = {p.id: p.role for p in case.persons}
     return {"case": cf, "persons": [_profile(case, p, relevant, roles) for p in case.persons]}
+
+
+def law_periods(case: Case, as_of: str | None, book: Any) -> dict[str, str]:
+    """For each date that chooses the law (``conduct``, ``decision``, ``evaluation``), the period of
+    ``book``'s law it falls in: ``FROM..UNTIL`` between two successive law-change dates (either end
+    open: ``..UNTIL``, ``FROM..``), or ``undated``."""
+    c = case.case
+    day = _dt.date.fromisoformat(as_of) if as_of else None
+    dates = case_dates(c.decided_on, c.conduct_date, day, book.manifest.policy.reference_date)
+    cuts = boundaries(book)
+    out = {}
+    for basis in ("conduct", "decision", "evaluation"):
+        d = dates[basis]
+        if d is None:
+            out[basis] = "undated"
+            continue
+        i = bisect_right(cuts, d.isoformat())
+        out[basis] = f"{cuts[i - 1] if i > 0 else ''}..{cuts[i] if i < len(cuts) else ''}"
+    return out
 
 
 def _profile(case: Case, person: Any, relevant: set[str], roles: Mapping[str, str]) -> dict[str, Any]:
@@ -79,7 +113,7 @@ def _keyed(facts: dict[str, Any], out: dict[str, Any]) -> tuple[str, str, dict[s
     """(facts key, outcome key, outcome with persons sorted by profile) — person order and ids vanish."""
     pairs = sorted(zip((canonical(p) for p in facts["persons"]), out["persons"], strict=False),
                    key=lambda t: (t[0], canonical(t[1])))
-    fkey = canonical({"case": facts["case"], "persons": [p for p, _ in pairs]})
+    fkey = canonical({"case": facts["case"], "law": facts.get("law"), "persons": [p for p, _ in pairs]})
     o = dict(out, persons=[po for _, po in pairs])
     return fkey, canonical(o), o
 
@@ -133,11 +167,13 @@ class AuditReport:
         lines = [(f"{self.records} records audited; current rulebook {rb['id']} {rb['version']} "
                  f"sha256:{rb['sha256'][:12]}"), "", f"Equal-treatment breaches: {len(self.breaches)}"]
         for i, b in enumerate(self.breaches, 1):
-            lines.append(f"  #{i} equal facts, {len(b.variants)} outcomes:")
+            law = b.facts.get("law", {})
+            lines.append(f"  #{i} equal facts under the same law (conduct {law.get('conduct')}, decision "
+                         f"{law.get('decision')}, evaluation {law.get('evaluation')}), {len(b.variants)} outcomes:")
             for j, var in enumerate(b.variants):
                 for r in var["records"]:
                     lines.append(f"    [{chr(65 + j)}] {r['decision_id']}  case {r['case_id']}  rulebook "
-                                 f"{r['rulebook_version']} {r['rulebook_sha256'][:12]}  {r['recorded_at']}")
+                                 f"{r['rulebook_version']} {r['rulebook_sha256'][:12]}  {r['recorded_at']}{_when(r)}")
             for p, a, c in b.differences:
                 lines.append(f"    differs: {p}: A {json.dumps(a, ensure_ascii=False)} / "
                              f"B {json.dumps(c, ensure_ascii=False)}")
@@ -145,7 +181,7 @@ class AuditReport:
         for d in self.drift:
             r = d.record
             lines.append(f"  {r['decision_id']}  case {r['case_id']}  recorded under {r['rulebook_version']} "
-                         f"{r['rulebook_sha256'][:12]}")
+                         f"{r['rulebook_sha256'][:12]}{_when(r)}")
             if d.error:
                 lines.append(f"    no longer evaluates: {d.error}")
             for p, a, c in d.differences:
@@ -155,8 +191,13 @@ class AuditReport:
         return "\n".join(lines) + "\n"
 
 
+def _when(ref: dict[str, Any]) -> str:
+    return f"  as of {ref['as_of']}" if ref.get("as_of") else ""
+
+
 def _ref(rec: DecisionRecord) -> dict[str, Any]:
     return {"decision_id": rec.decision_id, "case_id": rec.case_id, "recorded_at": rec.recorded_at,
+            "as_of": rec.as_of,
             "rulebook_id": rec.rulebook_id, "rulebook_version": rec.rulebook_version,
             "rulebook_sha256": rec.rulebook_sha256, "engine_version": rec.engine_version, "backend": rec.backend}
 
@@ -173,7 +214,7 @@ def audit(records: Iterable[DecisionRecord], engine: Any) -> AuditReport:
         try:
             case = Case.model_validate(json.loads(rec.input_json))
             recorded = json.loads(rec.output_json)
-            facts = relevant_facts(case)
+            facts = dict(relevant_facts(case), law=law_periods(case, rec.as_of, engine.rulebook))
         except (ValueError, AccountRulesError):
             unreadable.append(rec.decision_id)
             continue
@@ -181,7 +222,7 @@ def audit(records: Iterable[DecisionRecord], engine: Any) -> AuditReport:
         facts_of.setdefault(fkey, facts)
         groups.setdefault(fkey, {}).setdefault(okey, (out, []))[1].append(_ref(rec))
         try:
-            now = engine.evaluate(case, lang=rec.lang, detail="compact")
+            now = engine.evaluate(case, lang=rec.lang, detail="compact", as_of=rec.as_of)
         except AccountRulesError as exc:
             drift.append(Drift(_ref(rec), [], str(exc).splitlines()[0][:200]))
             continue

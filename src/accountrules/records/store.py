@@ -36,6 +36,7 @@ from sqlalchemy.exc import DBAPIError
 from .._version import __version__
 from ..contract.models import Case
 from ..output.render import to_json
+from ..rules.citations import parse_as_of
 from .mask import Mask
 
 if TYPE_CHECKING:
@@ -64,6 +65,8 @@ decisions = sa.Table(
     sa.Column("backend", sa.String(16), nullable=False),
     sa.Column("record_digest", sa.String(64), nullable=False),
     sa.Column("seal", sa.String(64), nullable=True),
+    # added after the first release: databases made before it get it from create_schema (ALTER TABLE)
+    sa.Column("as_of", sa.String(10), nullable=True),
 )
 
 snapshots = sa.Table(
@@ -86,6 +89,9 @@ snapshot_files = sa.Table(
 _SEALED_FIELDS = ("decision_id", "recorded_at", "case_id", "input_digest", "input_json", "masked", "output_digest",
                   "output_json", "lang", "detail", "rulebook_id", "rulebook_version", "rulebook_sha256",
                   "files_digest", "engine_version", "backend")
+# sealed too when set; left out of the sealed text when null, so records made before the field existed
+# keep their digest and seal
+_SEALED_IF_SET = ("as_of",)
 
 
 def canonical(data: Any) -> str:
@@ -120,11 +126,16 @@ class DecisionRecord:
     backend: str
     record_digest: str
     seal: str | None = None
+    as_of: str | None = None
+    """The date of evaluation (``YYYY-MM-DD``) the decision was given with; None: the engine's
+    default, the case's ``decided_on``."""
 
     def sealed_text(self) -> str:
-        """The canonical text the record digest and seal are taken over."""
+        """The canonical text the record digest and seal are taken over (``as_of`` only when set)."""
         d = asdict(self)
-        return canonical({k: d[k] for k in _SEALED_FIELDS})
+        sealed = {k: d[k] for k in _SEALED_FIELDS}
+        sealed.update({k: d[k] for k in _SEALED_IF_SET if d[k] is not None})
+        return canonical(sealed)
 
     def computed_digest(self) -> str:
         """The record digest as recomputed from the fields."""
@@ -209,6 +220,7 @@ class RecordStore:
             event.listen(self.engine, "connect", _sqlite_pragmas)
         self._known: set[str] = set()
         self._lock = threading.Lock()
+        self._columns: frozenset[str] | None = None
 
     # ----------------------------------------------------------------- schema
 
@@ -220,11 +232,22 @@ class RecordStore:
                     if conn.dialect.name == "postgresql":
                         conn.execute(sa.text("SELECT pg_advisory_xact_lock(7201606)"))
                     metadata.create_all(conn, checkfirst=True)
+                    _add_missing_columns(conn)
+                self._columns = None
                 return
             except DBAPIError:
                 if attempt == 4:
                     raise
                 time.sleep(0.1 * (attempt + 1))
+
+    def has_schema(self) -> bool:
+        """Whether the database holds decision records (a ``decisions`` table).
+
+        Raises:
+            sqlalchemy.exc.SQLAlchemyError: the database cannot be reached or read.
+        """
+        with self.engine.connect() as conn:
+            return bool(sa.inspect(conn).has_table("decisions"))
 
     def ping(self) -> None:
         """Raise if the database does not answer."""
@@ -258,8 +281,10 @@ class RecordStore:
             self._known.add(book.sha256)
         return digest
 
-    def record(self, case: Case, output_json: str, engine: Engine, *, lang: str, detail: str) -> DecisionRecord:
-        """Record one evaluation: ``output_json`` is the recommendation as returned (``to_json``).
+    def record(self, case: Case, output_json: str, engine: Engine, *, lang: str, detail: str,
+               as_of: _dt.date | str | None = None) -> DecisionRecord:
+        """Record one evaluation: ``output_json`` is the recommendation as returned (``to_json``),
+        evaluated with the date of evaluation ``as_of`` (None: the engine's default).
 
         With a mask, the stored input has the masked fields replaced and the stored output is the
         evaluation of that masked input (the same outcome; the masked values where the output
@@ -273,7 +298,7 @@ class RecordStore:
             stored_input = self.mask.apply(data)
             if stored_input != data:
                 masked = self.mask.paths
-                stored_output = to_json(engine.evaluate(stored_input, lang=lang, detail=detail))
+                stored_output = to_json(engine.evaluate(stored_input, lang=lang, detail=detail, as_of=as_of))
         fields: dict[str, Any] = {
             "decision_id": str(uuid.uuid4()), "recorded_at": _now(), "case_id": str(stored_input["case"]["id"]),
             "input_digest": sha256(canonical(data)), "input_json": canonical(stored_input),
@@ -281,6 +306,7 @@ class RecordStore:
             "lang": lang, "detail": detail, "rulebook_id": book.manifest.id, "rulebook_version": book.manifest.version,
             "rulebook_sha256": book.sha256, "files_digest": fdigest, "engine_version": __version__,
             "backend": engine.backend, "record_digest": "", "seal": None,
+            "as_of": None if as_of is None else parse_as_of(as_of).isoformat(),
         }
         rec = DecisionRecord(**fields)
         rec = DecisionRecord(**{**fields, "record_digest": rec.computed_digest(),
@@ -289,22 +315,38 @@ class RecordStore:
         return rec
 
     def insert(self, rec: DecisionRecord) -> None:
-        """Write one record in one transaction."""
+        """Write one record in one transaction (a database made before ``as_of`` existed gets the
+        column first)."""
+        if rec.as_of is not None and "as_of" not in self.columns():
+            self.create_schema()
+        present = self.columns()
         with self.engine.begin() as conn:
-            conn.execute(decisions.insert(), [rec.as_dict()])
+            conn.execute(decisions.insert(), [{k: v for k, v in rec.as_dict().items() if k in present}])
+
+    def columns(self) -> frozenset[str]:
+        """The columns the ``decisions`` table has in this database (older databases lack ``as_of``)."""
+        if self._columns is None:
+            with self.engine.connect() as conn:
+                names = {c["name"] for c in sa.inspect(conn).get_columns("decisions")}
+            self._columns = frozenset(names)
+        return self._columns
+
+    def _select(self) -> sa.Select[Any]:
+        present = self.columns()
+        return sa.select(*[c for c in decisions.c if c.name in present])
 
     # ----------------------------------------------------------------- reading
 
     def get(self, decision_id: str) -> DecisionRecord | None:
         """One record, or None."""
         with self.engine.connect() as conn:
-            row = conn.execute(sa.select(decisions).where(decisions.c.decision_id == decision_id)).mappings().first()
+            row = conn.execute(self._select().where(decisions.c.decision_id == decision_id)).mappings().first()
         return DecisionRecord(**row) if row is not None else None
 
     def records(self) -> Iterator[DecisionRecord]:
         """Every record, oldest first."""
         with self.engine.connect() as conn:
-            q = sa.select(decisions).order_by(decisions.c.recorded_at, decisions.c.decision_id)
+            q = self._select().order_by(decisions.c.recorded_at, decisions.c.decision_id)
             for row in conn.execute(q).mappings():
                 yield DecisionRecord(**row)
 
@@ -323,6 +365,16 @@ class RecordStore:
                                 .where(snapshot_files.c.sha256 == sha)).all()
         return Snapshot(sha, meta["rulebook_id"], meta["version"], meta["display_root"], meta["files_digest"],
                         {r[0]: bytes(r[1]) for r in rows})
+
+
+def _add_missing_columns(conn: sa.Connection) -> None:
+    """Bring a ``decisions`` table made by an older version up to date: add the nullable columns it
+    lacks (``as_of``); its rows keep null there, which means what they meant."""
+    present = {c["name"] for c in sa.inspect(conn).get_columns("decisions")}
+    for col in decisions.c:
+        if col.name not in present:
+            kind = col.type.compile(dialect=conn.dialect)
+            conn.execute(sa.text(f'ALTER TABLE decisions ADD COLUMN "{col.name}" {kind}'))
 
 
 def _insert_ignore(conn: sa.Connection, table: sa.Table) -> Any:

@@ -3,16 +3,19 @@
 Checks, in order: the record's digest (and HMAC seal, given the key); the input against its digest
 (unmasked records); the stored rulebook snapshot (present, files digest as recorded, loads, sha256
 as recorded); the engine version; then the recomputation of the output from the stored input under
-that rulebook and backend, compared with the stored output — every differing field is named.
+that rulebook and backend and with the record's own date of evaluation (``as_of``; none: the
+case's ``decided_on``, as when it was given), compared with the stored output — every differing
+field is named.
 """
 
 from __future__ import annotations
 
+import datetime as _dt
 import json
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from .._version import __version__
 from ..errors import AccountRulesError
@@ -45,6 +48,7 @@ class Verification:
     decision_id: str
     differences: list[Difference] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    as_of: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -54,11 +58,12 @@ class Verification:
     def as_dict(self) -> dict[str, Any]:
         """Plain data for ``--format json``."""
         return {"decision_id": self.decision_id, "verdict": "match" if self.ok else "mismatch",
-                "differences": [d.__dict__ for d in self.differences], "notes": self.notes}
+                "as_of": self.as_of, "differences": [d.__dict__ for d in self.differences], "notes": self.notes}
 
     def format(self) -> str:
         """Text for the terminal."""
-        head = f"{self.decision_id}: {'match' if self.ok else 'MISMATCH'}"
+        when = f" (as of {self.as_of})" if self.as_of is not None else ""
+        head = f"{self.decision_id}: {'match' if self.ok else 'MISMATCH'}{when}"
         lines = [head] + [f"  differs: {d.format()}" for d in self.differences] + [f"  note: {n}" for n in self.notes]
         return "\n".join(lines)
 
@@ -91,6 +96,19 @@ def json_differences(a: Any, b: Any, path: str = "") -> list[tuple[str, Any, Any
     return [] if a == b and type(a) is type(b) else [(path, a, b)]
 
 
+def _as_of(rec: DecisionRecord, v: Verification) -> _dt.date | None | Literal[False]:
+    """The record's date of evaluation; False (and a difference) when it is not a date."""
+    if rec.as_of is None:
+        return None
+    try:
+        if len(rec.as_of) != 10:
+            raise ValueError
+        return _dt.date.fromisoformat(rec.as_of)
+    except (TypeError, ValueError):
+        v.differences.append(Difference("as_of", "", rec.as_of, "not a date YYYY-MM-DD: cannot recompute"))
+        return False
+
+
 class Verifier:
     """Verifies records of one store, compiling each stored rulebook once."""
 
@@ -110,7 +128,7 @@ class Verifier:
 
     def verify(self, rec: DecisionRecord) -> Verification:
         """Check one record."""
-        v = Verification(rec.decision_id)
+        v = Verification(rec.decision_id, as_of=rec.as_of)
         self._integrity(rec, v)
         diffs = v.differences
         masked = json.loads(rec.masked)
@@ -126,11 +144,12 @@ class Verifier:
                            "cannot be checked here.")
         if rec.engine_version != __version__:
             v.notes.append(f"recorded under engine {rec.engine_version}, recomputed under {__version__}.")
+        day = _as_of(rec, v)
         engine = self._engine(rec, v)
-        if engine is None:
+        if engine is None or day is False:
             return v
         try:
-            recomputed = to_json(engine.evaluate(data, lang=rec.lang, detail=rec.detail))
+            recomputed = to_json(engine.evaluate(data, lang=rec.lang, detail=rec.detail, as_of=day))
         except AccountRulesError as exc:
             diffs.append(Difference("output", "", "a recommendation", f"no longer evaluates: {exc}"))
             return v

@@ -18,7 +18,7 @@ from ..contract.models import Case, Recommendation
 from .middleware import AccessLog, BodyLimit, BodyTooLarge, RequestContext
 from .models import CONTRACT_MODELS
 from .problems import MEDIA_TYPE, Problem, ProblemItem, problem, problem_bytes
-from .routes import router
+from .routes import AS_OF_PATTERN, router
 from .service import Refused, Service
 from .settings import Settings
 
@@ -53,8 +53,9 @@ def create_app(rules: str | None = None, backend: str | None = None, *, settings
     if settings is None:
         settings = Settings.from_env(rules=rules, backend=backend)
     service = Service.start(settings)
+    # validatorUrl None: Swagger UI never calls validator.swagger.io (an isolated network cannot reach it)
     app = FastAPIOffline(title="accountrules", version=__version__, description=_DESCRIPTION,
-                         separate_input_output_schemas=False)
+                         separate_input_output_schemas=False, swagger_ui_parameters={"validatorUrl": None})
     app.state.service = service
     app.include_router(router)
     _handlers(app)
@@ -123,5 +124,9 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
             responses = op.get("responses", {})
             if "422" in responses and "HTTPValidationError" in str(responses["422"]):
                 del responses["422"]
+            for param in op.get("parameters", []):
+                if param["name"] == "as_of":  # a query value is never null: a plain date string
+                    param["schema"] = {"type": "string", "format": "date", "pattern": AS_OF_PATTERN,
+                                       "title": "As Of", "examples": ["2025-06-02"]}
     app.openapi_schema = spec
     return spec

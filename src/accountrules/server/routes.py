@@ -4,11 +4,13 @@ every body with the contract's models (see :func:`accountrules.server.app._opena
 
 from __future__ import annotations
 
+import datetime as _dt
 import json
+import re
 from collections.abc import Awaitable, Callable
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
@@ -50,6 +52,13 @@ _BATCH_BODY = {"requestBody": {"required": True, "content": {NDJSON: {"schema": 
     "type": "string", "description": "JSON Lines: one case file (schema Case) per line; blank lines are skipped."}}}}}
 
 
+AS_OF_PATTERN = "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+AsOf = Annotated[str | None, Query(
+    description="Date of evaluation, YYYY-MM-DD (as `accountrules evaluate --as-of`): the law in force on it "
+    "decides what the unit is to do and, where lighter (从旧兼从轻), the sanction. Default: the case's "
+    "`decided_on`.", json_schema_extra={"format": "date", "pattern": AS_OF_PATTERN}, examples=["2025-06-02"])]
+
+
 def _svc(request: Request) -> Service:
     svc: Service = request.app.state.service
     return svc
@@ -76,6 +85,21 @@ def _only(request: Request, *allowed: str) -> None:
                               request_id=_rid(request), errors=items))
 
 
+def _as_of(request: Request, value: str | None) -> _dt.date | None:
+    """The ``as_of`` query value as a date, or a 400 problem that names it and the format allowed."""
+    if value is None:
+        return None
+    try:
+        if not re.fullmatch(AS_OF_PATTERN, value):
+            raise ValueError
+        return _dt.date.fromisoformat(value)
+    except ValueError:
+        item = ProblemItem(code="bad-query", path="as_of", message=f"query parameter 'as_of': '{value[:40]}' is "
+                           "not allowed; allowed: a date YYYY-MM-DD (e.g. 2025-06-02).")
+        raise Refused(problem("bad-request", "A parameter has a value that is not allowed.",
+                              instance=request.url.path, request_id=_rid(request), errors=[item])) from None
+
+
 def _media(request: Request, accepted: tuple[str, ...]) -> None:
     raw = request.headers.get("content-type", "")
     media, _, params = raw.partition(";")
@@ -99,11 +123,13 @@ def _json(data: Any) -> Response:
              responses={200: _ok(_ref("Recommendation"), description="The recommendation, byte for byte as "
                                  "`accountrules evaluate --format json` prints it"),
                         **_errors(400, 413, 415, 422, 503)})
-async def evaluate(request: Request, lang: Lang = "zh", detail: Detail = "full") -> Response:
+async def evaluate(request: Request, lang: Lang = "zh", detail: Detail = "full", as_of: AsOf = None) -> Response:
     """Evaluate one case file (JSON). `lang` chooses the language of the reason texts; `detail=compact`
-    keeps each reason's primary citation without the quoted text. When decisions are recorded, the
-    `X-Decision-ID` header names the record."""
-    _only(request, "lang", "detail")
+    keeps each reason's primary citation without the quoted text; `as_of` fixes the date of
+    evaluation. When decisions are recorded, the `X-Decision-ID` header names the record (which
+    keeps `as_of`)."""
+    _only(request, "lang", "detail", "as_of")
+    day = _as_of(request, as_of)
     _media(request, ("application/json",))
     svc, rid = _svc(request), _rid(request)
     body = await request.body()
@@ -111,7 +137,7 @@ async def evaluate(request: Request, lang: Lang = "zh", detail: Detail = "full")
     def run() -> tuple[str, str | None]:
         case = svc.parse(body, "<request>", instance=request.url.path, request_id=rid)
         try:
-            return svc.evaluate(case, lang, detail, instance=request.url.path, request_id=rid)
+            return svc.evaluate(case, lang, detail, as_of=day, instance=request.url.path, request_id=rid)
         except EvaluationError as exc:
             raise Refused(svc.problem_of(exc, body, instance=request.url.path, request_id=rid)) from None
 
@@ -124,10 +150,11 @@ async def evaluate(request: Request, lang: Lang = "zh", detail: Detail = "full")
 @router.post("/evaluate/trace", operation_id="evaluateTraced", summary="Evaluate one case, with the rule trace", openapi_extra=_CASE_BODY,
              responses={200: _ok(_ref("TracedRecommendation")), **_errors(400, 413, 415, 422)})
 async def evaluate_traced(request: Request, lang: Lang = "zh", detail: Detail = "full",
-                          trace: Literal["fired", "full"] = "fired") -> Response:
+                          trace: Literal["fired", "full"] = "fired", as_of: AsOf = None) -> Response:
     """The recommendation and the rule trace: `fired` lists the rules that fired on each fact, `full`
     also the overridden, blocked and no-rule events. Not recorded."""
-    _only(request, "lang", "detail", "trace")
+    _only(request, "lang", "detail", "trace", "as_of")
+    day = _as_of(request, as_of)
     _media(request, ("application/json",))
     svc, rid = _svc(request), _rid(request)
     body = await request.body()
@@ -135,7 +162,7 @@ async def evaluate_traced(request: Request, lang: Lang = "zh", detail: Detail = 
     def run() -> str:
         case = svc.parse(body, "<request>", instance=request.url.path, request_id=rid)
         try:
-            return svc.traced(case, lang, detail, trace)
+            return svc.traced(case, lang, detail, trace, as_of=day)
         except EvaluationError as exc:
             raise Refused(svc.problem_of(exc, body, instance=request.url.path, request_id=rid)) from None
 
@@ -167,14 +194,16 @@ async def validate_case(request: Request) -> Response:
              responses={200: _ok({"type": "string", "description": "One BatchLine (JSON) per non-blank input "
                                   "line, in input order, streamed as they are evaluated."}, media=NDJSON),
                         **_errors(400, 413, 415)})
-async def batch(request: Request, lang: Lang = "zh", detail: Detail = "full") -> Response:
+async def batch(request: Request, lang: Lang = "zh", detail: Detail = "full", as_of: AsOf = None) -> Response:
     """Evaluate JSON Lines: each non-blank line is one case; each answer line is a `BatchLine`
     (`{"line": n, "recommendation": …}` or `{"line": n, "problem": …}`), written as soon as it is
     ready. A line over the body limit gets a 413 problem line; the batch as a whole may be up to
-    the batch limit (a batch that passes it mid-stream ends with a 413 problem line)."""
-    _only(request, "lang", "detail")
+    the batch limit (a batch that passes it mid-stream ends with a 413 problem line). `as_of` fixes
+    the date of evaluation of every line."""
+    _only(request, "lang", "detail", "as_of")
+    day = _as_of(request, as_of)
     _media(request, NDJSON_TYPES)
-    return _BatchResponse(request, _svc(request), lang, detail)
+    return _BatchResponse(request, _svc(request), lang, detail, day)
 
 
 class _BatchResponse(Response):
@@ -182,16 +211,16 @@ class _BatchResponse(Response):
 
     media_type = NDJSON
 
-    def __init__(self, request: Request, svc: Service, lang: str, detail: str) -> None:
+    def __init__(self, request: Request, svc: Service, lang: str, detail: str, as_of: _dt.date | None) -> None:
         super().__init__(media_type=NDJSON)
-        self.request, self.svc, self.lang, self.detail = request, svc, lang, detail
+        self.request, self.svc, self.lang, self.detail, self.as_of = request, svc, lang, detail, as_of
 
     def _line(self, n: int, raw: bytes) -> bytes:
         svc, path, rid = self.svc, self.request.url.path, _rid(self.request)
         try:
             case = svc.parse(raw, f"<line {n}>", instance=path, request_id=rid, line=n)
-            text, decision_id = svc.evaluate(case, self.lang, self.detail, compact=True, instance=path,
-                                             request_id=rid)
+            text, decision_id = svc.evaluate(case, self.lang, self.detail, compact=True, as_of=self.as_of,
+                                             instance=path, request_id=rid)
         except Refused as exc:
             return b'{"line":%d,"problem":%s}\n' % (n, problem_bytes(exc.problem))
         except EvaluationError as exc:

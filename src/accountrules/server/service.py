@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as _dt
 import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -94,21 +95,24 @@ class Service:
         return problem("evaluation-failed", f"Evaluation failed: {what}.", instance=instance,
                        request_id=request_id, errors=items)
 
-    def evaluate(self, case: Case, lang: str, detail: str, *, compact: bool = False, instance: str = "",
-                 request_id: str | None = None) -> tuple[str, str | None]:
+    def evaluate(self, case: Case, lang: str, detail: str, *, compact: bool = False, as_of: _dt.date | None = None,
+                 instance: str = "", request_id: str | None = None) -> tuple[str, str | None]:
         """Evaluate and record: the JSON text (as the CLI prints it) and the decision id, if recorded.
+
+        ``as_of`` is the date of evaluation (None: the case's ``decided_on``); the record keeps it.
 
         Raises:
             Refused: 503 when decisions are recorded and this one could not be (no decision is
                 given without its record).
         """
-        rec = self.engine.evaluate(case, lang=lang, detail=detail)
+        rec = self.engine.evaluate(case, lang=lang, detail=detail, as_of=as_of)
         text = to_jsonl(rec) if compact else to_json(rec)
         decision_id = None
         if self.records is not None:
             full = text if not compact else to_json(rec)
             try:
-                decision_id = self.records.record(case, full, self.engine, lang=lang, detail=detail).decision_id
+                decision_id = self.records.record(case, full, self.engine, lang=lang, detail=detail,
+                                                  as_of=as_of).decision_id
             except EvaluationError:
                 raise
             except Exception as exc:  # noqa: BLE001 - any database failure: the decision is not given
@@ -116,11 +120,11 @@ class Service:
                                       instance=instance, request_id=request_id)) from None
         return text, decision_id
 
-    def traced(self, case: Case, lang: str, detail: str, mode: str) -> str:
+    def traced(self, case: Case, lang: str, detail: str, mode: str, *, as_of: _dt.date | None = None) -> str:
         """The recommendation with its rule trace, as one JSON object."""
         from ..explanation.trace import EventKind
 
-        rec, trace = self.engine.evaluate_traced(case, lang=lang, detail=detail)
+        rec, trace = self.engine.evaluate_traced(case, lang=lang, detail=detail, as_of=as_of)
         kinds = set(EventKind) if mode == "full" else {EventKind.RULE_FIRED}
         events = []
         for e in trace.events:

@@ -19,6 +19,8 @@ from .compute import ADVERSE_OUTCOMES as ADVERSE_OUTCOMES
 from .compute import Flag as Flag
 from .compute import StatsReport as StatsReport
 from .compute import compute_stats as compute_stats
+from .records import SCHEMES as RECORD_SCHEMES
+from .records import DecisionRecords as DecisionRecords
 from .sources import ADAPTERS as ADAPTERS
 from .sources import CaseFiles as CaseFiles
 from .sources import CorpusSource as CorpusSource
@@ -26,7 +28,9 @@ from .sources import PairedJsonl as PairedJsonl
 from .sources import StatInput as StatInput
 from .sources import source_for as source_for
 
-__all__ = ["ADAPTERS", "ADVERSE_OUTCOMES", "CaseFiles", "CaseloadRow", "CorpusSource", "Flag", "PairedJsonl",
+ADAPTERS.update({scheme: DecisionRecords for scheme in RECORD_SCHEMES})
+
+__all__ = ["ADAPTERS", "ADVERSE_OUTCOMES", "CaseFiles", "CaseloadRow", "CorpusSource", "DecisionRecords", "Flag", "PairedJsonl",
            "StatInput", "StatsReport", "compute_corpus", "compute_stats", "read_caseload", "source_for"]
 
 
@@ -36,11 +40,19 @@ def _inputs(engine: Engine, sources: Sequence[CorpusSource]) -> Iterator[StatInp
 
 
 def compute_corpus(engine: Engine, corpus: Sequence[str], caseload: list[CaseloadRow] | None = None, *,
-                   lang: str = "zh") -> StatsReport:
-    """Statistics over corpus arguments (files, directories, JSON Lines, ``scheme://`` adapters).
+                   lang: str = "zh", db: Sequence[str] = ()) -> StatsReport:
+    """Statistics over corpus arguments (files, directories, JSON Lines, ``sqlite://``/``postgresql://``
+    URLs of decision-record databases) and ``db`` (decision-record databases: SQLite paths or URLs).
 
     Raises:
-        InvalidCase: a corpus entry breaks the contract (with its file and line).
+        InvalidCase: a corpus entry breaks the contract (with its file and line, or its record).
     """
-    sources = [source_for(c) for c in corpus]
-    return compute_stats(engine.rulebook, _inputs(engine, sources), caseload, lang=lang)
+    sources = [source_for(c) for c in corpus] + [DecisionRecords(d) for d in db]
+    for s in sources:
+        if isinstance(s, DecisionRecords):
+            s.lang = lang  # its notes, in the report's language
+    report = compute_stats(engine.rulebook, _inputs(engine, sources), caseload, lang=lang)
+    for s in sources:
+        report.notes += getattr(s, "notes", [])
+    report.notes.sort()
+    return report

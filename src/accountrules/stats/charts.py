@@ -92,7 +92,8 @@ def _trend(report: StatsReport, t: dict[str, str], font: str, out: Path) -> list
     ax.set_title(t["trend"])
     if report.has_caseload:
         ax2 = ax.twinx()
-        ax2.plot(x, [(r["litigation_loss_rate"] or 0) * 100 for r in rows], color="black", marker="o",
+        ax2.plot(x, [float("nan") if r["litigation_loss_rate"] is None else r["litigation_loss_rate"] * 100
+                                 for r in rows], color="black", marker="o",
                  label=t["rate"], gid="line-loss-rate")
         ax2.set_ylabel(t["rate"] + " (%)")
         ax2.set_ylim(0, 100)
@@ -111,17 +112,20 @@ def _rates(report: StatsReport, book: Rulebook, t: dict[str, str], font: str, ou
         if th is not None and th.agency_level and r["level"] != th.agency_level:
             continue
         acc = pooled.setdefault((str(r[key]), int(r["year"])), [0, 0])
-        acc[0] += r["lost"]
-        acc[1] += r["litigated"]
+        if r["litigated"] is None:  # a member without its denominator: no rate for the pool (never a guess)
+            acc[1] = -1
+        elif acc[1] >= 0:
+            acc[0] += r["lost"]
+            acc[1] += r["litigated"]
     groups = sorted({g for g, _y in pooled})
     years = sorted({y for _g, y in pooled})
     fig = _figure(font)
     ax = fig.add_subplot()
     w = 0.8 / max(len(years), 1)
     for j, year in enumerate(years):
-        vals = [pooled.get((g, year), [0, 0]) for g in groups]
+        vals = [pooled.get((g, year), [0, -1]) for g in groups]
         ax.bar([i + (j - (len(years) - 1) / 2) * w for i in range(len(groups))],
-               [100 * n / d if d else 0 for n, d in vals], w, label=str(year), gid=f"bars-{year}")
+               [100 * n / d if d > 0 else float("nan") for n, d in vals], w, label=str(year), gid=f"bars-{year}")
     if th is not None and th.above is not None:
         ax.axhline(th.above * 100, color="red", linestyle="--", linewidth=1.5, gid=f"threshold-{th.id}",
                    label=f"{t['threshold']} {th.above * 100:g}%（{th.id}）")

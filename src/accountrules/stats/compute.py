@@ -10,7 +10,12 @@ Definitions (docs/statistics.md):
   (``appearances_required`` − hearings where the summoned head did not appear) ÷
   ``appearances_required`` — denominators from the caseload table, per agency and year;
 * a region pools its agencies (the caseload's ``region``, else the case's ``agency.region``, else
-  the agency alone); a level pools the agencies at that level.
+  the agency alone); a level pools the agencies at that level;
+* per field: the same rates per agency, field and year, with the denominators of the caseload's
+  field rows (``field`` column), pooled over agencies per field and year;
+* a **missing denominator** is never guessed: an agency-year (or agency-field-year) without its
+  caseload row has no denominators (``None``) and no rates, and neither has any pool it belongs to
+  (its region, level, field or year); the report's notes name each one that has cases.
 
 pandas does the grouping; every table is sorted, so the same corpus gives the same report.
 """
@@ -35,6 +40,25 @@ ADVERSE_OUTCOMES = frozenset({
 })
 COUNTS = ("cases", "error_cases", "lost", "corrected", "head_absent", "litigated", "reconsideration",
           "appearances_required")
+DENOMINATORS = ("litigated", "reconsideration", "appearances_required")
+_CASE_COUNTS = ["cases", "error_cases", "lost", "corrected", "head_absent"]
+#: the report's notes, in the report's language
+NOTES = {
+    "zh": {
+        "missing": "{group}：案件总量表中没有{what}，缺少分母：不计算其比率，也不计算包含它的各项合计的比率",
+        "total row": "合计行", "field row": "该领域的行",
+        "absent": "{agency} {year}：负责人未出庭{absent}次，但案件总量表只列明应出庭{required}次",
+        "no_field_rows": "案件总量表没有分领域的行（field 列）：不计算各领域的比率",
+    },
+    "en": {
+        "missing": "{group}: no {what} in the caseload table, so no denominators: its rates, and those of every "
+                   "total it is part of, are not computed",
+        "total row": "total row", "field row": "field row",
+        "absent": "{agency} {year}: {absent} hearings without the head, but the caseload names only {required} "
+                  "appearances required",
+        "no_field_rows": "the caseload table has no field rows (column 'field'): no rates per field",
+    },
+}
 RATES = {
     "litigation_loss_rate": ("lost", "litigated"),
     "reconsideration_correction_rate": ("corrected", "reconsideration"),
@@ -101,15 +125,39 @@ def _case_rows(inputs: Iterable[StatInput]) -> tuple[pd.DataFrame, pd.DataFrame,
             pd.DataFrame(units, columns=["measure", "year"]))
 
 
-def _rate(num: int, den: int) -> float | None:
-    return None if den <= 0 else round(num / den, 6)
+def _rate(num: Any, den: Any) -> float | None:
+    """num ÷ den, or ``None`` when the denominator is missing (NaN) or zero."""
+    if pd.isna(den) or den <= 0:
+        return None
+    return round(int(num) / int(den), 6)
 
 
 def _with_rates(df: pd.DataFrame) -> pd.DataFrame:
     df = df.copy()
     df["appeared"] = (df["appearances_required"] - df["head_absent"]).clip(lower=0)
     for name, (num, den) in RATES.items():
-        df[name] = [_rate(int(n), int(d)) for n, d in zip(df[num], df[den], strict=True)]
+        df[name] = [_rate(n, d) for n, d in zip(df[num], df[den], strict=True)]
+    return df
+
+
+def _pool(df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Sum the counts per ``keys``; a pool with a member whose denominators are missing has none either."""
+    sums = [c for c in COUNTS if c in df.columns]
+    if not len(df):
+        return _with_rates(pd.DataFrame(columns=keys + sums))
+    df = df.assign(_gap=df["litigated"].isna().astype(int))
+    g = df.groupby(keys, as_index=False, dropna=False)[[*sums, "_gap"]].sum()
+    for d in DENOMINATORS:
+        g[d] = g[d].astype(float).where(g["_gap"] == 0)
+    return _with_rates(g.drop(columns="_gap"))
+
+
+def _denominators(df: pd.DataFrame, load: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """The case counts per ``keys`` joined to their caseload rows (outer: a row without cases counts 0 cases;
+    a group without a caseload row keeps NaN denominators)."""
+    df = df.merge(load, on=keys, how="outer")
+    for c in _CASE_COUNTS:
+        df[c] = df[c].fillna(0).astype(int)
     return df
 
 
@@ -130,22 +178,31 @@ class _Stats:
         self.caseload = caseload
         self.notes: list[str] = []
 
-    def agency_year(self) -> pd.DataFrame:
+    def _counted(self, keys: list[str]) -> pd.DataFrame:
         cases = self.cases.dropna(subset=["year"]) if len(self.cases) else self.cases
-        load = pd.DataFrame([r.__dict__ for r in self.caseload or []],
-                            columns=["agency", "year", "litigated", "reconsideration", "appearances_required",
-                                     "region", "level"])
-        if len(cases):
-            counted = cases.groupby(["agency", "year"], as_index=False)[
-                ["cases", "error_cases", "lost", "corrected", "head_absent"]].sum()
-            counted["year"] = counted["year"].astype(int)
-        else:
-            counted = pd.DataFrame(columns=["agency", "year", "cases", "error_cases", "lost", "corrected",
-                                            "head_absent"])
-        df = counted.merge(load, on=["agency", "year"], how="outer")
-        for c in COUNTS:
-            if c in df.columns:
-                df[c] = df[c].fillna(0).astype(int)
+        if not len(cases):
+            return pd.DataFrame(columns=keys + _CASE_COUNTS)
+        counted = cases.groupby(keys, as_index=False)[_CASE_COUNTS].sum()
+        counted["year"] = counted["year"].astype(int)
+        return counted
+
+    def _load(self, per_field: bool) -> pd.DataFrame:
+        rows = [r for r in self.caseload or [] if (r.field is not None) == per_field]
+        cols = ["agency", "year", *DENOMINATORS, "region", "level", "field"]
+        load = pd.DataFrame([r.__dict__ for r in rows], columns=cols).astype({d: float for d in DENOMINATORS})
+        return load if per_field else load.drop(columns="field")
+
+    def _note_missing(self, df: pd.DataFrame, keys: list[str], what: str) -> None:
+        if not self.caseload:
+            return
+        for row in df[df["litigated"].isna() & (df["cases"] > 0)].to_dict("records"):
+            group = " ".join(str(row[k]) for k in keys)
+            t = NOTES[self.lang]
+            self.notes.append(t["missing"].format(group=group, what=t[what]))
+
+    def agency_year(self) -> pd.DataFrame:
+        df = _denominators(self._counted(["agency", "year"]), self._load(False), ["agency", "year"])
+        self._note_missing(df, ["agency", "year"], "total row")
         # region and level: caseload first, then what the case files say, else the agency itself
         case_region = {a: r for a, r in zip(self.cases.get("agency", []), self.cases.get("case_region", []),
                                              strict=True) if isinstance(r, str)}
@@ -154,23 +211,15 @@ class _Stats:
                         for a, r in zip(df["agency"], df["region"], strict=True)]
         df["level"] = [lv if isinstance(lv, str) and lv else case_level.get(a)
                        for a, lv in zip(df["agency"], df["level"], strict=True)]
-        if not self.caseload:
-            for name in ("litigated", "reconsideration", "appearances_required"):
-                df[name] = 0
         for a, y, absent, req in zip(df["agency"], df["year"], df["head_absent"], df["appearances_required"],
                                      strict=True):
-            if self.caseload and absent > req:
-                self.notes.append(f"{a} {y}: {absent} hearings without the head, but the caseload names only "
-                                  f"{req} appearances required")
+            if self.caseload and not pd.isna(req) and absent > req:
+                self.notes.append(NOTES[self.lang]["absent"].format(agency=a, year=y, absent=absent,
+                                                                    required=int(req)))
         return _with_rates(df)
 
     def pooled(self, ay: pd.DataFrame, keys: list[str], level: str | None = None) -> pd.DataFrame:
-        df = ay if level is None else ay[ay["level"] == level]
-        sums = [c for c in ("cases", "error_cases", "lost", "corrected", "head_absent", "litigated",
-                            "reconsideration", "appearances_required") if c in df.columns]
-        if not len(df):
-            return _with_rates(pd.DataFrame(columns=keys + sums))
-        return _with_rates(df.groupby(keys, as_index=False, dropna=False)[sums].sum())
+        return _pool(ay if level is None else ay[ay["level"] == level], keys)
 
     def counts(self, df: pd.DataFrame, keys: list[str]) -> list[dict[str, Any]]:
         if not len(df):
@@ -182,12 +231,16 @@ class _Stats:
                              (int(v) if k in ("year", "count") else v)) for k, v in r.items()})
         return rows
 
-    def field_year(self) -> list[dict[str, Any]]:
-        df = self.cases.dropna(subset=["year"]) if len(self.cases) else self.cases
-        if not len(df):
-            return []
-        g = df.groupby(["field", "year"], as_index=False)[["cases", "error_cases", "lost", "corrected"]].sum()
-        return _records(g, ["field", "year"])
+    def agency_field_year(self) -> pd.DataFrame:
+        """Counts and rates per agency, field and year, with the caseload's field rows as denominators."""
+        keys = ["agency", "field", "year"]
+        load = self._load(True).drop(columns=["region", "level"])
+        df = _with_rates(_denominators(self._counted(keys), load, keys))
+        if self.caseload and not len(load):
+            self.notes.append(NOTES[self.lang]["no_field_rows"])
+        elif len(load):
+            self._note_missing(df, keys, "field row")
+        return df
 
 
 def _flags_rate(th: StatThreshold, st: _Stats, ay: pd.DataFrame, book: Rulebook, lang: str) -> list[Flag]:
@@ -199,9 +252,9 @@ def _flags_rate(th: StatThreshold, st: _Stats, ay: pd.DataFrame, book: Rulebook,
     limit = Fraction(str(bound))
     out = []
     for row in df.to_dict("records"):
-        n, d = int(row[num]), int(row[den])
-        if d <= 0:
+        if pd.isna(row[den]) or row[den] <= 0:  # no denominator: the notes say so; nothing is guessed
             continue
+        n, d = int(row[num]), int(row[den])
         value = Fraction(n, d)
         if (th.above is not None and value > limit) or (th.below is not None and value < limit):
             out.append(_flag(th, book, lang, str(row[keys[0]]), int(row["year"]), n, d, float(round(value, 6))))
@@ -254,13 +307,15 @@ def compute_stats(book: Rulebook, inputs: Iterable[StatInput], caseload: list[Ca
     """
     st = _Stats(book, inputs, caseload, lang)
     ay = st.agency_year()
+    afy = st.agency_field_year()
     undated = int(st.cases["year"].isna().sum()) if len(st.cases) else 0
     tables: dict[str, list[dict[str, Any]]] = {
         "agency_year": _records(ay, ["agency", "year"], ("region", "level")),
         "region_year": _records(st.pooled(ay, ["region", "year"]), ["region", "year"]),
         "level_year": _records(st.pooled(ay.dropna(subset=["level"]), ["level", "year"]), ["level", "year"]),
         "year": _records(st.pooled(ay, ["year"]), ["year"]),
-        "field_year": st.field_year(),
+        "agency_field_year": _records(afy, ["agency", "field", "year"]),
+        "field_year": _records(_pool(afy, ["field", "year"]), ["field", "year"]),
         "definitions": st.counts(st.cases[st.cases["error_cases"] == 1] if len(st.cases) else st.cases,
                                  ["definition", "year"]),
         "items": st.counts(st.items, ["item", "year"]),

@@ -14,7 +14,7 @@ from .compute import COUNTS, RATES, StatsReport
 _T = {
     "zh": {
         "agency_year": "按单位和年度", "region_year": "按区域和年度", "level_year": "按层级和年度", "year": "按年度",
-        "field_year": "按执法领域和年度", "definitions": "错案认定类型", "items": "问责情形", "persons": "人员处理",
+        "agency_field_year": "按单位、执法领域和年度", "field_year": "按执法领域和年度", "definitions": "错案认定类型", "items": "问责情形", "persons": "人员处理",
         "units": "单位措施", "flags": "预警", "none": "（无）", "undated": "未载明生效日期、未计入年度统计的案件",
         "cases": "案件", "error_cases": "错案", "lost": "败诉", "corrected": "被纠错", "head_absent": "负责人未出庭",
         "litigated": "应诉案件", "reconsideration": "复议案件", "appearances_required": "应出庭",
@@ -26,7 +26,7 @@ _T = {
     },
     "en": {
         "agency_year": "By agency and year", "region_year": "By region and year", "level_year": "By level and year",
-        "year": "By year", "field_year": "By field and year", "definitions": "Error-case definitions",
+        "year": "By year", "agency_field_year": "By agency, field and year", "field_year": "By field and year", "definitions": "Error-case definitions",
         "items": "Situation items", "persons": "Persons", "units": "Unit measures", "flags": "Flags",
         "none": "(none)", "undated": "Cases without an effective date (not in the yearly tables)",
         "cases": "cases", "error_cases": "error cases", "lost": "lost", "corrected": "corrected",

@@ -7,8 +7,9 @@ A source yields :class:`StatInput` — a case and its recommendation. Two adapte
 * :class:`PairedJsonl` — JSON Lines whose lines are ``{"case": {...}, "recommendation": {...}}``
   (what a decision record holds: the input and the output), read without re-evaluating.
 
-A decision-record database plugs in as a third class with the same ``inputs(engine)`` method
-(:class:`CorpusSource`), registered in :data:`ADAPTERS` by URL scheme.
+The decision-record database is the third (:class:`accountrules.stats.records.DecisionRecords`),
+registered in :data:`ADAPTERS` under its URL schemes (``sqlite://``, ``postgresql://``). A source may
+also have a ``notes`` list, filled while it is read; the report prints them.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from pydantic import ValidationError
 
@@ -102,18 +103,23 @@ class PairedJsonl:
                         "bad-type", f"line {n}: expected an object with exactly the keys 'case' and "
                         f"'recommendation' (found: {keys}). A recommendation alone does not name the agency, "
                         "field or year: pair it with its case.", path=where)])
-                case = parse_case(data["case"], file=where)
-                try:
-                    rec = Recommendation.model_validate(data["recommendation"])
-                except ValidationError as exc:
-                    first = exc.errors(include_url=False)[0]
-                    loc = ".".join(str(x) for x in first["loc"])
-                    raise InvalidCase([Diagnostic("bad-value", f"line {n}: recommendation.{loc}: {first['msg']}.",
-                                                  path=where)]) from None
-                if rec.case_id != case.case.id:
-                    raise InvalidCase([Diagnostic("bad-value", f"line {n}: the recommendation is for case "
-                                                  f"'{rec.case_id}', the case is '{case.case.id}'.", path=where)])
-                yield StatInput(case, rec, where)
+                yield paired_input(data["case"], data["recommendation"], where)
+
+
+def paired_input(case_data: Any, rec_data: Any, where: str) -> StatInput:
+    """A case and the recommendation made for it, both checked against the contract (``where`` names
+    the line or record in every problem)."""
+    case = parse_case(case_data, file=where)
+    try:
+        rec = Recommendation.model_validate(rec_data)
+    except ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        loc = ".".join(str(x) for x in first["loc"])
+        raise InvalidCase([Diagnostic("bad-value", f"recommendation.{loc}: {first['msg']}.", path=where)]) from None
+    if rec.case_id != case.case.id:
+        raise InvalidCase([Diagnostic("bad-value", f"the recommendation is for case '{rec.case_id}', the case is "
+                                      f"'{case.case.id}'.", path=where)])
+    return StatInput(case, rec, where)
 
 
 def _evaluate(engine: Engine, case: Case, where: str) -> Recommendation:
@@ -137,7 +143,8 @@ def _is_paired(path: Path) -> bool:
     return False
 
 
-#: URL scheme → adapter factory, for sources that are not files (e.g. a decision-record database)
+#: URL scheme → adapter factory, for sources that are not files (the decision-record database:
+#: :mod:`accountrules.stats` registers it)
 ADAPTERS: dict[str, Callable[[str], CorpusSource]] = {}
 
 

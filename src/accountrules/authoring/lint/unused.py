@@ -24,6 +24,9 @@ def _check_unused(book: Rulebook) -> list[Diagnostic]:
     cited: set[str] = set()
     for _owner, _span, c in iter_citations(book):
         cited.add(c.instrument)
+    # the letter's deciding bodies and the statistics' thresholds cite too (not rules: no case exercises them)
+    for obj in [*book.deciding_bodies.values(), *book.stat_thresholds.values()]:
+        cited.update(c.instrument for c in obj.citations)
     checks: list[tuple[str, Mapping[str, Any], set[str], str]] = [
         ("definition", book.definitions, used_defs, "no status rule names it"),
         ("channel", book.channels, used_channels, "no channel rule selects it"),
