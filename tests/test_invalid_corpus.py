@@ -42,6 +42,7 @@ NOT_FROM_A_FILE = {
     "file-too-large": "needs a 2 MiB input (tests/contract/test_load.py generates one)",
     "document-too-complex": "needs 200,000 values (tests/contract/test_load.py generates one)",
     "file-not-found": "a path that does not exist: no file can hold it",
+    "no-cases": "a --cases directory without cases: a directory, not a file (tests/authoring/test_diff.py)",
     "rulebook-not-found": "a directory that does not exist: no file can hold it",
     "too-many-files": "needs more rule files than the limit: a directory, not a file",
     "bad-encoding": "a JSON Lines batch whose bytes stop being UTF-8 (tests/scale/test_batch.py)",

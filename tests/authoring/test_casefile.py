@@ -121,3 +121,90 @@ def test_an_unknown_rule_id_under_fired_or_silent_fails_the_case(book_dir: Path)
     code, out = _run(str(book_dir), "--backend", "python")
     assert code == 1
     assert "silent: 'pendng' is not a rule of" in out and "did you mean 'pending'?" in out
+
+
+OVERRIDING_RULE = """\
+status_rules:
+  - id: x-small-loss
+    title: {zh: 损失轻微, en: small loss}
+    when: {fact: case.consequences.economic_loss_yuan, ge: 1}
+    then: {status: not_error_case}
+    exception_to: [T3-reconsideration]
+    citations: [{instrument: S09, article: 第四十四条}]
+"""
+
+OVERRIDE_CASES = """\
+base:
+  case:
+    id: MINI-O
+    origin: reconsideration
+    outcome: revoked
+    effective: true
+    decided_on: 2023-06-30
+    act_type: penalty
+    agency: {name: 某县局, level: county, field: natural_resources}
+    consequences: {economic_loss_yuan: 10}
+    findings: [{item: P2, persons: [p1]}]
+  persons:
+    - {id: p1, role: handler, fault: ordinary_negligence}
+cases:
+  - name: the exception wins
+    expect:
+      status: not_error_case
+      fired: [x-small-loss, T3-reconsideration]
+      overridden: [T3-reconsideration]
+"""
+
+
+def _override_book(tmp_path: Path, cases: str) -> tuple[Path, Path]:
+    book = tmp_path / "book"
+    shutil.copytree(MINI, book)
+    (book / "extra.yaml").write_text(OVERRIDING_RULE, encoding="utf-8")
+    cases_dir = tmp_path / "cases"
+    cases_dir.mkdir()
+    (cases_dir / "o.cases.yaml").write_text(cases, encoding="utf-8")
+    return book, cases_dir
+
+
+def test_overridden_rules_count_as_fired_and_can_be_expected(tmp_path: Path) -> None:
+    book, cases = _override_book(tmp_path, OVERRIDE_CASES)
+    code, out = _run(str(cases), "--rules", str(book), "--backend", "python")
+    assert code == 0, out
+    assert "1 passed, 0 failed" in out
+
+
+def test_an_overridden_rule_under_silent_is_shown_as_fired_and_overridden(tmp_path: Path) -> None:
+    book, cases = _override_book(tmp_path, OVERRIDE_CASES.replace(
+        "      fired: [x-small-loss, T3-reconsideration]\n      overridden: [T3-reconsideration]\n",
+        "      silent: [T3-reconsideration]\n"))
+    code, out = _run(str(cases), "--rules", str(book), "--backend", "python")
+    assert code == 1
+    assert "\"T3-reconsideration (fired, then overridden by 'x-small-loss' on case)\"" in out
+    assert "note: 'T3-reconsideration' fired and was overridden (by 'x-small-loss' on case)" in out
+
+
+def test_overridden_fails_for_a_rule_that_stood_or_did_not_fire(tmp_path: Path) -> None:
+    book, cases = _override_book(tmp_path, OVERRIDE_CASES.replace(
+        "overridden: [T3-reconsideration]", "overridden: [x-small-loss, pending]"))
+    code, out = _run(str(cases), "--rules", str(book), "--backend", "python")
+    assert code == 1
+    assert '-    "x-small-loss",' in out or '-    "x-small-loss"' in out
+    assert '-    "pending"' in out
+
+
+def test_an_unknown_rule_id_under_overridden_is_an_error_at_its_position(tmp_path: Path) -> None:
+    book, cases = _override_book(tmp_path, OVERRIDE_CASES.replace(
+        "overridden: [T3-reconsideration]", "overridden: [T3-reconsideraton]"))
+    code, out = _run(str(cases), "--rules", str(book), "--backend", "python")
+    assert code == 1
+    assert (f"{cases}/o.cases.yaml:19:20: unknown-reference: overridden: 'T3-reconsideraton' is not a rule of mini"
+            in out) and "did you mean 'T3-reconsideration'?" in out
+
+
+def test_a_rule_list_that_is_not_a_list_of_ids_is_refused(tmp_path: Path) -> None:
+    p = tmp_path / "x.cases.yaml"
+    p.write_text("cases:\n  - {name: a, expect: {overridden: pending}}\n", encoding="utf-8")
+    with pytest.raises(RuleFileError) as exc:
+        load_cases(p)
+    [d] = exc.value.diagnostics
+    assert d.code == "bad-value" and "'overridden' is a list of rule ids" in d.message and d.span is not None

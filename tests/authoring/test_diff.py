@@ -160,3 +160,52 @@ def test_errors_exit_1(tmp_path: Path) -> None:
     assert res.exit_code == 1
     res = CliRunner().invoke(command, [str(MINI), str(MINI), "--cases", str(tmp_path / "nope.jsonl")])
     assert res.exit_code == 1
+
+
+def test_a_directory_of_plain_case_files(tmp_path: Path) -> None:
+    """A directory of case files (not rule cases) is read: each file is one case; a rulebook's rule
+    files below it are not cases, its rule cases are."""
+    old, new = tmp_path / "old", tmp_path / "new"
+    shutil.copytree(MINI, old)
+    shutil.copytree(MINI, new)
+    _change_cell(new, "G3", "direct", "referral_discipline")
+    cases = load_cases(MINI / "book.cases.yaml")
+    d = tmp_path / "cases"
+    (d / "sub").mkdir(parents=True)
+    (d / "a.json").write_text(json.dumps(cases[2].data, default=str, ensure_ascii=False), encoding="utf-8")
+    import yaml
+
+    (d / "sub" / "b.yaml").write_text(yaml.safe_dump(json.loads(json.dumps(cases[3].data, default=str)),
+                                                     allow_unicode=True), encoding="utf-8")
+    shutil.copytree(MINI, d / "book")  # a rulebook inside: its book.yaml is no case, its cases are
+    data = _diff_json(old, new, str(d))
+    assert data["cases"] == 2 + len(cases) and data["not_read"] == []
+    changed = {x["case"] for x in data["diffs"]}
+    assert f"{d}/a.json MINI-1" in changed and f"{d}/sub/b.yaml MINI-1" not in changed
+    assert {c.split(" ")[0] for c in changed} == {f"{d}/a.json", f"{d}/book/book.cases.yaml:32"}
+    res = CliRunner().invoke(command, [str(old), str(new), "--cases", str(d)])
+    assert res.exit_code == 0 and res.output.rstrip().endswith(f"{2 + len(cases)} cases, 2 changed")
+
+
+def test_a_directory_without_cases_is_refused_naming_the_formats(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "empty" / "notes.txt").write_text("no cases here", encoding="utf-8")
+    res = CliRunner().invoke(command, [str(MINI), str(MINI), "--cases", str(tmp_path / "empty")])
+    assert res.exit_code == 1
+    assert "no-cases" in res.output and "holds no cases" in res.output
+    assert "*.cases.yaml" in res.output and "*.jsonl" in res.output and "*.json" in res.output
+    assert "0 cases" not in res.output
+
+
+def test_case_files_that_cannot_be_read_are_listed(tmp_path: Path) -> None:
+    d = tmp_path / "cases"
+    d.mkdir()
+    (d / "bad.yaml").write_text("case: {id: X}\npersons: []\nextra: 1\n", encoding="utf-8")
+    res = CliRunner().invoke(command, [str(MINI), str(MINI), "--cases", str(d)])
+    assert res.exit_code == 1  # nothing could be read: no silent "1 cases, 0 changed"
+    assert f"NOT READ {d}/bad.yaml" in res.output and "unknown-key" in res.output
+    assert "1 cases, 0 changed, 1 not read" in res.output and "no case could be read" in res.output
+    good = load_cases(MINI / "book.cases.yaml")[0]
+    (d / "good.json").write_text(json.dumps(good.data, default=str, ensure_ascii=False), encoding="utf-8")
+    res = CliRunner().invoke(command, [str(MINI), str(MINI), "--cases", str(d)])
+    assert res.exit_code == 0 and res.output.rstrip().endswith("2 cases, 0 changed, 1 not read")

@@ -7,6 +7,7 @@ import shutil
 import typing
 from pathlib import Path
 
+import pytest
 import yaml
 from click.testing import CliRunner
 from pydantic import BaseModel
@@ -154,3 +155,27 @@ def test_docs_of_another_rulebook_go_next_to_it_and_the_hint_names_the_command(t
     res = runner.invoke(command, ["--rules", str(book), "--check"])
     assert res.exit_code == 1
     assert f"run `accountrules docs --rules {book} --out {book / 'docs'}`" in res.output
+
+
+def test_docs_for_a_rulebook_go_next_to_it_and_the_hint_names_that_command(tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """`docs --rules DIR` writes DIR/docs by default (never the working directory's docs/), and the
+    stale hint of `--check` names the command that regenerates exactly those files."""
+    book = tmp_path / "book"
+    shutil.copytree(MINI, book)
+    cwd = tmp_path / "elsewhere"
+    cwd.mkdir()
+    monkeypatch.chdir(cwd)
+    runner = CliRunner()
+    res = runner.invoke(command, ["--rules", str(book)])
+    assert res.exit_code == 0, res.output
+    assert sorted(p.name for p in (book / "docs").iterdir()) == sorted(GENERATED)
+    assert not (cwd / "docs").exists()
+    (book / "docs" / "facts.md").write_text("edited by hand\n", encoding="utf-8")
+    res = runner.invoke(command, ["--rules", str(book), "--check"])
+    assert res.exit_code == 1
+    hint = res.output.split("run `", 1)[1].split("`", 1)[0]
+    assert hint.startswith(f"accountrules docs --rules {book}")
+    res = runner.invoke(command, hint.split()[2:])
+    assert res.exit_code == 0 and res.output.count("wrote ") == 1
+    assert runner.invoke(command, ["--rules", str(book), "--check"]).exit_code == 0

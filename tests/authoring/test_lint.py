@@ -396,7 +396,11 @@ def test_unknown_role_of_an_item(tmp_path: Path) -> None:
     with pytest.raises(RuleFileError) as ei:
         load_rulebook(book)
     (d,) = ei.value.diagnostics
-    assert (d.code, Path(d.span.file).name, d.span.line) == ("unknown-reference", "book.yaml", 10)  # type: ignore[union-attr]
+    assert d.span is not None
+    line = f.read_text(encoding="utf-8").splitlines()[13]
+    # at the misspelt role itself
+    assert (d.code, Path(d.span.file).name, d.span.line, d.span.column) == (
+        "unknown-reference", "book.yaml", 14, line.index("reveiwer") + 1)
     assert "did you mean 'reviewer'" in d.message
 
 

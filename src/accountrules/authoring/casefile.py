@@ -24,7 +24,9 @@ from ..matching.protocol import Backend
 from ..rules.citations import parse_as_of
 
 EXPECT_KEYS = ("status", "definition", "situations", "persons", "unit_measures", "unit_measures_include",
-               "review", "fired", "silent", "error", "basis")
+               "review", "fired", "silent", "overridden", "error", "basis")
+#: expectations that list rule ids (an id that is not a rule of the rulebook is an error)
+RULE_LISTS = ("fired", "silent", "overridden")
 PERSON_KEYS = ("level", "rank", "responsibility", "exemption", "referral", "band", "channel", "measures",
                "considered_not_applied", "considered_applied")
 
@@ -40,6 +42,8 @@ class RuleCase:
     span: SourceSpan
     policy: dict[str, Any] | None = None
     as_of: _dt.date | None = None
+    #: where each rule id under fired/silent/overridden is written (``fired.0`` → span)
+    spans: dict[str, SourceSpan] = field(default_factory=dict)
 
 
 @dataclass
@@ -52,6 +56,8 @@ class CaseResult:
     diff: str = ""
     fired: set[str] = field(default_factory=set)
     recommendation: Recommendation | None = None
+    #: rule id → how it was overridden (``by 'RC9' on p1×P2``): it fired, then gave way to an exception
+    overridden: dict[str, list[str]] = field(default_factory=dict)
 
 
 def deep_merge(base: Any, over: Any) -> Any:
@@ -115,10 +121,28 @@ def load_cases(path: str | Path, display: str | None = None) -> list[RuleCase]:
                                            f"{', '.join(EXPECT_KEYS)}.", doc.key_span(loc + ("expect", k))))
         policy = _case_policy(c.get("policy"), doc, loc, problems)
         as_of = _case_as_of(c.get("as_of"), doc, loc, problems)
+        spans = _rule_list_spans(expect, doc, loc, problems)
         out.append(RuleCase(name, str(c["name"]), deep_merge(base, c.get("case") or {}), expect, doc.span(loc),
-                            policy, as_of))
+                            policy, as_of, spans))
     if problems:
         raise RuleFileError(problems)
+    return out
+
+
+def _rule_list_spans(expect: Mapping[str, Any], doc: RawDocument, loc: tuple[Any, ...], problems: list[Diagnostic]
+                     ) -> dict[str, SourceSpan]:
+    """Where each rule id of ``fired:``/``silent:``/``overridden:`` is written (each must be a list of ids)."""
+    out: dict[str, SourceSpan] = {}
+    for key in RULE_LISTS:
+        ids = expect.get(key)
+        if key not in expect or ids is None:
+            continue
+        if not isinstance(ids, list) or not all(isinstance(r, str) for r in ids):
+            problems.append(Diagnostic("bad-value", f"'{key}' is a list of rule ids ([RC1-named-direct, …]).",
+                                       doc.span(loc + ("expect", key))))
+            continue
+        for j in range(len(ids)):
+            out[f"{key}.{j}"] = doc.span(loc + ("expect", key, j))
     return out
 
 
@@ -182,6 +206,7 @@ def actual_of(rec: Recommendation | None, trace: Trace | None, expect: Mapping[s
         code = error.diagnostics[0].code if error and error.diagnostics else "error"
         return {"error": code, "message": str(error)}
     fired = trace.fired() if trace else set()
+    gave_way = overridden_rules(trace)
     for k in expect:
         if k == "status":
             act[k] = rec.error_case.status
@@ -198,8 +223,11 @@ def actual_of(rec: Recommendation | None, trace: Trace | None, expect: Mapping[s
             act[k] = rec.review.track
         elif k == "fired":
             act[k] = [r for r in expect[k] if r in fired]
-        elif k == "silent":
-            act[k] = [r for r in expect[k] if r not in fired]
+        elif k == "silent":  # a rule that fired and gave way is not silent: say so in the diff
+            act[k] = [r if r not in fired else f"{r} (fired, then overridden {'; '.join(gave_way[r])})"
+                      for r in expect[k] if r not in fired or r in gave_way]
+        elif k == "overridden":
+            act[k] = [r for r in expect[k] if r in gave_way]
         elif k == "error":
             act[k] = None
         elif k == "basis":
@@ -257,15 +285,40 @@ def with_policy(engines: Mapping[str, Any], policy: Mapping[str, Any]) -> dict[s
     return out
 
 
+def overridden_rules(trace: Trace | None) -> dict[str, list[str]]:
+    """Rules that fired and then gave way to an exception (``exception_to``): id → ``by 'X' on S``
+    for each fact ``S`` where that happened, in trace order."""
+    from ..explanation.trace import EventKind
+
+    out: dict[str, list[str]] = {}
+    for e in trace.filter(EventKind.OVERRIDDEN_BY) if trace else ():
+        how = f"by '{e.detail}' on {e.subject}"
+        if how not in out.setdefault(e.rule_id, []):
+            out[e.rule_id].append(how)
+    return out
+
+
+def overridden_note(case: RuleCase, overridden: Mapping[str, list[str]]) -> str:
+    """Lines saying which rules the case names fired and were then overridden ('' if none)."""
+    named = [r for key in RULE_LISTS for r in case.expect.get(key) or [] if isinstance(r, str)]
+    lines = [f"note: '{r}' fired and was overridden ({'; '.join(overridden[r])}): under fired: it counts as "
+             "fired, never as silent; list it under overridden: to say that it gave way"
+             for r in dict.fromkeys(named) if r in overridden]
+    return "\n".join(lines)
+
+
 def _unknown_rule_ids(case: RuleCase, book: Any) -> str:
-    """A message naming the ids under ``fired:``/``silent:`` that are not rules of ``book`` ('' if none)."""
+    """A message naming the ids under ``fired:``/``silent:``/``overridden:`` that are not rules of ``book``
+    ('' if none)."""
     from ..diagnostics import did_you_mean
 
     bad = []
-    for key in ("fired", "silent"):
-        for rid in case.expect.get(key) or []:
+    for key in RULE_LISTS:
+        for j, rid in enumerate(case.expect.get(key) or []):
             if rid not in book.by_id:
-                bad.append(f"{key}: '{rid}' is not a rule of {book.manifest.id}{did_you_mean(str(rid), book.by_id)}")
+                where = case.spans.get(f"{key}.{j}", case.span)
+                bad.append(f"{where}: unknown-reference: {key}: '{rid}' is not a rule of {book.manifest.id}"
+                           f"{did_you_mean(str(rid), book.by_id)}")
     return "\n".join(bad)
 
 
@@ -297,11 +350,15 @@ def run_case(case: RuleCase, engines: Mapping[str, Any]) -> list[CaseResult]:
         else:
             ok = all(_norm(act.get(k)) == want[k] for k in want)
         diff = ""
+        gave_way = overridden_rules(trace)
         if not ok:
             a = json.dumps(want, ensure_ascii=False, indent=2, sort_keys=True).splitlines()
             b = json.dumps(act, ensure_ascii=False, indent=2, sort_keys=True).splitlines()
             diff = "\n".join(difflib.unified_diff(a, b, "expected", f"actual ({backend})", lineterm=""))
-        results.append(CaseResult(case, backend, ok, diff, trace.fired() if trace else set(), recommendation=rec))
+            note = overridden_note(case, gave_way)
+            diff += f"\n{note}" if note else ""
+        results.append(CaseResult(case, backend, ok, diff, trace.fired() if trace else set(), recommendation=rec,
+                                  overridden=gave_way))
     return results
 
 

@@ -1,9 +1,11 @@
 """``accountrules diff OLD NEW --cases …``: replay cases under two rulebooks and report every
 changed outcome, with the reasons (rule ids and citations) on both sides.
 
-Cases come from directories (every ``*.cases.yaml`` and ``*.jsonl`` below them), cases files
-(``*.cases.yaml``: each case's data merged over ``base``), single case files (``*.yaml`` /
-``*.json``) and JSON Lines batches (``*.jsonl``, one case per line). Both rulebooks are
+Cases come from directories (every ``*.cases.yaml``, ``*.jsonl`` and plain case file ``*.yaml`` /
+``*.yml`` / ``*.json`` below them, except a rulebook's rule files), cases files (``*.cases.yaml``:
+each case's data merged over ``base``), single case files (``*.yaml`` / ``*.json``) and JSON Lines
+batches (``*.jsonl``, one case per line). A directory without any case is an error (``no-cases``);
+a case that cannot be read is listed as not read. Both rulebooks are
 evaluated with the python backend (the reference semantics).
 
 What is compared, per case: whether it is rejected (and with which code), the error-case status
@@ -64,6 +66,39 @@ class CaseDiff:
 # --------------------------------------------------------------------------- collecting cases
 
 
+#: what a ``--cases`` directory may hold (the message of ``no-cases``)
+CASE_FORMATS = ("A --cases directory holds rule cases (*.cases.yaml, docs/cases-format.md), JSON Lines batches "
+                "(*.jsonl, one case per line) and case files (*.yaml, *.yml, *.json: one case each, "
+                "docs/contract.md), in any subdirectory; the rule files of a rulebook directory (one with a "
+                "rulebook.yaml) are not cases.")
+_PLAIN = (".yaml", ".yml", ".json")
+
+
+def case_files_in(directory: Path) -> list[Path]:
+    """The case sources below ``directory``, sorted: rule cases, JSON Lines batches, and plain case
+    files — except the rule files of a rulebook (a directory with a ``rulebook.yaml``, or below one)
+    and anything in a hidden directory."""
+    out = []
+    for x in sorted(directory.rglob("*")):
+        rel = x.relative_to(directory)
+        if not x.is_file() or any(part.startswith(".") for part in rel.parts):
+            continue
+        rule_cases = x.name.endswith(".cases.yaml") or x.suffix == ".jsonl"
+        if rule_cases or (x.suffix in _PLAIN and not _in_rulebook(x.parent, directory)):
+            out.append(x)
+    return out
+
+
+def _in_rulebook(folder: Path, root: Path) -> bool:
+    """Whether ``folder`` (at or below ``root``) is a rulebook directory or inside one."""
+    while True:
+        if (folder / "rulebook.yaml").is_file():
+            return True
+        if folder == root or folder == folder.parent:
+            return False
+        folder = folder.parent
+
+
 def iter_replay_cases(sources: Sequence[str | Path]) -> Iterator[ReplayCase]:
     """Every case of the given directories and files, in order (directories sorted).
 
@@ -77,8 +112,9 @@ def iter_replay_cases(sources: Sequence[str | Path]) -> Iterator[ReplayCase]:
     for src in sources:
         p = Path(src)
         if p.is_dir():
-            files = sorted(x for x in p.rglob("*") if x.is_file() and (x.name.endswith(".cases.yaml")
-                                                                         or x.suffix == ".jsonl"))
+            files = case_files_in(p)
+            if not files:
+                raise RuleFileError([Diagnostic("no-cases", f"'{src}' holds no cases. {CASE_FORMATS}", path=str(src))])
         elif p.is_file():
             files = [p]
         else:
@@ -207,8 +243,13 @@ def _show(v: Any) -> str:
     return json.dumps(v, ensure_ascii=False)
 
 
-def format_diff_text(diffs: Sequence[CaseDiff], total: int) -> str:
-    """Every changed case: the changed fields, then the reasons on both sides."""
+def unreadable(cases: Sequence[ReplayCase]) -> list[ReplayCase]:
+    """The cases that could not be read (an invalid case file or JSON Lines line): neither side evaluates them."""
+    return [c for c in cases if c.problem is not None or c.data is None]
+
+
+def format_diff_text(diffs: Sequence[CaseDiff], total: int, not_read: Sequence[ReplayCase] = ()) -> str:
+    """Every changed case: the changed fields, then the reasons on both sides; then the cases not read."""
     lines: list[str] = []
     for d in diffs:
         lines.append(f"CHANGED {d.label}")
@@ -218,5 +259,9 @@ def format_diff_text(diffs: Sequence[CaseDiff], total: int) -> str:
                 lines.append(f"  {side} reasons ({part}):")
                 lines += [f"    - {r}" for r in rs] or ["    (none)"]
         lines.append("")
-    lines.append(f"{total} cases, {len(diffs)} changed")
+    for c in not_read:
+        lines.append(f"NOT READ {c.label}")
+        lines += [f"  {d.format()}" for d in (c.problem.diagnostics if c.problem else [])]
+        lines.append("")
+    lines.append(f"{total} cases, {len(diffs)} changed" + (f", {len(not_read)} not read" if not_read else ""))
     return "\n".join(lines)

@@ -97,7 +97,8 @@ _FALLBACK = {
     "citations": "The articles this rests on; at least one.",
     "when": "The condition (see *Conditions* below); omitted or `always` means always.",
     "then": "What the rule concludes when it fires.",
-    "exception_to": "Ids of rules of the same section this rule overrides when both fire.",
+    "exception_to": "Ids of rules of the same section this rule overrides when both fire (see *Exceptions "
+                    "and placeholders* below).",
     "note": "A note for rule authors (not shown in recommendations).",
     "rank": "Order: higher is heavier.",
     "value": "Numeric value of the grade (higher is more serious).",
@@ -191,6 +192,7 @@ def rule_format_markdown() -> str:
         out.append(f"| `{op}` | {SYMBOL[op]} | lists |")
     out += ["", "`in`, `not_in`, `contains_any` and `contains_none` take a non-empty list of values.", ""]
     out += _CITATIONS_SECTION
+    out += _EXCEPTIONS_SECTION
     out += _labels_section()
     return "\n".join(out)
 
@@ -222,6 +224,25 @@ _CITATIONS_SECTION = [
     "come after them and are printed as 参照. When no cited text is in force on that date the reason "
     "prints 无当时有效文本 (never an out-of-force or off-topic text), and when none applies to the case, "
     "无适用条文 — which `accountrules lint` reports as `citation-gap`."), "",
+]
+
+
+_EXCEPTIONS_SECTION = [
+    "## Exceptions and placeholders", "",
+    ("**`exception_to`.** When a rule and a rule it names in `exception_to` both fire on the same fact (the "
+     "case, a person, a person × finding, the outcome), the named rule gives way: its conclusion is dropped "
+     "and the trace records it as overridden (`overridden_by`). It still **fired**: in rule cases "
+     "([cases-format.md](cases-format.md)) it satisfies `fired:`, can never be `silent:`, and `overridden: "
+     "[ids]` says that it fired and gave way on some fact; `accountrules test` shows such a rule as "
+     "*fired, then overridden by 'X' on FACT*. An id under `fired:`, `silent:` or `overridden:` that is not "
+     "a rule is an error (`unknown-reference`). Exceptions are between rules of one section; a cycle is "
+     "an error (`exception-cycle`)."), "",
+    ("**Placeholders.** A rule's `explain` may name facts of the rule's stage as `{fact.path}` (and a chain "
+     "rule `{responsibility}`); each is filled with the fact's value in words. A placeholder that would "
+     "not be filled is an error (`unknown-fact`), so nothing is ever printed with braces: an unknown fact, a "
+     "fact of another stage (`{outcome.definition}` in a case-stage rule), any placeholder in a `title` "
+     "(titles are printed as written: in the circumstances considered, in the docs), and any placeholder "
+     "in the text of a catalogue entry (names, titles)."), "",
 ]
 
 

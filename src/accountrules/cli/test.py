@@ -56,7 +56,7 @@ def command(directory: str | None, rules: str | None, backend: str, show_coverag
         doc: dict[str, Any] = {
             "passed": passed, "failed": failed,
             "failures": [{"file": r.case.span.file, "line": r.case.span.line, "case": r.case.name,
-                          "backend": r.backend, "diff": r.diff} for r in failures],
+                          "backend": r.backend, "diff": r.diff, "overridden": r.overridden} for r in failures],
         }
         if cov is not None:
             doc["coverage"] = cov.as_dict()

@@ -53,8 +53,11 @@ _JsonNumbersLoader.add_implicit_resolver(
 class YamlProblem(Exception):
     """Raised by :func:`load_yaml` with the diagnostics found."""
 
-    def __init__(self, diagnostics: list[Diagnostic]) -> None:
+    def __init__(self, diagnostics: list[Diagnostic], document: RawDocument | None = None) -> None:
         self.diagnostics = diagnostics
+        #: what was read anyway, when every problem only dropped a repeated key (the first one kept):
+        #: a validator may go on checking it, so that one run reports every problem
+        self.document = document
         super().__init__("; ".join(d.format() for d in diagnostics))
 
 
@@ -324,7 +327,8 @@ def load_yaml(text: str | bytes, file: str = "<input>", *, max_bytes: int = MAX_
             ]
         ) from None
     if builder.problems:
-        raise YamlProblem(builder.problems)
+        only_repeats = all(d.code == "duplicate-key" for d in builder.problems)
+        raise YamlProblem(builder.problems, RawDocument(file, data, builder.spans) if only_repeats else None)
     return RawDocument(file, data, builder.spans)
 
 

@@ -15,6 +15,7 @@ Two kinds of vocabulary have labels:
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -94,6 +95,7 @@ def collect(docs: Iterable[tuple[RawDocument, Mapping[str, Mapping[str, Any]] | 
     codes, from :func:`required`)."""
     out: dict[str, dict[str, Any]] = {}
     where: dict[tuple[str, ...], SourceSpan] = {}
+    misspelt: dict[str, list[str]] = {}  # unknown codes, by kind: the code each one meant is not missing again
     for doc, labels in docs:
         if labels is None:
             continue
@@ -111,6 +113,7 @@ def collect(docs: Iterable[tuple[RawDocument, Mapping[str, Mapping[str, Any]] | 
             for code, text in codes.items():
                 cspan = doc.key_span(("labels", kind, code))
                 if code not in need[kind] and kind in CLOSED:
+                    misspelt.setdefault(kind, []).append(str(code))
                     problems.append(Diagnostic("unknown-reference", f"'{code}' is not a code of {kind}"
                                                f"{did_you_mean(code, need[kind])}. {allowed(need[kind])}",
                                                cspan, path=f"labels.{kind}.{code}"))
@@ -122,7 +125,8 @@ def collect(docs: Iterable[tuple[RawDocument, Mapping[str, Mapping[str, Any]] | 
                     mine[code] = text
                     where[("labels", kind, code)] = cspan
     for kind, wanted in need.items() if complete else ():
-        missing = [c for c in wanted if c not in out.get(kind, {})]
+        missing = [c for c in wanted if c not in out.get(kind, {})
+                   and not difflib.get_close_matches(c, misspelt.get(kind, []), n=1, cutoff=0.6)]
         if missing:
             span = where.get(("labels", kind)) or where.get(("labels",)) or fallback
             problems.append(Diagnostic(

@@ -15,10 +15,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 __all__ = [
+    "MARK_CLOSE",
+    "MARK_OPEN",
     "LawLibrary",
+    "NearMatch",
     "article_label",
     "cn_to_int",
     "int_to_cn",
+    "nearest_passage",
     "normalize",
     "parse_article_ref",
     "parse_law_text",
@@ -378,3 +382,130 @@ class LawLibrary:
         """The text of article ``n`` of the law file ``filename``, or None."""
         key = self._by_file(filename)
         return None if key is None else self.articles(*key).get(n)
+
+
+#: how differing parts are marked in :class:`NearMatch`
+MARK_OPEN, MARK_CLOSE = "⟦", "⟧"
+
+
+@dataclass(frozen=True)
+class NearMatch:
+    """The official text nearest to a quote that is not in its article, differences marked ⟦…⟧.
+
+    Attributes:
+        official: The nearest passage of the article, with some text around it; what differs from
+            the quote is in ``⟦…⟧`` (an empty ``⟦⟧`` where the quote has text the article lacks).
+        quoted: The part of the quote that was not found, marked the same way.
+        line: The index of the article's line (paragraph) where the passage begins.
+        ratio: How close the passage is to the quoted part (0–1).
+    """
+
+    official: str
+    quoted: str
+    line: int
+    ratio: float
+
+
+def _failing_segment(haystack: str, quote: str) -> str | None:
+    """The first ``……``-separated part of ``quote`` not found (in order) in ``haystack``."""
+    pos = 0
+    for seg in (s for s in (normalize(p) for p in _ELLIPSIS_RE.split(quote)) if s):
+        found = haystack.find(seg, pos)
+        if found < 0:
+            return seg
+        pos = found + len(seg)
+    return None
+
+
+def _candidates(haystack: str, seg: str) -> list[int]:
+    """Where in ``haystack`` a passage like ``seg`` could start: aligned on its shared n-grams."""
+    for n in (4, 2, 1):
+        if len(seg) < n:
+            continue
+        starts: set[int] = set()
+        for off in range(0, len(seg) - n + 1, n):
+            gram = seg[off:off + n]
+            i = haystack.find(gram)
+            while i >= 0 and len(starts) < 400:
+                starts.add(max(0, i - off))
+                i = haystack.find(gram, i + 1)
+        if starts:
+            return sorted(starts)
+    return []
+
+
+def _shorten(text: str, keep: int, where: str) -> str:
+    """An unchanged run of text cut to ``keep`` characters next to the differences."""
+    if len(text) <= 2 * keep + 1:
+        return text
+    if where == "start":
+        return "…" + text[-keep:]
+    if where == "end":
+        return text[:keep] + "…"
+    return text[:keep] + "…" + text[-keep:]
+
+
+def nearest_passage(article_text: str, quote: str, context: int = 12) -> NearMatch | None:
+    """The passage of an article nearest to a quote that :func:`quote_in_article` rejects.
+
+    The first ``……``-separated part of the quote that is not in the article is aligned with the
+    article (``difflib``), and both are shown with their differences marked.
+
+    Args:
+        article_text: The article (from :func:`parse_law_text`).
+        quote: The quote that does not match.
+        context: How many unchanged characters to keep around each difference.
+
+    Returns:
+        The nearest passage, or None when the quote matches or shares no character with the article.
+    """
+    from difflib import SequenceMatcher
+
+    lines = [normalize(x) for x in article_text.split("\n")]
+    haystack = "".join(lines)
+    seg = _failing_segment(haystack, quote)
+    if seg is None:
+        return None
+    best: tuple[float, int] | None = None
+    for start in _candidates(haystack, seg):
+        ratio = SequenceMatcher(None, seg, haystack[start:start + len(seg)], autojunk=False).ratio()
+        if best is None or ratio > best[0]:
+            best = (ratio, start)
+    if best is None:
+        return None
+    slack = max(4, len(seg) // 5)
+    lo = max(0, best[1] - slack)
+    window = haystack[lo:best[1] + len(seg) + slack]
+    blocks = [b for b in SequenceMatcher(None, seg, window, autojunk=False).get_matching_blocks() if b.size]
+    w0 = max(0, blocks[0].b - blocks[0].a)
+    w1 = min(len(window), blocks[-1].b + blocks[-1].size + len(seg) - blocks[-1].a - blocks[-1].size)
+    target = window[w0:w1]
+    ops = SequenceMatcher(None, seg, target, autojunk=False).get_opcodes()
+    quoted, official = [], []
+    for k, (tag, i1, i2, j1, j2) in enumerate(ops):
+        if tag == "equal":
+            where = "start" if k == 0 else "end" if k == len(ops) - 1 else "middle"
+            same = _shorten(seg[i1:i2], context, where)
+            quoted.append(same)
+            official.append(same)
+        else:
+            quoted.append(f"{MARK_OPEN}{seg[i1:i2]}{MARK_CLOSE}")
+            official.append(f"{MARK_OPEN}{target[j1:j2]}{MARK_CLOSE}")
+    begin = lo + w0
+    end = begin + len(target)
+    # the article's text on either side: up to ``context`` characters, and … where it goes on
+    if ops[0][0] == "equal":
+        head = "" if official[0].startswith("…") or begin == 0 else "…"
+    else:
+        head = ("…" if begin > context else "") + haystack[max(0, begin - context):begin]
+    if ops[-1][0] == "equal":
+        tail = "" if official[-1].endswith("…") or end >= len(haystack) else "…"
+    else:
+        tail = haystack[end:end + context] + ("…" if end + context < len(haystack) else "")
+    official_text = head + "".join(official) + tail
+    offsets, total = [], 0
+    for x in lines:
+        offsets.append(total)
+        total += len(x)
+    line = max(i for i, off in enumerate(offsets) if off <= begin) if offsets else 0
+    return NearMatch(official_text, "".join(quoted), line, round(best[0], 2))

@@ -133,3 +133,18 @@ def pinpoint_problem(article_text: str, article: str, quote: str) -> str | None:
             return f"the quote is its 目 {within[0]} (a numbered sub-item): cite it as {precise.label()}."
         return None
     return "the quote is not inside that 项" + (" or 目." if p.sub else ".")
+
+
+def provision_of_line(article_text: str, article: int, line: int) -> str:
+    """The 款 (and 项) of an article that its ``line``-th line (0-based) belongs to:
+    ``第二十五条第二款``, ``第二十八条第一款第（三）项``; the article alone when it has one 款."""
+    paragraphs = structure(article_text)
+    seen = 0
+    for k, par in enumerate(paragraphs, start=1):
+        if line < seen + len(par.lines):
+            text = par.lines[line - seen]
+            item = next((n for n, it in par.items.items() if it.lead == text or text in it.subs.values()), None)
+            para = k if len(paragraphs) > 1 else None
+            return Pinpoint(article, para, item).label()
+        seen += len(par.lines)
+    return Pinpoint(article).label()

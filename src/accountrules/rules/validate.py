@@ -22,8 +22,18 @@ from ..language.conditions import Cond, ParseContext, parse_condition
 from . import labels as _labels
 from . import schema as rb
 from .citations import resolve_citations
-from .law import LawLibrary, parse_article_ref, quote_in_article
-from .pinpoint import pinpoint_problem
+from .law import (
+    MARK_CLOSE,
+    MARK_OPEN,
+    LawLibrary,
+    article_label,
+    nearest_passage,
+    normalize,
+    parse_article_ref,
+    quote_in_article,
+)
+from .pinpoint import pinpoint_problem, provision_of_line
+from .salvage import close_to, declared_ids, salvage
 
 MAX_RULE_FILES = 500
 
@@ -270,7 +280,12 @@ def _load_rulebook(path: str | Path | None, display_root: str | None) -> Ruleboo
             doc = load_file(f, display=display)
         except YamlProblem as exc:
             problems.extend(exc.diagnostics)
-            continue
+            if exc.document is None:
+                # what the file declares is unknown: references to the ids it seems to declare are not
+                # reported again as unknown (nor its manifest or matrix as missing)
+                broken_all |= declared_ids(f) | {"<unreadable>"}
+                continue
+            doc = exc.document  # only repeated keys (the first kept): check the rest of the file too
         digest.update(rel.encode() + b"\0" + f.read_bytes() + b"\0")
         if doc.data is None:
             continue
@@ -330,26 +345,65 @@ def _validate_file(doc: RawDocument, problems: list[Diagnostic]) -> tuple[rb.Rul
                 continue
             good = []
             for i, el in enumerate(value):
-                try:
-                    obj = adapter.validate_python(el)
-                    # remember where it stands in the file: invalid siblings are dropped, and every
-                    # later position must still point at the right element
-                    object.__setattr__(obj, "__pydantic_private__", {**(obj.__pydantic_private__ or {}), "_index": i})
-                    good.append(obj)
-                except ValidationError as exc:
-                    problems.extend(pydantic_diagnostics(exc, doc, etype, (key, i)))
-                    if isinstance(el, dict):
-                        broken.add(str(el.get("id") or el.get("code") or ""))
+                obj = _element(adapter, el, doc, etype, (key, i), problems)
+                if obj is None:
+                    for ident in _idents(el):
+                        broken |= {ident, f"{key}:{ident}"}
+                    continue
+                # remember where it stands in the file: invalid siblings are dropped, and every
+                # later position must still point at the right element
+                object.__setattr__(obj, "__pydantic_private__", {**(obj.__pydantic_private__ or {}), "_index": i})
+                good.append(obj)
             parts[key] = good
         else:
-            try:
-                parts[key] = adapter.validate_python(value)
-            except ValidationError as exc:
-                problems.extend(pydantic_diagnostics(exc, doc, etype, (key,)))
+            before = len(problems)
+            obj = _element(adapter, value, doc, etype, (key,), problems)
+            if len(problems) > before:  # failed: what it lacks now (a label dropped …) is not reported again
                 broken.add(f"<{key}>")
+            if obj is not None:
+                parts[key] = obj
     return rb.RuleFile.model_construct(**{**{k: [] for k, f in fields.items()
                                              if typing.get_origin(f.annotation) is list},
                                           "rulebook": None, "matrix": None, **parts}), broken
+
+
+def _idents(el: Any) -> list[str]:
+    """The id an element that failed validation meant (``id: [S01]`` meant ``S01``)."""
+    if not isinstance(el, dict):
+        return []
+    raw = el.get("id") if el.get("id") is not None else el.get("code")
+    values = raw if isinstance(raw, list) else [raw]
+    return [str(v) for v in values if isinstance(v, str | int | float) and not isinstance(v, bool)]
+
+
+#: where the citations of an element are (a salvaged element may have lost some: each keeps its index)
+_CITATION_LISTS: tuple[tuple[str, ...], ...] = (("citations",), ("policy", "choice_of_law"))
+
+
+def _element(adapter: Any, value: Any, doc: RawDocument, etype: Any, loc: Loc, problems: list[Diagnostic]) -> Any:
+    """One element validated; when it fails, its problems reported and what is valid of it kept for
+    the later checks (:func:`accountrules.rules.salvage.salvage`), or None."""
+    try:
+        return adapter.validate_python(value)
+    except ValidationError as exc:
+        problems.extend(pydantic_diagnostics(exc, doc, etype, loc))
+        saved = salvage(adapter.validate_python, value, exc)
+    if saved is None:
+        return None
+    obj = saved.value
+    lists: list[tuple[tuple[Any, ...], Any]] = [(p, _walk(obj, p)) for p in _CITATION_LISTS]
+    lists += [(("influence", ch, "citations"), inf.citations) for ch, inf in (getattr(obj, "influence", None) or {}).items()]
+    for path, cits in lists:
+        for j, c in enumerate(cits or []):
+            orig = saved.original((*path, j))[-1]
+            object.__setattr__(c, "__pydantic_private__", {**(c.__pydantic_private__ or {}), "_index": orig})
+    return obj
+
+
+def _walk(obj: Any, path: tuple[str, ...]) -> Any:
+    for part in path:
+        obj = getattr(obj, part, None)
+    return obj
 
 
 def _orig(obj: Any, i: int) -> int:
@@ -358,9 +412,30 @@ def _orig(obj: Any, i: int) -> int:
     return int(priv.get("_index", i))
 
 
-def _set_span(obj: Any, span: SourceSpan) -> None:
+def _set_span(obj: Any, span: SourceSpan, where: tuple[RawDocument, Loc] | None = None) -> None:
     if isinstance(obj, BaseModel):
-        object.__setattr__(obj, "__pydantic_private__", {**(obj.__pydantic_private__ or {}), "_span": span})
+        extra = {"_span": span} if where is None else {"_span": span, "_where": where}
+        object.__setattr__(obj, "__pydantic_private__", {**(obj.__pydantic_private__ or {}), **extra})
+
+
+def _forget_sources(catalog: Mapping[str, Mapping[str, Any]]) -> None:
+    """Drop the documents :func:`_at` reads: a validated rulebook keeps spans, not whole files
+    (it is pickled into the rulebook cache and shared by every engine)."""
+    for entries in catalog.values():
+        for obj in entries.values():
+            priv = getattr(obj, "__pydantic_private__", None)
+            if priv and "_where" in priv:
+                object.__setattr__(obj, "__pydantic_private__", {k: v for k, v in priv.items() if k != "_where"})
+
+
+def _at(obj: Any, *sub: Any) -> SourceSpan | None:
+    """Where a part of a catalogue entry is written (``_at(item, "category")``), else the entry."""
+    where = (getattr(obj, "__pydantic_private__", None) or {}).get("_where")
+    if where is None:
+        span: SourceSpan | None = getattr(obj, "span", None)
+        return span
+    doc: RawDocument = where[0]
+    return doc.span(where[1] + sub)
 
 
 class _Ref(Protocol):
@@ -398,7 +473,8 @@ def _collect(parsed: list[tuple[RawDocument, rb.RuleFile]], problems: list[Diagn
             got.manifest = model.rulebook
             _set_span(got.manifest, doc.span(("rulebook",)))
             for ci, c in enumerate(got.manifest.policy.choice_of_law):
-                got.cite_locs.append((doc, ("rulebook", "policy", "choice_of_law", ci), c, "policy.choice_of_law"))
+                got.cite_locs.append((doc, ("rulebook", "policy", "choice_of_law", _orig(c, ci)), c,
+                                      "policy.choice_of_law"))
         _collect_catalogue(doc, model, got.catalog, got.spans, got.cite_locs, problems)
         if model.matrix is not None:
             if got.matrix is not None:
@@ -418,21 +494,23 @@ def _collect_catalogue(doc: RawDocument, model: rb.RuleFile, catalog: dict[str, 
             key = obj.code if section == "circumstances" else obj.id
             loc: Loc = (section, _orig(obj, i))
             span = doc.span(loc)
-            _set_span(obj, span)
+            _set_span(obj, span, (doc, loc))
             if key in catalog[section]:
                 prev = spans[f"{section}.{key}"]
                 problems.append(Diagnostic("duplicate-id", f"{section} '{key}' is defined twice "
                                            f"(first at {prev}).", doc.span(loc + ("code" if section ==
                                            "circumstances" else "id",))))
+                for ci, c in enumerate(getattr(obj, "citations", []) or []):  # its quotes are still checked
+                    cite_locs.append((doc, loc + ("citations", _orig(c, ci)), c, f"{section}.{key}"))
                 continue
             catalog[section][key] = obj
             spans[f"{section}.{key}"] = span
             for ci, c in enumerate(getattr(obj, "citations", []) or []):
-                cite_locs.append((doc, loc + ("citations", ci), c, f"{section}.{key}"))
+                cite_locs.append((doc, loc + ("citations", _orig(c, ci)), c, f"{section}.{key}"))
             if section == "ladder":
                 for ch, inf in obj.influence.items():
                     for ci, c in enumerate(inf.citations):
-                        cite_locs.append((doc, loc + ("influence", ch, "citations", ci), c, f"ladder.{key}"))
+                        cite_locs.append((doc, loc + ("influence", ch, "citations", _orig(c, ci)), c, f"ladder.{key}"))
 
 
 def _collect_matrix(doc: RawDocument, matrix: rb.Matrix, spans: dict[str, SourceSpan],
@@ -456,11 +534,12 @@ def _collect_rules(doc: RawDocument, model: rb.RuleFile, seen_ids: dict[str, Sou
             if rule.id in seen_ids:
                 problems.append(Diagnostic("duplicate-id", f"rule id '{rule.id}' is used twice (first at "
                                            f"{seen_ids[rule.id]}).", doc.span(loc + ("id",)), rule_id=rule.id))
-                continue
-            seen_ids[rule.id] = span
+                # still checked (its condition, references, citations): the rulebook is refused anyway
+            else:
+                seen_ids[rule.id] = span
             rule_raw.append((section, doc, loc, rule))
             for ci, c in enumerate(rule.citations):
-                cite_locs.append((doc, loc + ("citations", ci), c, rule.id))
+                cite_locs.append((doc, loc + ("citations", _orig(c, ci)), c, rule.id))
 
 
 def _assemble(directory: Path, root: str, sha: str, files: list[str],
@@ -469,18 +548,14 @@ def _assemble(directory: Path, root: str, sha: str, files: list[str],
     broken = broken or set()
     got = _collect(parsed, problems)
     manifest, matrix, matrix_doc, catalog = got.manifest, got.matrix, got.matrix_doc, got.catalog
-    if manifest is None:
-        if "<rulebook>" in broken:
-            return None
+    # a broken manifest or matrix is reported where it is written; everything that does not depend on
+    # it is still checked, so that one run reports every independent problem
+    if manifest is None and not broken & {"<rulebook>", "<unreadable>"}:
         problems.append(Diagnostic("missing-key", "rulebook.yaml must define 'rulebook:' (id, version, title, "
                                    "jurisdiction, policy).", SourceSpan(f"{root}/rulebook.yaml", 1, 1)))
-        return None
-    if matrix is None:
-        if "<matrix>" in broken:
-            return None
+    if matrix is None and not broken & {"<matrix>", "<unreadable>"}:
         problems.append(Diagnostic("missing-key", "no file defines 'matrix' (grade × responsibility → level).",
-                                   manifest.span))
-        return None
+                                   manifest.span if manifest else SourceSpan(f"{root}/rulebook.yaml", 1, 1)))
 
     instruments: dict[str, rb.Instrument] = catalog["instruments"]
     items: dict[str, rb.Item] = catalog["items"]
@@ -501,15 +576,24 @@ def _assemble(directory: Path, root: str, sha: str, files: list[str],
             problems.append(Diagnostic("unknown-reference", f"unknown {kind} '{value}'"
                                        f"{did_you_mean(value, choices)}. {allowed(choices)}", span, rule_id=rule_id))
 
-    _check_catalogue(manifest, matrix, matrix_doc, catalog, ref, problems)
-    _check_citations(directory, got.cite_locs, instruments, problems)
+    _check_catalogue(manifest, matrix, matrix_doc, catalog, ref, problems, broken)
+    _check_texts(catalog, problems)
+    _check_citations(directory, got.cite_locs, instruments, problems, broken)
     vocabs = _vocabs(items, cat_map, circs, defs)
-    resolve_citations(got.cite_locs, {r.id: sec for sec, _d, _l, r in got.rule_raw}, vocabs, problems)
-    entries = _rule_entries(got.rule_raw, vocabs, ref, broken, problems, catalog)
+    # conditions may name codes whose entry failed validation (already reported): not again
+    lost = {b for b in broken if ":" not in b} if "<unreadable>" in broken else set()
+    known = {k: tuple(sorted({*v, *lost, *(b.split(":", 1)[1] for b in broken if b.startswith(f"{k}:"))}))
+             for k, v in vocabs.items()} if broken else vocabs
+    resolve_citations(got.cite_locs, {r.id: sec for sec, _d, _l, r in got.rule_raw}, known, problems)
+    entries = _rule_entries(got.rule_raw, known, ref, broken, problems, catalog)
     _check_cycles(entries, problems)
     effects = [e for lv in levels.values() for inf in lv.influence.values() for e in inf.effects]
     labels = _labels.collect(((doc, model.labels) for doc, model in parsed), _labels.required(effects),
-                             manifest.span, problems, complete="<labels>" not in broken)
+                             manifest.span if manifest else None, problems,
+                             complete=not broken & {"<labels>", "<unreadable>"})
+    _forget_sources(catalog)
+    if manifest is None or matrix is None:
+        return None
     return Rulebook(
         manifest=manifest, directory=directory, display_root=root, sha256=sha, files=files,
         instruments=instruments, definitions=defs, categories=cat_map, items=items, grades=grades,
@@ -522,8 +606,9 @@ def _assemble(directory: Path, root: str, sha: str, files: list[str],
 
 
 
-def _check_catalogue(manifest: rb.Manifest, matrix: rb.Matrix, matrix_doc: tuple[RawDocument, Loc] | None,
-                     catalog: dict[str, dict[str, Any]], ref: _Ref, problems: list[Diagnostic]) -> None:
+def _check_catalogue(manifest: rb.Manifest | None, matrix: rb.Matrix | None, matrix_doc: tuple[RawDocument, Loc] | None,
+                     catalog: dict[str, dict[str, Any]], ref: _Ref, problems: list[Diagnostic],
+                     broken: set[str]) -> None:
     """Cross-references between catalogue entries; ranks, required responsibilities and tracks; the matrix."""
     items: dict[str, rb.Item] = catalog["items"]
     cat_map: dict[str, rb.Category] = catalog["categories"]
@@ -535,9 +620,10 @@ def _check_catalogue(manifest: rb.Manifest, matrix: rb.Matrix, matrix_doc: tuple
     resp: dict[str, rb.ResponsibilityType] = catalog["responsibilities"]
     tracks: dict[str, rb.ReviewTrack] = catalog["review_tracks"]
     _check_references(items, cat_map, grades, levels, measures, channels, ref)
-    _check_required(manifest, levels, resp, tracks, umt, ref, problems)
-    _check_matrix(matrix, matrix_doc, grades, levels, ref, problems)
-    _check_deciding_bodies(catalog["deciding_bodies"], channels, ref, problems)
+    _check_required(manifest, levels, resp, tracks, umt, ref, problems, broken)
+    if matrix is not None:
+        _check_matrix(matrix, matrix_doc, grades, levels, ref, problems)
+    _check_deciding_bodies(catalog["deciding_bodies"], channels, ref, problems, broken)
 
 
 def _check_references(items: dict[str, rb.Item], cat_map: dict[str, rb.Category], grades: dict[str, rb.Grade],
@@ -547,47 +633,53 @@ def _check_references(items: dict[str, rb.Item], cat_map: dict[str, rb.Category]
     from ..contract.models import ROLES
 
     for it in items.values():
-        ref("category", it.category, cat_map, it.span)
-        ref("grade", it.base_grade, grades, it.span)
-        for role in [*it.roles.direct, *it.roles.oversight]:
-            ref("role", role, dict.fromkeys(ROLES), it.span)
+        ref("category", it.category, cat_map, _at(it, "category"))
+        ref("grade", it.base_grade, grades, _at(it, "base_grade"))
+        for key in ("direct", "oversight"):
+            for j, role in enumerate(getattr(it.roles, key)):
+                ref("role", role, dict.fromkeys(ROLES), _at(it, "roles", key, j))
     for lv in levels.values():
         for ch, ms in lv.measures.items():
             if ch != "default":
-                ref("channel", ch, channels, lv.span)
-            for mid in ms:
-                ref("measure", mid, measures, lv.span)
+                ref("channel", ch, channels, _at(lv, "measures", ch, "<key>"))
+            for j, mid in enumerate(ms):
+                ref("measure", mid, measures, _at(lv, "measures", ch, j))
         for ch in lv.influence:
             if ch != "default":
-                ref("channel", ch, channels, lv.span)
+                ref("channel", ch, channels, _at(lv, "influence", ch, "<key>"))
 
 
-def _check_required(manifest: rb.Manifest, levels: dict[str, rb.Level], resp: dict[str, rb.ResponsibilityType],
+def _check_required(manifest: rb.Manifest | None, levels: dict[str, rb.Level], resp: dict[str, rb.ResponsibilityType],
                     tracks: dict[str, rb.ReviewTrack], umt: dict[str, rb.UnitMeasureType], ref: _Ref,
-                    problems: list[Diagnostic]) -> None:
+                    problems: list[Diagnostic], broken: set[str]) -> None:
     ranks: dict[int, str] = {}
     for lv in levels.values():
         if lv.rank in ranks:
             problems.append(Diagnostic("duplicate-id", f"ladder rank {lv.rank} is used by '{ranks[lv.rank]}' and "
                                        f"'{lv.id}'; ranks must be unique.", lv.span))
         ranks[lv.rank] = lv.id
-    if 0 not in ranks:
+    where = manifest.span if manifest else None
+    # a level, responsibility or track that failed validation may be the one required (not reported again)
+    lost = any(b.startswith("ladder:") for b in broken) or "<unreadable>" in broken
+    if 0 not in ranks and not lost:
         problems.append(Diagnostic("missing-key", "the ladder needs a level of rank 0 (no accountability).",
-                                   manifest.span))
+                                   where, path="ladder"))
     for req in ("direct", "primary_leadership", "important_leadership", "none"):
-        if req not in resp:
-            problems.append(Diagnostic("missing-key", f"responsibilities must define '{req}'.", manifest.span))
-    if "routine" not in tracks:
-        problems.append(Diagnostic("missing-key", "review_tracks must define 'routine'.", manifest.span))
+        if req not in resp and req not in broken:
+            problems.append(Diagnostic("missing-key", f"responsibilities must define '{req}'.", where,
+                                       path="responsibilities"))
+    if "routine" not in tracks and "routine" not in broken:
+        problems.append(Diagnostic("missing-key", "review_tracks must define 'routine'.", where, path="review_tracks"))
     for u in umt.values():
-        for s in u.superseded_by:
-            ref("unit measure", s, umt, u.span)
-    ref("level", manifest.policy.aggravation_cap, levels, manifest.span)
-    if manifest.policy.exemption_keeps is not None:
-        ref("level", manifest.policy.exemption_keeps, levels, manifest.span)
+        for j, s in enumerate(u.superseded_by):
+            ref("unit measure", s, umt, _at(u, "superseded_by", j))
+    if manifest is not None:
+        ref("level", manifest.policy.aggravation_cap, levels, manifest.span)
+        if manifest.policy.exemption_keeps is not None:
+            ref("level", manifest.policy.exemption_keeps, levels, manifest.span)
     for lv in levels.values():
         if lv.aggravates_to is not None:
-            ref("level", lv.aggravates_to, levels, lv.span)
+            ref("level", lv.aggravates_to, levels, _at(lv, "aggravates_to"))
 
 
 def _check_matrix(matrix: rb.Matrix, matrix_doc: tuple[RawDocument, Loc] | None, grades: dict[str, rb.Grade],
@@ -606,13 +698,16 @@ def _check_matrix(matrix: rb.Matrix, matrix_doc: tuple[RawDocument, Loc] | None,
 
 
 def _check_citations(directory: Path, cite_locs: list[tuple[RawDocument, Loc, rb.CitationSpec, str]],
-                     instruments: dict[str, rb.Instrument], problems: list[Diagnostic]) -> None:
+                     instruments: dict[str, rb.Instrument], problems: list[Diagnostic],
+                     broken: set[str]) -> None:
     """Every citation: a declared instrument, a version, and a quote that is the official text."""
     # citations
     library = LawLibrary.from_dir(directory / "law") if (directory / "law").is_dir() else None
     for doc, loc, c, owner in cite_locs:
         span = doc.span(loc)
         inst = instruments.get(c.instrument)
+        if inst is None and c.instrument in broken:
+            continue  # the instrument's own entry failed validation: reported there
         if inst is None:
             problems.append(Diagnostic("unknown-reference", f"unknown instrument '{c.instrument}'"
                                        f"{did_you_mean(c.instrument, instruments)}. Instruments are declared in "
@@ -642,8 +737,8 @@ def _check_citations(directory: Path, cite_locs: list[tuple[RawDocument, Loc, rb
             elif not quote_in_article(text, c.quote):
                 problems.append(Diagnostic("quote-mismatch", f"the quote is not the text of {inst.short} "
                                            f"{c.article} ({version}) character for character; quote the "
-                                           "official text (use …… for omissions).", doc.span(loc + ("quote",)),
-                                           rule_id=owner))
+                                           "official text (use …… for omissions)." + _nearest(text, num, c.quote),
+                                           doc.span(loc + ("quote",)), rule_id=owner))
             elif (where := pinpoint_problem(text, c.article, c.quote)) is not None:
                 problems.append(Diagnostic("quote-pinpoint", f"{inst.short} ({version}) {c.article}: {where} "
                                            "A quote must stand inside the 款, 项 or 目 it is cited as.",
@@ -656,6 +751,22 @@ def _check_citations(directory: Path, cite_locs: list[tuple[RawDocument, Loc, rb
             problems.append(Diagnostic("missing-law-text", f"official text '{inst.official_text}' not found "
                                        "under law/.", inst.span))
 
+
+
+#: below this similarity the nearest passage is not shown as what the quote meant
+NEAR_ENOUGH = 0.5
+
+
+def _nearest(article_text: str, number: int, quote: str) -> str:
+    """The official text nearest to a mismatched quote, differences marked (for the message)."""
+    near = nearest_passage(article_text, quote)
+    if near is None or near.ratio < NEAR_ENOUGH:
+        start = normalize(article_text)
+        return (f" No passage of {article_label(number)} is close to it; the article reads: "
+                f"{start[:60]}{'…' if len(start) > 60 else ''}")
+    where = provision_of_line(article_text, number, near.line)
+    return (f" Nearest official text, in {where}: {near.official} — the quote has: {near.quoted} "
+            f"(differences in {MARK_OPEN}{MARK_CLOSE}).")
 
 
 def _rule_entries(rule_raw: list[tuple[str, RawDocument, Loc, rb.Rule]], vocabs: dict[str, tuple[str, ...]],
@@ -696,17 +807,18 @@ def _rule_entries(rule_raw: list[tuple[str, RawDocument, Loc, rb.Rule]], vocabs:
 
 
 def _check_deciding_bodies(bodies: Mapping[str, rb.DecidingBody], channels: Mapping[str, rb.Channel], ref: Any,
-                           problems: list[Diagnostic]) -> None:
+                           problems: list[Diagnostic], broken: set[str]) -> None:
     """Every channel named exists; if the rulebook names deciding bodies, every channel has one."""
     for body in bodies.values():
-        for ch in body.channels:
-            ref("channel", ch, channels, body.span)
-    if not bodies:
-        return
+        for j, ch in enumerate(body.channels):
+            ref("channel", ch, channels, _at(body, "channels", j))
+    if not bodies or any(b.startswith("deciding_bodies:") for b in broken) or "<unreadable>" in broken:
+        return  # a body that failed validation may be the one that lists the channel
     covered = {ch for body in bodies.values() for ch in body.channels}
+    misspelt = covered - set(channels)  # reported above; the channel they meant is not missing again
     first = next(iter(bodies.values()))
     for ch in channels:
-        if ch not in covered:
+        if ch not in covered and not close_to(ch, misspelt):
             problems.append(Diagnostic("missing-key", f"no deciding body lists channel '{ch}'; add it to the "
                                        "'channels' of one of 'deciding_bodies' (the letter must know whom to "
                                        "address).", first.span))
@@ -717,25 +829,64 @@ _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 
 def _check_placeholders(section: str, stage: str, rule: rb.Rule, doc: RawDocument, loc: Loc,
                         problems: list[Diagnostic]) -> None:
-    """Every ``{…}`` of a rule's title and explain names a fact of the rule's stage (or, in a chain
-    rule, ``{responsibility}``): an unfilled placeholder would be printed as it is."""
+    """Every ``{…}`` of a rule's explain names a fact of the rule's stage (or, in a chain rule,
+    ``{responsibility}``), and a title has none: a placeholder that is not filled would be printed
+    as it is (titles are printed as written: in the circumstances considered, in the docs …)."""
     from ..language.facts import FACTS
 
+    known = [p for p, sp in FACTS.items() if stage in sp.stages]
+    extra = " or, in a chain rule, {responsibility}" if section == "chain" else ""
     for key, text in (("title", rule.title), ("explain", rule.explain)):
         if text is None:
             continue
         for lang in ("zh", "en"):
             for name in _PLACEHOLDER.findall(text.get(lang)):
                 spec = FACTS.get(name)
-                if (name == "responsibility" and section == "chain") or (spec is not None and stage in spec.stages):
+                fits = (name == "responsibility" and section == "chain") or (spec is not None and stage in spec.stages)
+                if fits and key == "explain":
                     continue
-                known = [p for p, sp in FACTS.items() if stage in sp.stages]
-                why = "unknown placeholder" if spec is None else f"fact '{name}' is not available at stage '{stage}'"
-                problems.append(Diagnostic("unknown-fact", f"{why} '{{{name}}}' in {key}.{lang}"
-                                           f"{did_you_mean(name, known)}; a placeholder names a fact of the "
-                                           "rule's stage" + (" or, in a chain rule, {responsibility}" if section ==
-                                                             "chain" else "") + ".",
-                                           doc.span(loc + (key, lang)), rule_id=rule.id))
+                where = f"'{{{name}}}' in {key}.{lang}"
+                if fits:
+                    why = (f"placeholder {where} is never filled: a title is printed as it is written; put the "
+                           f"fact in 'explain' (the reason text, where placeholders are filled)")
+                elif spec is None:
+                    why = f"unknown placeholder {where}{did_you_mean(name, known)}; it would be printed as it is"
+                else:
+                    why = (f"placeholder {where} cannot be filled: fact '{name}' is not available at stage "
+                           f"'{stage}' (only at {', '.join(sorted(spec.stages))}); it would be printed as it is")
+                if key == "title" and not fits:
+                    why += " (and a title is printed as it is written: facts belong in 'explain')"
+                problems.append(Diagnostic("unknown-fact", f"{why}. A placeholder names a fact of the rule's stage"
+                                           f"{extra}.", _inside(doc.span(loc + (key, lang)), text.get(lang),
+                                                                f"{{{name}}}"), rule_id=rule.id))
+
+
+def _inside(span: SourceSpan | None, value: str, part: str) -> SourceSpan | None:
+    """The position of ``part`` inside a one-line text written at ``span`` — plain, or quoted without
+    escapes (its length in the file tells) — else the text's own position."""
+    if span is None or span.end_line != span.line or span.end_column is None or part not in value:
+        return span
+    width = span.end_column - span.column
+    if width not in (len(value), len(value) + 2):
+        return span  # escapes or folding: the offset in the file is not the offset in the value
+    column = span.column + (width - len(value)) // 2 + value.index(part)
+    return SourceSpan(span.file, span.line, column, span.line, column + len(part))
+
+
+def _check_texts(catalog: Mapping[str, Mapping[str, Any]], problems: list[Diagnostic]) -> None:
+    """Catalogue texts (names, titles …) are printed as written: a ``{…}`` in one would be printed as it is."""
+    for section in rb.CATALOG_SECTIONS:
+        for obj in catalog.get(section, {}).values():
+            for key in type(obj).model_fields:
+                text = getattr(obj, key, None)
+                if not isinstance(text, rb.Text):
+                    continue
+                for lang in ("zh", "en"):
+                    for name in _PLACEHOLDER.findall(text.get(lang)):
+                        problems.append(Diagnostic(
+                            "unknown-fact", f"placeholder '{{{name}}}' in {key}.{lang} is never filled: only a "
+                            "rule's 'explain' has its placeholders filled; this text is printed as it is written.",
+                            _inside(_at(obj, key, lang), text.get(lang), f"{{{name}}}")))
 
 
 def _check_then(section: str, rule: rb.Rule, doc: RawDocument, loc: Loc, problems: list[Diagnostic],  # noqa: C901 - one branch per rule section, read as a table
