@@ -8,6 +8,7 @@ CI (``CI=true``) a missing URL is a failure, elsewhere the PostgreSQL half is sk
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import signal
 import subprocess
@@ -50,8 +51,10 @@ def rules_v2(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert old in text
     g.write_text(text.replace(old, "    G2:\n      direct: talk\n"), encoding="utf-8")
     m = dst / "rulebook.yaml"
-    m.write_text(m.read_text(encoding="utf-8").replace('version: "2026.11.0"', 'version: "2026.12.0"'),
-                 encoding="utf-8")
+    text = m.read_text(encoding="utf-8")
+    version = re.search(r'\n  version: "([^"]+)"', text)
+    assert version is not None
+    m.write_text(text.replace(version.group(0), f'\n  version: "{version.group(1)}-v2"', 1), encoding="utf-8")
     return dst
 
 

@@ -112,7 +112,9 @@ def test_validate_catalog_schema() -> None:
     assert len(cat["definitions"]) == 6 and len(cat["categories"]) == 7
     assert sum(len(c["items"]) for c in cat["categories"]) == 28
     assert all(i["citations"] for c in cat["categories"] for i in c["items"])
-    assert [lv["rank"] for lv in cat["ladder"]] == list(range(8))
+    assert [lv["rank"] for lv in cat["ladder"]] == list(range(9))  # the 2026.12.0 ladder (rank 5 split, M7)
+    assert [lv["id"] for lv in cat["ladder"]][4:8] == ["admonishment", "post_adjustment", "organizational_handling",
+                                                       "referral_discipline"]
     for what in ("case", "recommendation", "rulebook"):
         schema = json.loads(run("schema", what).stdout)
         assert schema["type"] == "object"

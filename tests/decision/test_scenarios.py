@@ -29,6 +29,11 @@ def _p(rec: Any) -> dict[str, Any]:
     return {p.id: p for p in rec.persons}
 
 
+def _rank(engine: Engine, level: str) -> int:
+    """The rank of ``level`` in the engine's rulebook (ranks are that rulebook's ordinal, never a constant)."""
+    return engine.rulebook.levels[level].rank
+
+
 def test_handler_reviewer_approver_chain(engine: Engine, py_engine: Engine) -> None:
     rec = _eval(engine, py_engine, "chain")
     assert (rec.error_case.status, rec.error_case.definition) == ("error_case", "T1")
@@ -54,7 +59,7 @@ def test_collective_decision_with_recorded_dissent(engine: Engine, py_engine: En
 def test_intentional_abuse_with_falsified_evidence(engine: Engine, py_engine: Engine) -> None:
     rec = _eval(engine, py_engine, "abuse")
     h = _p(rec)["h1"]
-    assert h.exemption is None and h.referral == "discipline" and h.rank >= 6
+    assert h.exemption is None and h.referral == "discipline" and h.rank >= _rank(engine, "referral_discipline")
     ex1 = next(c for c in h.considered if c.code == "EX1")
     assert not ex1.applied and ex1.why
     assert rec.review.track == "key"
@@ -126,7 +131,7 @@ def test_intentional_unlawful_licensing(engine: Engine, py_engine: Engine) -> No
     """行政许可法 第七十四条: intent plus an item whose consequence is a 处分 → at least referral."""
     rec = _eval(engine, py_engine, "licensing_intent")
     p = _p(rec)
-    assert p["h1"].rank >= 6 and p["h1"].referral == "discipline"
+    assert p["h1"].rank >= _rank(engine, "referral_discipline") and p["h1"].referral == "discipline"
     assert any(r.rule == "LV-intentional-sanction-item" for r in p["h1"].reasons)
     assert p["h1"].influence is not None and not p["h1"].influence.verified  # the sanction is undecided
     assert p["a1"].band == "upper"  # gross negligence weighs (从重)
@@ -210,13 +215,13 @@ def test_gross_negligence_after_state_compensation(engine: Engine, py_engine: En
     without compensation gross negligence is only 从重, on 三个区分开来 and labelled 推定."""
     rec = _eval(engine, py_engine, "compensation_gross")
     h1 = _p(rec)["h1"]
-    assert h1.referral == "discipline" and h1.rank == 6
+    assert h1.referral == "discipline" and h1.level == "referral_discipline"
     assert _basis(h1, "LV-compensation-recourse-fault") == ("中华人民共和国国家赔偿法（2012年修正）", "第十六条")
     assert "recourse" in [u.measure for u in rec.unit_measures]
     case = read_case_file(SC / "compensation_gross.yaml").model_dump(mode="json")
     case["case"]["consequences"]["state_compensation"] = False
     h1b = _p(engine.evaluate(case, lang="zh"))["h1"]
-    assert h1b.referral is None and h1b.band == "upper" and h1b.rank < 6
+    assert h1b.referral is None and h1b.band == "upper" and h1b.rank < _rank(engine, "referral_discipline")
     inst, _ = _basis(h1b, "AG12-gross-negligence-heavier")
     assert "三个区分开来" in inst
     ag12 = next(r for r in h1b.reasons if r.rule == "AG12-gross-negligence-heavier")
@@ -255,3 +260,44 @@ def test_non_party_approver_who_did_not_read_rests_on_national_texts(engine: Eng
     cited = [c.instrument for c in [r.citation, *r.citations] if c is not None]
     assert r.citation is not None and r.citation.article == "第三十九条第（二）项"
     assert not any("纪律处分条例" in c for c in cited) and "推定" in r.text and "领导责任" not in r.text
+
+
+def test_admonishment_aggravated_goes_to_the_post_adjustment(engine: Engine, py_engine: Engine) -> None:
+    """Review M7: 加重 from 诫勉 gives the lighter organisational level — 调整职务 for a leading cadre,
+    离岗培训/调离执法岗位 for enforcement staff — never 停职检查、降职、免职、责令辞职 or 取消行政执法资格."""
+    rec = _eval(engine, py_engine, "admonishment_aggravated")
+    p = _p(rec)
+    for pid in ("c1", "s1"):
+        assert [r.rule for r in p[pid].reasons][1:3] == ["matrix.G3.direct", "AG3-aggravated"]
+        assert (p[pid].level, p[pid].rank, p[pid].referral) == ("post_adjustment", _rank(engine, "admonishment") + 1, None)
+    assert (p["c1"].channel, p["c1"].measures) == ("party_accountability", ["reassignment"])
+    assert (p["s1"].channel, p["s1"].measures) == ("enforcement_fault_party", ["off_post_training", "removal_from_enforcement_post"])
+    heavier = set(engine.rulebook.levels["organizational_handling"].measures["party_accountability"])
+    assert heavier.isdisjoint(p["c1"].measures) and "withdrawal_of_enforcement_qualification" not in p["s1"].measures
+    inf = p["c1"].influence  # 调整职务: one year [R], never verified
+    assert inf is not None and (inf.months, inf.verified) == (12, False) and "no_promotion" in inf.effects
+    without = read_case_file(SC / "admonishment_aggravated.yaml").model_dump(mode="json")
+    for person in without["persons"]:
+        person["circumstances"] = []
+    assert {q.level for q in engine.evaluate(without, lang="en").persons} == {"admonishment"}
+
+
+def test_grave_case_gives_the_heavier_organisational_level(engine: Engine, py_engine: Engine) -> None:
+    """A grave case (G4): the direct bearer is referred, the primary share one step below is the heavier
+    organisational level (停职检查、责令辞职、免职、降职; 取消行政执法资格 for enforcement staff), above the
+    post adjustment and below the referral."""
+    rec = _eval(engine, py_engine, "grave_primary_leader")
+    p = _p(rec)
+    assert (p["h1"].level, p["h1"].referral) == ("referral_discipline", "discipline")
+    for pid in ("r1", "r2"):
+        assert (p[pid].responsibility, p[pid].level, p[pid].referral) == ("primary_leadership", "organizational_handling", None)
+        assert "matrix.G4.primary_leadership" in [r.rule for r in p[pid].reasons]
+        assert _rank(engine, "post_adjustment") < p[pid].rank < p["h1"].rank
+    assert p["r1"].measures == ["suspension_for_inspection", "demotion", "removal_from_office", "ordered_resignation"]
+    assert p["r2"].measures == ["withdrawal_of_enforcement_qualification"]
+    inf1, inf2 = p["r1"].influence, p["r2"].influence
+    assert inf1 is not None and not inf1.verified and inf1.months == 24
+    assert inf2 is not None and inf2.effects == ["loss_of_enforcement_qualification"] and not inf2.verified
+    zh = _p(engine.evaluate(read_case_file(SC / "grave_primary_leader.yaml"), lang="zh"))["r1"]
+    text = next(r.text for r in zh.reasons if r.rule == "matrix.G4.primary_leadership")
+    assert "停职检查、责令辞职、免职、降职" in text and "调整职务" not in text

@@ -82,15 +82,15 @@ def test_records_report_the_planted_rates(db: str, py_engine: Engine) -> None:
     county = [f for f in from_records.flags if f.rule == "ST-county-loss-rate"]
     assert [(f.group, f.year, f.numerator, f.denominator) for f in county] == planted.EXPECTED["county_flags"]
     assert county[0].source.startswith("rules/reporting.yaml:")
-    n = len(planted.cases())
-    assert (f"{db}: {n} cases from {n + 1} decision records of rulebook guizhou-bijie-default (versions 2026.11.0); "
+    n, version = len(planted.cases()), py_engine.rulebook.manifest.version
+    assert (f"{db}: {n} cases from {n + 1} decision records of rulebook guizhou-bijie-default (versions {version}); "
             "1 earlier records of re-evaluated cases not counted") in from_records.notes
     assert f"{db}: 1 records of another rulebook (shandong-supervision) not counted" in from_records.notes
     text = to_text(from_records, py_engine.rulebook)
     assert "甲县 2023 = 35.00% (7/20) > 30%" in text and "records of another rulebook" in text
     zh = compute_corpus(py_engine, [], load, db=[db])
     assert f"{db}：其他规则集（shandong-supervision）的记录1条未计入" in zh.notes
-    assert (f"{db}：规则集 guizhou-bijie-default 的决策记录{n + 1}条，计{n}个案件（版本 2026.11.0）；"
+    assert (f"{db}：规则集 guizhou-bijie-default 的决策记录{n + 1}条，计{n}个案件（版本 {version}）；"
             "同一案件重新评估前的较早记录1条未计入") in zh.notes
 
 
