@@ -157,7 +157,8 @@ def test_no_analogue_as_binding_basis_and_no_0000(engine: Engine, data: dict[str
                 assert "行政诉讼法" not in names, r.rule
         text, md = to_text(rec, lang), to_markdown(rec, lang)
         assert "0000" not in text and "0000" not in md
-        n_analogue = sum(1 for r in _reasons(rec) if r.citation.analogue)
+        # a reason shared by two unit measures is printed once
+        n_analogue = len({(r.rule, r.text) for r in _reasons(rec) if r.citation.analogue})
         assert text.count("参照") >= n_analogue
         if n_analogue:
             assert "参照" in md
@@ -323,6 +324,33 @@ def test_undated_texts_are_never_presented_as_in_force(engine: Engine) -> None:
     court = engine.evaluate(_case("court", "revoked", "2024-06-01", "2024-01-10"), lang="zh")
     t1 = next(r for r in court.error_case.reasons if r.rule == "T1-court-lost")
     assert t1.citation.in_force is True and all(c.in_force is not False for c in t1.citations)
+
+
+@pytest.mark.parametrize(("origin", "decided", "conduct"), [("court", "2016-09-01", "2016-01-10"),
+                                                           ("court", "2015-03-01", "2014-10-10"),
+                                                           ("supervision", "2022-05-01", "2021-11-10")])
+def test_no_text_is_cited_before_it_existed(engine: Engine, origin: str, decided: str, conduct: str) -> None:
+    # N1 (re-review 3): a text with a year (or date) and no in_force_from counts from 1 January of that year
+    # (or that date); before it nothing cites it — the 2023 Bijie measures never govern a 2016 decision
+    by_name = {i.name: i for i in BOOK.instruments.values()}
+    rec = engine.evaluate(_case(origin, "revoked", decided, conduct), lang="zh")
+    cited = {c.instrument for r in _reasons(rec) for c in [r.citation, *r.citations] if c.in_force is not False}
+    assert cited
+    for name in cited:
+        start = by_name[name].earliest_in_force
+        assert start is None or start <= decided, (name, start)
+    assert "毕节市行政错案问责追责办法（试行）" not in cited
+
+
+def test_earliest_in_force_of_an_instrument() -> None:
+    from accountrules.rules.schema import Instrument
+    base = {"name": "某办法", "short": "某办法", "kind": "local_rule"}
+    assert Instrument(id="A", version="2023", **base).earliest_in_force == "2023-01-01"
+    assert Instrument(id="B", version="2014-05-09", **base).earliest_in_force == "2014-05-09"
+    assert Instrument(id="C", version="2023", in_force_from="2023-06-01", **base).earliest_in_force == "2023-06-01"
+    assert Instrument(id="D", version="unknown", **base).earliest_in_force is None
+    assert Instrument(id="E", **base).earliest_in_force is None
+    assert BOOK.instruments["S01v2014"].earliest_in_force == "2015-05-01"
 
 
 def test_correcting_body_texts_follow_the_decision_date_in_items(engine: Engine) -> None:
