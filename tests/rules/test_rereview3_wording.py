@@ -1,0 +1,68 @@
+"""Legal re-review 3 (2026-12-03): printed wording that a rule case (primary citation only) cannot test.
+
+N4: "加重一档" on texts that say 从重 (or do not grade) is labelled as the rulebook's inference; AG11 states
+what 政务处分法 第十五条 says (分别确定、执行最重) and labels its 从重 推定.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from accountrules import Engine, load_rulebook
+from accountrules.output.render import to_text
+
+BOOK = load_rulebook()
+
+
+@pytest.fixture(scope="module")
+def engine() -> Engine:
+    return Engine(BOOK, backend="python")
+
+
+def _case(circumstances: list[str], origin: str = "reconsideration", **person: Any) -> dict[str, Any]:
+    return {
+        "case": {"id": "RR3", "origin": origin, "outcome": "revoked", "effective": True, "decided_on": "2024-06-30",
+                 "conduct_date": "2024-01-15", "act_type": "penalty", "grounds": ["insufficient_evidence"],
+                 "agency": {"name": "某县自然资源局", "level": "county", "field": "natural_resources"},
+                 "findings": [{"item": "F1", "persons": ["p1"]}]},
+        "persons": [{"id": "p1", "role": "handler", "fault": "ordinary_negligence", "circumstances": circumstances,
+                     **person}],
+    }
+
+
+def _reason(engine: Engine, data: dict[str, Any], rule: str, lang: str = "zh") -> str:
+    rec = engine.evaluate(data, lang=lang)
+    for r in rec.persons[0].reasons:
+        if r.rule == rule:
+            return r.text
+    raise AssertionError(f"{rule} gave no reason: {to_text(rec, lang)}")
+
+
+@pytest.mark.parametrize(("circumstances", "person", "rule", "tail"), [
+    (["AG2"], {"fault": "intentional", "within_sanction_period": True}, "AG2-aggravated",
+     "加重一档（所引规定为从重，加重系本规则集推定）"),
+    (["AG3"], {}, "AG3-aggravated", "加重一档（所引规定为从重，加重系本规则集推定）"),
+    (["AG9"], {}, "AG9-aggravated", "加重系本规则集推定）"),
+    (["AG10"], {}, "AG10-aggravated", "未规定从重或者加重，加重系本规则集推定）"),
+])
+def test_a_level_up_on_a_text_that_says_only_heavier_is_labelled_inference(
+        engine: Engine, circumstances: list[str], person: dict[str, Any], rule: str, tail: str) -> None:
+    text = _reason(engine, _case(circumstances, **person), rule)
+    assert text.endswith(tail + "。"), text
+    assert "inference" in _reason(engine, _case(circumstances, **person), rule, "en")
+
+
+def test_several_faults_state_the_heaviest_rule_and_label_the_band_inference(engine: Engine) -> None:
+    text = _reason(engine, _case(["AG11"]), "AG11-heavier")
+    assert "数个违法行为应当分别确定处分，执行其中最重的处分" in text
+    assert "从重（取上限）系本规则集推定" in text
+
+
+def test_retaliation_rests_on_the_reconsideration_law_only_in_reconsideration(engine: Engine) -> None:
+    text = _reason(engine, _case(["AG4"], origin="court"), "AG4-aggravated")
+    assert "其他案件加重系本规则集推定" in text
+    rec = engine.evaluate(_case(["AG4"], origin="court"), lang="zh")
+    why = next(r for r in rec.persons[0].reasons if r.rule == "AG4-aggravated")
+    assert all("行政复议法" not in c.instrument for c in [why.citation, *why.citations])
