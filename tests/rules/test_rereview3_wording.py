@@ -93,3 +93,15 @@ def test_every_citation_of_a_recalled_text_says_to_be_verified(rulebook: str) ->
     unmarked = [(c["instrument"], c["article"]) for c in cites if c["instrument"] in recalled
                 and "待核实" not in c["article"]]
     assert unmarked == []
+
+
+def test_bijie_wording_of_the_four_musts_and_the_county_report(engine: Engine) -> None:
+    # N7: Bijie is a 地级市 — 依法治县（市、区）办, report to the 市（州）government; Qianxinan practice is 参照
+    data = _case([], origin="court")
+    data["case"]["history"] = {"county_loss_rate": 0.35}
+    text = to_text(engine.evaluate(data, lang="zh"), "zh")
+    assert "由依法治县（市、区）办对败诉单位进行通报" in text
+    assert "向市（州）人民政府书面报告" in text
+    assert "依法治县（州）办" not in text and "向州（市）人民政府" not in text
+    assert "参照《黔西南州行政错案问责追责工作机制" in text
+    assert "黔西南" not in BOOK.manifest.policy.home_jurisdictions
