@@ -105,3 +105,13 @@ def test_bijie_wording_of_the_four_musts_and_the_county_report(engine: Engine) -
     assert "依法治县（州）办" not in text and "向州（市）人民政府" not in text
     assert "参照《黔西南州行政错案问责追责工作机制" in text
     assert "黔西南" not in BOOK.manifest.policy.home_jurisdictions
+
+
+def test_alternative_grounds_are_printed_as_alternatives_and_the_loss_lines_as_inference(engine: Engine) -> None:
+    # L-4: "具有下列情形之一 …（所具情形见认定事实）"; the 10万/100万 lines are the rulebook's
+    data = _case([], origin="court")
+    data["case"]["consequences"] = {"economic_loss_yuan": 200000}
+    data["case"]["history"] = {"same_issue_lost_before": True}
+    text = to_text(engine.evaluate(data, lang="zh"), "zh")
+    assert "较大经济损失（10万元以上，本规则集推定的标准）" in text
+    assert "本案具有下列情形之一：情形等级较重" in text
