@@ -102,7 +102,7 @@ def test_the_status_basis_is_the_article_of_the_outcome_in_force(engine: Engine,
     assert _primary(rec, rule) == basis
 
 
-@pytest.mark.parametrize(("conduct", "basis"), [("2021-07-14", "行政处罚法（2017） 第三十一条"),
+@pytest.mark.parametrize(("conduct", "basis"), [("2021-07-14", "行政处罚法（2017） 第三十一条〔待核实〕"),
                                                  ("2021-07-15", "行政处罚法 第四十五条第一款")])
 def test_the_act_is_judged_by_the_law_at_the_conduct_date(engine: Engine, conduct: str, basis: str) -> None:
     rec = engine.evaluate(_case("reconsideration", "revoked", "2022-03-01", conduct))
@@ -117,7 +117,7 @@ def test_party_rules_only_for_party_members_in_the_version_at_the_conduct_date(e
 
     before = engine.evaluate(_case("court", "revoked", "2024-03-01", "2023-09-01"))
     after = engine.evaluate(_case("court", "revoked", "2024-09-01", "2024-03-01"))
-    assert "纪律处分条例（2018） 第三十七条" in cited(before, "p1")
+    assert "纪律处分条例（2018） 第三十七条〔待核实〕" in cited(before, "p1")
     assert "纪律处分条例 第三十九条" not in cited(before, "p1")
     assert "纪律处分条例 第三十九条" in cited(after, "p1")
     assert not any(s.startswith("纪律处分条例") for s in cited(after, "p2"))  # p2 is not a party member
@@ -140,9 +140,10 @@ def test_no_analogue_as_binding_basis_and_no_0000(engine: Engine, data: dict[str
         for r in _reasons(rec):
             cits = [r.citation, *r.citations]
             for c in cits:
-                # 应急管理履职规定 outside its field, 政务处分法 第六十七条 outside its own transition: 参照
+                # 应急管理履职规定 outside its field, 政务处分法 第六十七条 and 纪律处分条例 第一百五十八条第二款
+                # outside their own transitions: 参照
                 assert c.analogue == (c.instrument in ANALOGUE_NAMES) or c.instrument.startswith("应急管理") or (
-                    r.rule == "choice-of-law" and c.article == "第六十七条")
+                    r.rule == "choice-of-law" and c.article in ("第六十七条", "第一百五十八条第二款"))
                 assert c.version != "0000"
             # an analogue is printed first only when nothing binding applies
             if r.citation.analogue:
@@ -157,7 +158,8 @@ def test_no_analogue_as_binding_basis_and_no_0000(engine: Engine, data: dict[str
                 assert "行政诉讼法" not in names, r.rule
         text, md = to_text(rec, lang), to_markdown(rec, lang)
         assert "0000" not in text and "0000" not in md
-        n_analogue = sum(1 for r in _reasons(rec) if r.citation.analogue)
+        # a reason shared by two unit measures is printed once
+        n_analogue = len({(r.rule, r.text) for r in _reasons(rec) if r.citation.analogue})
         assert text.count("参照") >= n_analogue
         if n_analogue:
             assert "参照" in md
@@ -294,7 +296,7 @@ def test_choice_of_law_compares_the_2017_and_2021_penalty_law(engine: Engine) ->
     assert "处理为「诫勉」" in why.text and "移送纪检监察机关" in why.text and "评价时的规定处理较重" in why.text
     assert p1.level == "admonishment"
     cited = {(SHORT[c.instrument], c.article) for c in [why.citation, *why.citations] if c.in_force is not False}
-    assert ("行政处罚法（2017）", "第五十五条") in cited and ("行政处罚法", "第七十六条第一款") in cited
+    assert ("行政处罚法（2017）", "第五十五条〔待核实〕") in cited and ("行政处罚法", "第七十六条第一款") in cited
 
 
 def test_choice_of_law_cites_67_directly_inside_its_transition_and_party_rules_only_for_members(
@@ -323,6 +325,33 @@ def test_undated_texts_are_never_presented_as_in_force(engine: Engine) -> None:
     court = engine.evaluate(_case("court", "revoked", "2024-06-01", "2024-01-10"), lang="zh")
     t1 = next(r for r in court.error_case.reasons if r.rule == "T1-court-lost")
     assert t1.citation.in_force is True and all(c.in_force is not False for c in t1.citations)
+
+
+@pytest.mark.parametrize(("origin", "decided", "conduct"), [("court", "2016-09-01", "2016-01-10"),
+                                                           ("court", "2015-03-01", "2014-10-10"),
+                                                           ("supervision", "2022-05-01", "2021-11-10")])
+def test_no_text_is_cited_before_it_existed(engine: Engine, origin: str, decided: str, conduct: str) -> None:
+    # N1 (re-review 3): a text with a year (or date) and no in_force_from counts from 1 January of that year
+    # (or that date); before it nothing cites it — the 2023 Bijie measures never govern a 2016 decision
+    by_name = {i.name: i for i in BOOK.instruments.values()}
+    rec = engine.evaluate(_case(origin, "revoked", decided, conduct), lang="zh")
+    cited = {c.instrument for r in _reasons(rec) for c in [r.citation, *r.citations] if c.in_force is not False}
+    assert cited
+    for name in cited:
+        start = by_name[name].earliest_in_force
+        assert start is None or start <= decided, (name, start)
+    assert "毕节市行政错案问责追责办法（试行）" not in cited
+
+
+def test_earliest_in_force_of_an_instrument() -> None:
+    from accountrules.rules.schema import Instrument
+    base = {"name": "某办法", "short": "某办法", "kind": "local_rule"}
+    assert Instrument(id="A", version="2023", **base).earliest_in_force == "2023-01-01"
+    assert Instrument(id="B", version="2014-05-09", **base).earliest_in_force == "2014-05-09"
+    assert Instrument(id="C", version="2023", in_force_from="2023-06-01", **base).earliest_in_force == "2023-06-01"
+    assert Instrument(id="D", version="unknown", **base).earliest_in_force is None
+    assert Instrument(id="E", **base).earliest_in_force is None
+    assert BOOK.instruments["S01v2014"].earliest_in_force == "2015-05-01"
 
 
 def test_correcting_body_texts_follow_the_decision_date_in_items(engine: Engine) -> None:

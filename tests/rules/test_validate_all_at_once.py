@@ -75,7 +75,7 @@ TEN = [
     Plant("units.yaml", "  - id: U-four-musts", "U-four-musts", "U-error-case-rectify", "duplicate-id",
           "U-error-case-rectify"),
     Plant("labels.yaml", "    court: {zh: 人民法院", "court:", "courts:", "unknown-reference", "courts"),
-    Plant("grading.yaml", "      zh: 该行政行为造成较大经济损失", "提高一级。", "提高一级（{outcome.definition}）。",
+    Plant("grading.yaml", "      zh: 该行政行为具有下列情形之一：造成较大经济损失", "提高一级。", "提高一级（{outcome.definition}）。",
           "unknown-fact", "{outcome.definition}"),
     Plant("reporting.yaml", "    channels: [party_accountability]", "party_accountability", "party_acountability",
           "unknown-reference", "party_acountability"),

@@ -88,8 +88,8 @@ def test_flags_name_rule_and_source(report) -> None:  # type: ignore[no-untyped-
     line = int(flag.source.rsplit(":", 1)[1])
     assert "- id: ST-county-loss-rate" in (ROOT / "rules" / "reporting.yaml").read_text(encoding="utf-8").splitlines()[
         line - 1]
-    assert flag.citations == ["黔西南州行政错案问责追责工作机制（“四必”、败诉率书面报告、专家评审） 无条文（2023）"]
-    assert flag.action == "向州人民政府作出书面报告"
+    assert flag.citations == ["参照 黔西南州行政错案问责追责工作机制（“四必”、败诉率书面报告、专家评审） 无条文（2023）"]
+    assert flag.action == "向市（州）人民政府作出书面报告"
     # 乙县 2022 is exactly at 30 % (not above); 某市 is a city, not a county, at 50 %
     field = [(f.group, f.year, f.numerator) for f in report.flags if f.rule == "ST-field-repeat-losses"]
     assert field == planted.EXPECTED["field_flags"]

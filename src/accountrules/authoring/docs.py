@@ -260,6 +260,9 @@ _CITATIONS_SECTION = [
     "correcting decision's date for definitions, status and ground rules, the evaluation date for unit "
     "measures and review, and the conduct date for everything else — see [semantics.md](semantics.md)). "
     "`accountrules lint` reports a correcting-body text cited with `date: conduct` (`procedure-date`). "
+    "An instrument without `in_force_from` is never in force before it existed: before the date of its "
+    "text (`version: YYYY-MM-DD`) or 1 January of its year (`version: YYYY`); after that, with no "
+    "`in_force_from`/`in_force_until`, its dates count as unknown. "
     "Binding texts with known in-force dates come first, then binding texts whose dates are unknown "
     "(printed with 施行日期不详, JSON `in_force: null`), then texts of an instrument marked `analogue: "
     "true` (or a citation marked `analogue: true`), printed as 参照. When no cited text is in force on that "
@@ -267,7 +270,7 @@ _CITATIONS_SECTION = [
     "texts left have unknown dates it adds 无当时有效的法律、法规文本 after the first; and when none "
     "applies to the case, 无适用条文 — which `accountrules lint` reports as `citation-gap`."), "",
     ("An earlier version of a law is its own instrument with its in-force dates (e.g. 行政复议法（1999）, "
-    "行政许可法（2003）). Where its text is not at hand (`reliability: R`, no `official_text`) it is cited "
+    "行政许可法（2003）, 行政诉讼法（2014）). Where its text is not at hand (`reliability: R`, no `official_text`) it is cited "
     "without a quote, and the article says so: `第二十八条〔条文与2017年修正文本一致，待核实〕`."), "",
 ]
 

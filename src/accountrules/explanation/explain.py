@@ -94,7 +94,10 @@ _BASES = ("conduct", "decision", "evaluation")
 
 
 def _in_force_on(inst: rb.Instrument, d: str | None) -> bool:
-    return d is None or ((inst.in_force_from is None or inst.in_force_from <= d)
+    """In force on ``d``: from ``in_force_from`` (else the date or year of the text, never before it
+    existed) to ``in_force_until``; any date when neither bound is known."""
+    start = inst.earliest_in_force
+    return d is None or ((start is None or start <= d)
                          and (inst.in_force_until is None or d <= inst.in_force_until))
 
 
@@ -121,7 +124,7 @@ class Explainer:
         bounds = self.cache.bounds
         if bounds is None:
             insts = book.instruments.values()
-            bounds = self.cache.bounds = (sorted({i.in_force_from for i in insts if i.in_force_from}),
+            bounds = self.cache.bounds = (sorted({s for i in insts if (s := i.earliest_in_force)}),
                                           sorted({i.in_force_until for i in insts if i.in_force_until}))
         # in force ⇔ from ≤ d ≤ until: the pattern only changes where d passes a from or an until
         slot = tuple(None if d is None else (bisect_right(bounds[0], d), bisect_left(bounds[1], d))

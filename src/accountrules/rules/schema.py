@@ -102,8 +102,12 @@ class Instrument(_M):
     version: Annotated[str, Field(pattern=r"^(\d{4}(-\d{2}-\d{2})?|unknown)$",
                                   description="The version (date of the text): `YYYY`, `YYYY-MM-DD`, or `unknown` "
                                   "when the date of the text was not found (no version is printed).")] | None = None
-    in_force_from: Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$")] | None = None
-    in_force_until: Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$")] | None = None
+    in_force_from: Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$")] | None = Field(
+        default=None, description="First day in force. Omitted: the text counts from the date of its `version` "
+        "(`YYYY-MM-DD`) or 1 January of its year (`YYYY`), never before it existed, and its dates are printed as "
+        "unknown (施行日期不详).")
+    in_force_until: Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$")] | None = Field(
+        default=None, description="Last day in force; omitted: still in force.")
     official_text: str | None = Field(default=None, description="Path (relative to the rulebook) of the official text.")
     reliability: Literal["V", "Vp", "P", "R", "I"] = "V"
     analogue: bool = Field(
@@ -115,6 +119,17 @@ class Instrument(_M):
         "date of the correcting decision, whatever its section; lint reports one cited with `date: conduct` "
         "(`procedure-date`).")
     note: str | None = None
+
+    @property
+    def earliest_in_force(self) -> str | None:
+        """The first day (ISO) on which the text may be in force: ``in_force_from``; without it, the date of
+        the text (``version`` ``YYYY-MM-DD``) or 1 January of its year (``version`` ``YYYY``) — a text cannot
+        govern before it existed (docs/semantics.md, *Citations and dates*); None when nothing is known."""
+        if self.in_force_from is not None:
+            return self.in_force_from
+        if self.version is None or self.version == "unknown":
+            return None
+        return self.version if len(self.version) == 10 else f"{self.version}-01-01"
 
 
 class Definition(_Cited):

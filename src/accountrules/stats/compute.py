@@ -289,7 +289,8 @@ def _flag(th: StatThreshold, book: Rulebook, lang: str, group: str, year: int, n
     cites = []
     for c in th.citations:
         inst = book.instruments[c.instrument]
-        cites.append(f"{inst.name} {c.article}（{c.version or inst.version or ''}）")
+        analogue = inst.analogue if c.analogue is None else c.analogue  # another jurisdiction's text: 参照
+        cites.append(f"{'参照 ' if analogue else ''}{inst.name} {c.article}（{c.version or inst.version or ''}）")
     return Flag(rule=th.id, title=th.title.get(lang), metric=th.metric, group=group, year=year, value=value,
                 numerator=n, denominator=d, threshold=threshold, action=th.action.get(lang), citations=cites,
                 source=book.source(th.span))
