@@ -86,6 +86,7 @@ class PersonSection:
     channel: str
     body: str
     referral: str
+    advice: str
     exemption: str
     exemption_kind: str
     influence: str
@@ -302,6 +303,7 @@ class _Builder:
             channel=lab("channel", p.channel) if p.channel else "",
             body=body.name.get(self.lang) if body else "",
             referral=lab("referral", p.referral) if p.referral else "",
+            advice=lab("referral_advice", p.referral) if p.referral else "",
             exemption=lab("circumstance", p.exemption.code) if p.exemption else "",
             exemption_kind=lab("exemption", p.exemption.kind) if p.exemption else "",
             influence=influence, items=items, basis=self.basis(reasons), considered=considered)
