@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from ...contract.models import Case, Citation, PersonOutcome, Reason, Recommendation
 from ...rules.schema import CitationSpec, DecidingBody, Instrument
 from ...rules.validate import Rulebook
+from ..render import held_responsible
 from .labels import Labeller
 
 _CN_DIGITS = "〇一二三四五六七八九"
@@ -44,6 +45,7 @@ class FindingSection:
     category: str
     persons: str
     note: str
+    also: str = ""
 
 
 @dataclass(frozen=True)
@@ -336,7 +338,8 @@ class _Builder:
             definition_basis=self.basis(ec.reasons),
             findings=[FindingSection(lab("item", f.item), lab("category", self.book.items[f.item].category)
                                      if f.item in self.book.items else "",
-                                     sep.join(names[x] for x in f.persons), f.note or "")
+                                     sep.join(names[x] for x in f.persons), f.note or "",
+                                     sep.join(names[x] for x in held_responsible(rec, f.item) if x not in f.persons))
                       for f in case.findings],
             persons=persons, units=units, review_track=lab("review_track", rec.review.track),
             review_basis=self.basis(rec.review.reasons), bodies=body_reasons,
