@@ -290,17 +290,17 @@ def _handling_line(md: str, name: str) -> str:
 
 
 @pytest.mark.parametrize("rulebook,case,lang,line", [
-    (None, SCENARIOS / "abuse.yaml", "zh", "1. 未具名承办人（第1人）：建议移送纪检监察机关依规依纪依法处理，在该层级内从重，"
-     "具体措施为政务处分或处分（由监察机关或任免机关决定），影响期6个月。"),
+    (None, SCENARIOS / "abuse.yaml", "zh", ("1. 未具名承办人（第1人）：建议移送纪检监察机关依规依纪依法处理，在该层级内从重，"
+     "具体措施为政务处分或处分（由监察机关或任免机关决定），影响期6个月。")),
     (None, SCENARIOS / "crime.yaml", "zh",
      "1. 未具名承办人（第1人）：建议移送监察机关（职务犯罪）或者有管辖权的机关依法追究刑事责任，在该层级内从重。"),
-    (None, SCENARIOS / "crime.yaml", "en", "1. unnamed handler (person 1): referral to the supervision commission (duty crime) "
-     "or the competent authority for criminal prosecution according to law (at the upper end of the level)."),
+    (None, SCENARIOS / "crime.yaml", "en", ("1. unnamed handler (person 1): referral to the supervision commission (duty crime) "
+     "or the competent authority for criminal prosecution according to law (at the upper end of the level).")),
     ("shandong-supervision", SHANDONG_CASE, "zh",
      "2. 赵某：建议由处分决定机关（任免机关或者监察机关）依法给予处分，具体措施为处分（由有权机关决定）。"),
     (str(ROOT / "rulebooks" / "shandong-supervision"), SHANDONG_CASE, "en",
-     "2. 赵某: a sanction according to law by the sanctioning authority (the appointing authority or the supervisory "
-     "commission), measures: sanction (decided by the competent body)."),
+     ("2. 赵某: a sanction according to law by the sanctioning authority (the appointing authority or the supervisory "
+      "commission), measures: sanction (decided by the competent body).")),
 ])
 def test_cli_letter_referral_sentence(rulebook: str | None, case: Path, lang: str, line: str) -> None:
     """`accountrules letter [--rulebook R]`: a referred person's recommendation is the rulebook's referral_advice,
@@ -363,11 +363,11 @@ def test_every_ladder_level_reads_as_one_sentence(book_name: str, lang: str) -> 
 
 
 @pytest.mark.parametrize("lang,line", [
-    ("zh", "2. 负责人无正当理由不出庭应诉、仅委托律师、中途退庭或拒绝解释说明（应诉、纠错与配合监督）。直接实施人员：未具体认定。"
-           "另认定承担责任的人员：未具名主要负责人（第2人）、未具名分管负责人（第3人）。"),
-    ("en", "2. Agency head absent without justification, lawyer-only representation, walking out (Litigation response, "
-           "correction and cooperation with oversight). Committed by: not named. Also held responsible: unnamed principal "
-           "(person 2), unnamed leader in charge (person 3)."),
+    ("zh", ("2. 负责人无正当理由不出庭应诉、仅委托律师、中途退庭或拒绝解释说明（应诉、纠错与配合监督）。直接实施人员：未具体认定。"
+            "另认定承担责任的人员：未具名主要负责人（第2人）、未具名分管负责人（第3人）。")),
+    ("en", ("2. Agency head absent without justification, lawyer-only representation, walking out (Litigation response, "
+            "correction and cooperation with oversight). Committed by: not named. Also held responsible: unnamed principal "
+            "(person 2), unnamed leader in charge (person 3).")),
 ])
 def test_letter_finding_names_who_answers_by_role(engine: Engine, lang: str, line: str) -> None:
     """A finding that names nobody (R1, absent_nobody) still says who is held responsible for it, by role."""
