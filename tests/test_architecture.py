@@ -110,8 +110,8 @@ def test_no_module_imports_a_layer_above_its_own() -> None:
 def test_no_import_cycles() -> None:
     graph = {name: {t for t, _ in imports if t != name and t != "accountrules"} for name, imports in _graph().items()}
     # a package's __init__ importing its own modules is not a cycle with them
-    for name in graph:
-        graph[name] = {t for t in graph[name] if not t.startswith(name + ".")}
+    for name, targets in graph.items():
+        graph[name] = {t for t in targets if not t.startswith(name + ".")}
     cycles: list[list[str]] = []
     state: dict[str, int] = {}
     stack: list[str] = []

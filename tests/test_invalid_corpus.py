@@ -44,6 +44,7 @@ NOT_FROM_A_FILE = {
     "file-not-found": "a path that does not exist: no file can hold it",
     "no-cases": "a --cases directory without cases: a directory, not a file (tests/authoring/test_diff.py)",
     "rulebook-not-found": "a directory that does not exist: no file can hold it",
+    "bad-stats": "an input of `evaluate --stats`, not a case or rule file (tests/rules/test_jurisdiction_language.py)",
     "too-many-files": "needs more rule files than the limit: a directory, not a file",
     "bad-encoding": "a JSON Lines batch whose bytes stop being UTF-8 (tests/scale/test_batch.py)",
     "json-syntax": "a line of a JSON Lines batch (tests/scale/test_batch.py)",

@@ -21,14 +21,14 @@ import pytest
 
 pytest.importorskip("sqlalchemy")
 import sqlalchemy as sa
-from accountrules.intake import parse_case, read_case_file
-from accountrules.render import to_json
 
 from accountrules import Engine, load_rulebook
+from accountrules.intake import parse_case, read_case_file
 from accountrules.records import Mask, RecordStore
 from accountrules.records.audit import audit, relevant_facts
 from accountrules.records.store import decisions, snapshot_files
 from accountrules.records.verify import Verifier
+from accountrules.render import to_json
 
 from .conftest import EXAMPLE, NEWER_LAW, ROOT
 

@@ -26,6 +26,7 @@ from .matching.protocol import Backend, FactBatch, Matcher, available_backends, 
 from .matching.python import PythonMatcher
 from .rules import load_rulebook
 from .rules.citations import parse_as_of
+from .rules.codemap import CodeMapReport, map_codes, note_mapped
 from .rules.validate import Rulebook
 
 __all__ = ["Backend", "DurableMatcher", "Engine", "FactBatch", "Matcher", "PythonMatcher", "available_backends",
@@ -97,9 +98,19 @@ class Engine:
         """The stages after intake: the case's codes checked against the rulebook, then decided (with
         从旧兼从轻, :mod:`accountrules.decision.choice_of_law`)."""
         day = None if as_of is None else parse_as_of(as_of)
+        case, mapped = map_codes(case, self.rulebook)
         check_codes(case, self.rulebook)
-        return decide(self.rulebook, self.matcher, case, lang, trace, detail, prepared=self.prepared,
-                      reason_cache=self.reason_cache, as_of=day)
+        rec = decide(self.rulebook, self.matcher, case, lang, trace, detail, prepared=self.prepared,
+                     reason_cache=self.reason_cache, as_of=day)
+        return note_mapped(rec, mapped, lang) if mapped.mapped else rec
+
+    def map_codes(self, case: Case) -> tuple[Case, CodeMapReport]:
+        """The case in this rulebook's codes (its ``code_maps``), and what was mapped.
+
+        Raises:
+            InvalidCase: a code has no counterpart in this rulebook.
+        """
+        return map_codes(case, self.rulebook)
 
     def evaluate_many(self, cases: Iterable[Case | Mapping[str, Any]], *, lang: str = "zh"
                       ) -> list[Recommendation]:
@@ -112,4 +123,4 @@ class Engine:
         Raises:
             InvalidCase: one diagnostic per unknown code, with its field path.
         """
-        check_codes(case, self.rulebook)
+        check_codes(map_codes(case, self.rulebook)[0], self.rulebook)

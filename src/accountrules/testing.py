@@ -276,7 +276,9 @@ def _info_fields(rulebook: Rulebook, *, error_only: bool, error_bias: bool) -> s
     history = st.builds(m.History, same_field_losses_3y=st.integers(0, 12),
                         same_issue_lost_before=st.booleans(), same_act_remade=st.booleans(),
                         series_cases=st.integers(0, 6),
-                        county_loss_rate=st.sampled_from((0.0, 0.0, 0.2, 0.3, 0.35, 0.6)))
+                        county_loss_rate=st.sampled_from((None, None, 0.0, 0.2, 0.3, 0.35, 0.6)),
+                        agency_loss_rate=st.sampled_from((None, 0.1, 0.22, 0.3)),
+                        prior_unit_sanctions=st.integers(0, 2))
     return st.fixed_dictionaries({
         "triple": triple,
         "decided_on": _DATES,

@@ -23,7 +23,7 @@ from ..conftest import MINI
 def _change_cell(book_dir: Path, grade: str, column: str, new_level: str) -> str:
     """Edit ``matrix.cells[grade][column]`` in place (whatever the YAML style); returns the old level."""
     book = load_rulebook(book_dir)
-    old = getattr(book.matrix.cells[grade], column)
+    old = book.matrix.cells[grade][column]
     assert old != new_level and new_level in book.levels
     span = book.matrix.span
     assert span is not None
@@ -110,7 +110,7 @@ def test_default_rulebook_one_changed_level(tmp_path: Path) -> None:
     shutil.copytree(default_rulebook_dir(), old)
     shutil.copytree(default_rulebook_dir(), new)
     grade = sorted(book.matrix.cells)[len(book.matrix.cells) // 2]
-    current = book.matrix.cells[grade].primary_leadership
+    current = book.matrix.cells[grade]["primary_leadership"]
     other = next(lv.id for lv in reversed(book.ladder) if lv.id != current and lv.rank > 0)
     _change_cell(new, grade, "primary_leadership", other)
     engines = (Engine(load_rulebook(old), backend="python"), Engine(load_rulebook(new), backend="python"))

@@ -59,7 +59,7 @@ def catalog_dict(book: Rulebook, lang: str = "zh") -> dict[str, Any]:
         "grades": [{"id": g.id, "value": g.value, "name": name(g.name)} for g in book.grades.values()],
         "responsibilities": [{"id": r.id, "rank": r.rank, "name": name(r.name), "citations": _cits(book, r.citations, lang)}
                              for r in book.responsibilities.values()],
-        "matrix": {g: row.model_dump() for g, row in book.matrix.cells.items()},
+        "matrix": {g: dict(row) for g, row in book.matrix.cells.items()},
         "ladder": [{"id": lv.id, "rank": lv.rank, "name": name(lv.name), "referral": lv.referral,
                     "citations": _cits(book, lv.citations, lang),
                     "influence": {k: {"months": v.months, "effects": v.effects, "verified": v.verified}
@@ -71,6 +71,9 @@ def catalog_dict(book: Rulebook, lang: str = "zh") -> dict[str, Any]:
         "unit_measures": [{"id": u.id, "code": u.code, "name": name(u.name), "citations": _cits(book, u.citations, lang)}
                           for u in book.unit_measure_types.values()],
         "review_tracks": [{"id": t.id, "rank": t.rank, "name": name(t.name)} for t in book.review_tracks.values()],
+        "parameters": [{"id": p.id, "name": name(p.name), "unit": p.unit,
+                        "values": [v.model_dump() for v in p.values], "citations": _cits(book, p.citations),
+                        "inference": p.inference} for p in book.parameters.values()],
         "rules": [{"id": e.id, "section": e.section, "title": name(e.rule.title), "source": book.source(e.span),
                    "citations": _cits(book, e.rule.citations, lang), "inference": e.rule.inference,
                    "exception_to": e.rule.exception_to} for e in book.rules],
@@ -110,6 +113,21 @@ def _cite_md(c: dict[str, Any]) -> str:
     return f"{c['text']}{q}"
 
 
+def _parameters_md(params: list[dict[str, Any]], lang: str) -> list[str]:
+    """The rulebook's parameters (thresholds), each value with its dates and the citations."""
+    if not params:
+        return []
+    out = ["", "## " + ("参数（阈值）" if lang == "zh" else "Parameters (thresholds)"), ""]
+    for p in params:
+        vals = "; ".join(f"{v['value']}" + (f" {v['in_force_from'] or '…'}–{v['in_force_until'] or '…'}"
+                                           if v["in_force_from"] or v["in_force_until"] else "") for v in p["values"])
+        out.append(f"- **`{p['id']}`** {p['name']} ({p['unit']}): {vals}")
+        out += [f"  - {_cite_md(x)}" for x in p["citations"]]
+        if p["inference"]:
+            out.append(f"  - *{_H[lang]['inf']}:* {p['inference']}")
+    return out
+
+
 def catalog_markdown(book: Rulebook, lang: str = "zh") -> str:
     """The catalogue as Markdown, in one language."""
     h = _H[lang]
@@ -140,9 +158,9 @@ def catalog_markdown(book: Rulebook, lang: str = "zh") -> str:
     for lv in d["ladder"]:
         ref = book.label("referral", lv["referral"], lang) if lv["referral"] else "—"
         out.append(f"| {lv['rank']} | `{lv['id']}` | {lv['name']} | {ref} |")
-    cols = ("direct", "primary_leadership", "important_leadership")
+    cols = [r.id for r in sorted(book.responsibilities.values(), key=lambda r: -r.rank) if r.rank > 0]
     out += ["", f"## {h['matrix']}", "", "| | " + " | ".join(book.label("responsibility", c, lang) for c in cols)
-            + " |", "| --- | --- | --- | --- |"]
+            + " |", "| --- " * (len(cols) + 1) + "|"]
     for g, row in d["matrix"].items():
         out.append(f"| {book.label('grade', g, lang)}（{g}） | "
                    + " | ".join(book.label("level", row[c], lang) for c in cols) + " |")
@@ -150,6 +168,7 @@ def catalog_markdown(book: Rulebook, lang: str = "zh") -> str:
     for c in d["circumstances"]:
         out.append(f"- **{c['code']}** ({book.label('circumstance_kind', c['kind'], lang)}) {c['name']}")
         out += [f"  - {_cite_md(x)}" for x in c["citations"]]
+    out += _parameters_md(d["parameters"], lang)
     out += ["", f"## {h['rules']}", "", "| id | section | title | source | basis | inference |",
             "| --- | --- | --- | --- | --- | --- |"]
     for r in d["rules"]:

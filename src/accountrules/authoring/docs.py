@@ -191,11 +191,48 @@ def rule_format_markdown() -> str:
     for op in LIST_OPS:
         out.append(f"| `{op}` | {SYMBOL[op]} | lists |")
     out += ["", "`in`, `not_in`, `contains_any` and `contains_none` take a non-empty list of values.", ""]
+    out += _PARAMETERS_SECTION
     out += _CITATIONS_SECTION
     out += _EXCEPTIONS_SECTION
     out += _labels_section()
     return "\n".join(out)
 
+
+_PARAMETERS_SECTION = [
+    "## Parameters (`{param: ID}`)", "",
+    ("A threshold the law or practice fixes (a loss rate, an amount, a period) is rulebook data, not a literal "
+     "in a condition: declare it under `parameters:` with its values, each dated like an instrument "
+     "(`in_force_from`/`in_force_until`), and its citations; a condition compares a number fact with it by "
+     "writing `{param: ID}` in place of the value (`eq`, `ne`, `lt`, `le`, `gt`, `ge`). A parameter with one "
+     "undated value is that constant; a dated one is read on `case.law_date` (the date whose law judges the "
+     "conduct): the test holds when the value in force on that date satisfies it, and never when no value is "
+     "in force (an unknown date matches only an undated value). A rule's `explain` may print "
+     "`{param.ID}` (a `rate` as a percentage, `yuan`, `months`, `years` with their unit); the reason of a rule "
+     "that tests or prints a parameter adds the parameter's citations after its own and the value among its "
+     "facts (`param.ID`, labelled by the parameter's `name`). An unknown parameter is `unknown-reference`, "
+     "overlapping periods `duplicate-id`."), "",
+    "```yaml",
+    "parameters:",
+    "  - id: loss_rate_report_threshold",
+    "    name: {zh: 县级行政诉讼案件败诉率书面报告阈值, en: county loss rate above which the county reports}",
+    "    unit: rate",
+    "    values:",
+    "      - {value: 0.3, in_force_until: '2024-12-31'}",
+    "      - {value: 0.2, in_force_from: '2025-01-01'}",
+    "    citations: [{instrument: QXN, article: 无条文}]",
+    "unit_measures:",
+    "  - id: U-county-loss-rate-report",
+    "    title: {zh: 县级败诉率超过书面报告阈值, en: county loss rate above the reporting threshold}",
+    "    explain:",
+    "      zh: 本县败诉率为{case.history.county_loss_rate}，超过{param.loss_rate_report_threshold}，须书面报告。",
+    "      en: 'The county loss rate is {case.history.county_loss_rate}, above {param.loss_rate_report_threshold}.'",
+    "    when:",
+    "      all:",
+    "        - {fact: case.history.county_loss_rate_known, eq: true}",
+    "        - {fact: case.history.county_loss_rate, gt: {param: loss_rate_report_threshold}}",
+    "    then: {measures: [county_loss_rate_report]}",
+    "```", "",
+]
 
 _CITATIONS_SECTION = [
     "## Citations that fit the case (`when`, `analogue`, `date`)", "",

@@ -50,9 +50,12 @@ from ._common import FORMATS, book_from, fail, with_file
               help="Date of evaluation: the law in force on it decides what the unit is to do and, where lighter "
               "(从旧兼从轻), the sanction; default: the case's decided_on. Recorded with --record. A JSON Lines "
               "batch is evaluated as of it in every worker process; the output is the same with any --workers.")
+@click.option("--stats", "stats_file", default=None, metavar="FILE", type=click.Path(dir_okay=False),
+              help="The JSON of `accountrules stats --format json`: a case's unknown agency or county loss rate is "
+              "taken from it (reported on stderr).")
 def command(cases: tuple[str, ...], rules: str | None, fmt: str, lang: str, backend: str | None, workers: int,
             detail: str, trace_mode: str, output: Path | None, resume: bool, record_db: str | None,
-            as_of: str | None) -> None:
+            as_of: str | None, stats_file: str | None) -> None:
     """Evaluate case files (YAML/JSON; `-` = stdin; *.jsonl = a batch, one case per line)."""
     day = _day(as_of)
     batches = [src for src in cases if src.endswith(".jsonl")]
@@ -63,6 +66,7 @@ def command(cases: tuple[str, ...], rules: str | None, fmt: str, lang: str, back
     read, problems = _read_all(cases, batches)
     if not read:
         fail(problems)
+    tables = _stats_tables(stats_file)
     engine = Engine(book_from(rules), backend=backend or default_backend())  # type: ignore[arg-type]
     store = _store(record_db)
     outputs: list[str] = []
@@ -75,6 +79,7 @@ def command(cases: tuple[str, ...], rules: str | None, fmt: str, lang: str, back
             code = max(code, _batch(engine, src, lang, detail, workers, output, resume, n > 0, day))
             continue
         try:
+            case = _prepare(engine, case, src, tables, lang)
             rec = _evaluate(engine, case, lang, detail, trace_mode, day)
         except InvalidCase as exc:
             problems += with_file(exc.diagnostics, src)
@@ -109,6 +114,32 @@ def _read_all(cases: tuple[str, ...], batches: list[str]) -> tuple[list[tuple[st
         except InvalidCase as exc:
             problems += with_file(exc.diagnostics, src)
     return read, problems
+
+
+def _stats_tables(stats_file: str | None) -> dict[str, Any] | None:
+    """The tables of ``--stats FILE`` (exit 1 with a message when it cannot be read)."""
+    if stats_file is None:
+        return None
+    from ..stats.history import load_stats
+
+    try:
+        return load_stats(stats_file)
+    except InvalidCase as exc:
+        fail(exc.diagnostics)
+
+
+def _prepare(engine: Engine, case: Case, src: str, tables: dict[str, Any] | None, lang: str) -> Case:
+    """The case with its unknown loss rates taken from the statistics; what was filled, and the codes of
+    another rulebook this one maps (``code_maps``), reported on stderr."""
+    if tables is not None:
+        from ..stats.history import fill_history
+
+        case, filled = fill_history(case, tables)
+        for line in filled:
+            click.echo(f"{src}: from statistics: {line}", err=True)
+    for line in engine.map_codes(case)[1].lines(lang):
+        click.echo(f"{src}: mapped: {line}" if lang == "en" else f"{src}：已映射：{line}", err=True)
+    return case
 
 
 def _render(rec: Recommendation, fmt: str, lang: str, book: Rulebook) -> str:

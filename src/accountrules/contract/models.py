@@ -45,8 +45,11 @@ Conduct = Literal[
     "acted_beyond_approval", "held_wrong_opinion_in_collective", "recorded_dissent", "failed_approval_duty",
 ]
 Status = Literal["error_case", "not_error_case", "pending"]
-Responsibility = Literal["direct", "primary_leadership", "important_leadership", "none"]
-Track = Literal["routine", "special", "key"]
+#: a responsibility code: the rulebook's own (the default rulebook: direct, primary_leadership,
+#: important_leadership, none)
+Responsibility = str
+#: a review track code: the rulebook's own (the default rulebook: routine, special, key)
+Track = str
 Referral = Literal["discipline", "criminal"]
 
 ORIGINS: tuple[str, ...] = Origin.__args__  # type: ignore[attr-defined]
@@ -59,7 +62,6 @@ SOCIAL_IMPACTS: tuple[str, ...] = SocialImpact.__args__  # type: ignore[attr-def
 ROLES: tuple[str, ...] = Role.__args__  # type: ignore[attr-defined]
 FAULTS: tuple[str, ...] = Fault.__args__  # type: ignore[attr-defined]
 CONDUCTS: tuple[str, ...] = Conduct.__args__  # type: ignore[attr-defined]
-RESPONSIBILITIES: tuple[str, ...] = Responsibility.__args__  # type: ignore[attr-defined]
 
 Identifier = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:/-]{0,63}$")]
 Code = Annotated[str, Field(pattern=r"^[A-Z]{1,3}[0-9]{1,3}$")]
@@ -153,10 +155,38 @@ class History(_Strict):
     series_cases: Annotated[StrictInt, Field(ge=0, le=100_000)] = Field(
         default=0, description="Other cases of the same series (系列案件) in the same field (extension)."
     )
-    county_loss_rate: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)] = Field(
-        default=0, description="The county's administrative-litigation loss rate (0-1) in the current statistics "
-                               "period, 0 when unknown (extension)."
+    county_loss_rate: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)] | None = Field(
+        default=None, description="The county's administrative-litigation loss rate (0-1) in the current statistics "
+                                  "period; omitted when unknown (extension)."
     )
+    agency_loss_rate: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)] | None = Field(
+        default=None, description="The agency's own administrative-litigation loss rate (0-1) in the current "
+                                  "statistics period; omitted when unknown (extension)."
+    )
+    same_field_losses: Annotated[StrictInt, Field(ge=0, le=100_000)] | None = Field(
+        default=None, description="Cases of the agency lost or corrected in the same field within "
+        "`same_field_window_years` years (extension; default: `same_field_losses_3y` over 3 years).")
+    same_field_window_years: Annotated[StrictInt, Field(ge=1, le=20)] | None = Field(
+        default=None, description="The window of `same_field_losses`, in years (extension; required with it).")
+    prior_unit_sanctions: Annotated[StrictInt, Field(ge=0, le=100_000)] = Field(
+        default=0, description="Accountability measures already taken against the agency as a unit (通报批评, "
+        "约谈 …) in the current assessment period (extension).")
+
+    @model_validator(mode="after")
+    def _window(self) -> History:
+        if (self.same_field_losses is None) != (self.same_field_window_years is None):
+            raise ValueError("same_field_losses and same_field_window_years go together: give both or neither")
+        return self
+
+
+class Procedure(_Strict):
+    """How the act went through the agency's internal procedure (extension): whether it was reviewed,
+    legally reviewed and approved. Omitted: derived from the persons listed (a reviewer, a legal reviewer,
+    an approver among them)."""
+
+    reviewed: StrictBool
+    legally_reviewed: StrictBool
+    approved: StrictBool
 
 
 class CaseInfo(_Strict):
@@ -180,6 +210,9 @@ class CaseInfo(_Strict):
     findings: list[Finding] = Field(default_factory=list, max_length=200)
     consequences: Consequences = Field(default_factory=Consequences)
     history: History = Field(default_factory=lambda: History())
+    procedure: Procedure | None = Field(
+        default=None, description="Whether the act passed review, legal review and approval (extension; "
+        "omitted: derived from the roles of the persons listed).")
     party_org_serious_breach: StrictBool = Field(
         default=False,
         description="The unit's party organisation failed its duty, seriously breached party discipline and "
@@ -209,6 +242,9 @@ class Person(_Strict):
     within_sanction_period: StrictBool = Field(
         default=False, description="Acted again within a sanction or influence period (处分期、影响期内) (extension)."
     )
+    prior_sanctions: Annotated[StrictInt, Field(ge=0, le=100)] = Field(
+        default=0, description="Accountability measures or sanctions the person received before, for other "
+        "conduct (extension).")
 
 
 class Case(_Strict):

@@ -56,7 +56,7 @@ def decide(book: Rulebook, matcher: Matcher, case: m.Case, lang: str, trace: Tra
     ev = Evaluation(book, prep, case, Explainer(book, lang, dates["decision"], reason_cache, detail, dates),
                     trace if trace is not None else NullTrace(), trace is not None and not isinstance(trace, NullTrace),
                     lang, detail, prep.shared)
-    cf = case_facts(case, prep.policy, prep.item_cat)
+    cf = case_facts(case, prep.policy, prep.item_cat, prep.chain)
     cf["case.law_date"] = law_date(dates["conduct"])
     ev.ex.case_facts = cf
     error_case, status_reasons, by_sec = _round_case(ev, matcher, cf)
@@ -68,7 +68,7 @@ def decide(book: Rulebook, matcher: Matcher, case: m.Case, lang: str, trace: Tra
     situations_out = situations(ev, grounds, cf) if is_error else []
     persons_out, max_grade = _round_persons(ev, matcher, cf, is_error, case_delta, case_grade_reasons, status_reasons)
     if book.manifest.policy.flag_unanswered:
-        situations_out = mark_unanswered(ev, situations_out, answered(persons_out))
+        situations_out = mark_unanswered(ev, situations_out, answered(persons_out, prep.none_resp))
     unit_out, review = _round_outcome(ev, matcher, cf, error_case, situations_out, persons_out, max_grade)
     shared = prep.shared
     return m.trusted(
@@ -107,7 +107,7 @@ def _fact_batch(ev: Evaluation, cf: Facts, is_error: bool, case_delta: int
     """Round 2's facts: one per person (key ``(pid, -1)``), then, in an error case, one per
     finding × person (key ``(pid, finding index)``)."""
     case, prep = ev.case, ev.prep
-    pfacts = {p.id: person_facts(case, p) for p in case.persons}
+    pfacts = {p.id: person_facts(case, p, prep.chain) for p in case.persons}
     roles = {p.id: p.role for p in case.persons}
     batch: list[tuple[str, Facts]] = []
     keys: list[tuple[str, int]] = []
@@ -121,7 +121,7 @@ def _fact_batch(ev: Evaluation, cf: Facts, is_error: bool, case_delta: int
             for p in case.persons:
                 ff = finding_facts(case, f, p, category=info.category, base_grade=info.base, grade=fgrade,
                                    direct_roles=info.direct_roles, oversight_roles=info.oversight_roles,
-                                   roles=roles)
+                                   roles=roles, chain=prep.chain)
                 batch.append(("pf", {**cf, **pfacts[p.id], **ff}))
                 keys.append((p.id, fi))
     return batch, keys
@@ -154,7 +154,7 @@ def _round_persons(ev: Evaluation, matcher: Matcher, cf: Facts, is_error: bool, 
         for p in persons:
             unapplied_claims(ev, p, per_person[p.id], considered[p.id], facts_of[p.id])
     max_grade = max((ir.grade for res in per_person.values() for ir in res
-                     if ir.responsibility != "none" and ir.grade is not None), default=0)
+                     if ir.responsibility != ev.prep.none_resp and ir.grade is not None), default=0)
     out = [person_outcome(ev, p, per_person[p.id], considered[p.id], channel_of.get(p.id), is_error, status_reasons)
            for p in persons]
     return out, max(max_grade, 0)

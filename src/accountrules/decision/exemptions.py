@@ -69,7 +69,7 @@ def unapplied_claims(ev: Evaluation, person: m.Person, results: list[ItemResult]
         if ev.book.circumstances[code].kind != "exempting" or code in considered:
             continue
         rules_for = ev.prep.exemption_rules.get(code, [])
-        liable = [r for r in results if r.responsibility != "none"]
+        liable = [r for r in results if r.responsibility != ev.prep.none_resp]
         if not liable:
             why = "无须免责：该人员对任何情形不承担责任" if lang == "zh" else \
                 "not needed: the person bears no responsibility for any item"

@@ -32,11 +32,11 @@ def decide_finding(ev: Evaluation, fi: int, facts: Facts, fired: dict[str, list[
     if chain and not plain:
         chain = surviving(chain, trace, subject)
     if not chain:
-        return ItemResult(item_id, fi, "none", None, 0, None)
+        return ItemResult(item_id, fi, ev.prep.none_resp, None, 0, None)
     top, resp = responsibility(chain, ev.prep)
     reasons = [ev.ex.rule_reason(top, facts)]
-    if resp == "none":
-        return ItemResult(item_id, fi, "none", None, 0, None, reasons=reasons)
+    if resp == ev.prep.none_resp:
+        return ItemResult(item_id, fi, resp, None, 0, None, reasons=reasons)
     personal = get("personal_grade_modifiers", _NONE)
     if personal and not plain:
         personal = surviving(personal, trace, subject)

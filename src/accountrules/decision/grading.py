@@ -37,7 +37,7 @@ def matrix_level(ev: Evaluation, item_id: str, grade: rb.Grade, resp: str,
     only of a leading cadre (:meth:`Rulebook.responsibility_label`).
     """
     book, ex = ev.book, ev.ex
-    level = book.levels[getattr(book.matrix.cells[grade.id], resp)]
+    level = book.levels[book.matrix.cells[grade.id][resp]]
     item = ev.prep.items[item_id].item
     key = ex.catalogue_key(("matrix", item_id, grade.id, resp, leader), book.matrix.citations)
     reason = ex.known(key) or ex.remember(key, ex.reason(

@@ -18,13 +18,14 @@ UNANSWERED_NOTE = {
 }
 
 
-def answered(persons: Sequence[m.PersonOutcome]) -> set[str]:
+def answered(persons: Sequence[m.PersonOutcome], none: str) -> set[str]:
     """Items some person was found liable for: a responsibility, and a level above 0 or an exemption.
 
-    A person with a share but no fault (capped to rank 0) does not answer for the item.
+    A person with a share but no fault (capped to rank 0) does not answer for the item; ``none`` is the
+    rulebook's responsibility of rank 0.
     """
     return {it.item for po in persons for it in po.items
-            if it.responsibility != "none" and (it.rank > 0 or it.exempted_by)}
+            if it.responsibility != none and (it.rank > 0 or it.exempted_by)}
 
 
 def mark_unanswered(ev: Evaluation, situations: Sequence[m.Situation], answered_items: set[str]
@@ -74,13 +75,15 @@ def unit_measures(ev: Evaluation, fired: list[RuleEntry], of: Facts) -> list[m.U
 def review_track(ev: Evaluation, fired: list[RuleEntry], of: Facts) -> m.Review:
     """The heaviest review track of the surviving review rules (the earliest rule among equals),
     every track that applies (highest first), and the reasons of every surviving review rule,
-    highest track first; ``routine`` without a reason when none fired."""
+    highest track first; the lowest-ranked track (``routine`` in the default rulebook) without a reason
+    when none fired."""
     shared = ev.shared
     review_rules = surviving([e for e in fired if e.section == "review"], ev.trace, "outcome")
     if not review_rules:
         ev.trace.add(EventKind.NO_RULE, "review", "outcome")
-        return shared.get(("review", "routine")) or shared.keep(("review", "routine"), m.trusted(
-            m.Review, track="routine", reasons=[], tracks=["routine"]))
+        low = ev.book.default_track
+        return shared.get(("review", low)) or shared.keep(("review", low), m.trusted(
+            m.Review, track=low, reasons=[], tracks=[low]))
     track_rank = {t: tr.rank for t, tr in ev.book.review_tracks.items()}
 
     def track_of(e: RuleEntry) -> str:

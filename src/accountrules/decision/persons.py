@@ -16,14 +16,15 @@ def person_outcome(ev: Evaluation, p: m.Person, res: list[ItemResult], considere
     then the earliest finding); ``channel`` is the person's channel rule result, used when sanctioned."""
     resp_rank, levels_by_rank = ev.prep.resp_rank, ev.book.levels_by_rank
     items = _items_out(ev, res)
-    liable = [ir for ir in res if ir.responsibility != "none"]
+    none = ev.prep.none_resp
+    liable = [ir for ir in res if ir.responsibility != none]
     decisive = max(res, key=lambda ir: (ir.rank, resp_rank[ir.responsibility], -ir.finding_index)) if res else None
     rank = decisive.rank if decisive else 0
     level = levels_by_rank[rank]
     if decisive and (rank > 0 or decisive.exempted_by):
         resp = decisive.responsibility
     else:
-        resp = max(liable, key=lambda ir: resp_rank[ir.responsibility]).responsibility if liable else "none"
+        resp = max(liable, key=lambda ir: resp_rank[ir.responsibility]).responsibility if liable else none
     all_exempt = bool(liable) and all(ir.exempted_by for ir in liable)
     chosen = channel if is_error and rank > 0 else None
     channel_id = chosen[0] if chosen else None
@@ -32,7 +33,7 @@ def person_outcome(ev: Evaluation, p: m.Person, res: list[ItemResult], considere
         first = decisive if decisive and decisive.exempted_by else next(ir for ir in liable if ir.exempted_by)
         kind = ev.book.circumstances[first.exempted_by or ""].exemption
         if decisive is first and kind == "not_liable":
-            resp = "none"  # 不予追究: no liability (the items keep the share that would have applied)
+            resp = none  # 不予追究: no liability (the items keep the share that would have applied)
         exemption = m.trusted(m.Exemption, code=first.exempted_by or "", reasons=first.exemption_reasons, kind=kind)
         p_reasons = first.reasons + first.exemption_reasons
     else:

@@ -50,6 +50,8 @@ class Prepared:
     matrix_spans: dict[str, SourceSpan | None]
     exemption_rules: dict[str, list[RuleEntry]]
     responsibility_of: dict[int, str]  # rule order → the responsibility its chain rule gives
+    none_resp: str  # the responsibility of rank 0 (no responsibility): the rulebook names it
+    chain: dict[str, tuple[str, int]]  # role → (step, position) in the handling chain (the rulebook's roles)
     # immutable output objects shared between evaluations (bounded; content never depends on it)
     shared: Shared = field(default_factory=Shared, compare=False)
 
@@ -66,7 +68,8 @@ class Prepared:
             grade_by_value={g.value: g for g in book.grades.values()},
             resp_rank={r.id: r.rank for r in book.responsibilities.values()},
             ranks=sorted(book.levels_by_rank),
-            cap_rank=book.levels[book.manifest.policy.aggravation_cap].rank,
+            cap_rank=(book.levels[book.manifest.policy.aggravation_cap].rank if book.manifest.policy.aggravation_cap
+                      else max(book.levels_by_rank)),
             keep_rank=keeps_rank(book.levels, book.manifest.policy),
             policy=book.manifest.policy.model_dump(),
             rulebook_ref=m.RulebookRef(id=book.manifest.id, version=book.manifest.version, sha256=book.sha256),
@@ -77,6 +80,8 @@ class Prepared:
             matrix_spans={g: book.span_of(f"matrix.{g}") for g in book.grades},
             exemption_rules=exemption_rules,
             responsibility_of={e.order: e.typed(rb.ChainRule).then.responsibility for e in book.by_section["chain"]},
+            none_resp=book.no_responsibility,
+            chain=book.role_chain,
         )
 
 

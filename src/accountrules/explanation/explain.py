@@ -240,10 +240,11 @@ class Explainer:
             paths = tuple((p, FACTS[p].type == "list") for p in dict.fromkeys(
                 [t.path for t in tests_of(entry.cond)] + _placeholders(entry)))
             self.cache.paths[entry.order] = paths
-        key = (entry.order, self.mask(entry.rule.citations, facts),
+        key = (entry.order, self.mask(entry.citations, facts),
                tuple([tuple(facts[p]) if is_list else facts[p] for p, is_list in paths]),
                tuple(sorted(extra.items())) if extra else (),
-               entry.section == "chain" and bool(facts.get("person.leading_cadre")))
+               entry.section == "chain" and bool(facts.get("person.leading_cadre")),
+               facts.get("case.law_date") if entry.params else None)  # a parameter's value depends on the date
         cached = self._keyed.get(key)
         if cached is not None:
             return cached
@@ -263,7 +264,11 @@ class Explainer:
         if RESPONSIBILITY in text and entry.section == "chain":
             text = text.replace(RESPONSIBILITY, self.book.responsibility_label(
                 r.then.responsibility, self.lang, leader=bool(facts.get("person.leading_cadre"))))  # type: ignore[attr-defined]
-        return self.reason(rule=r.id, text=text, specs=r.citations, span=entry.span, facts=used,
+        for name in entry.params:  # a parameter is printed with its value in force and its citations
+            value = self.book.parameter_value(name, int(facts.get("case.law_date", 0)))
+            used[f"param.{name}"] = value
+            text = text.replace(f"{{param.{name}}}", value_text(self.book, f"param.{name}", value, self.lang))
+        return self.reason(rule=r.id, text=text, specs=entry.citations, span=entry.span, facts=used,
                            inference=r.inference, stage_facts=facts)
 
     def why_not(self, entry: RuleEntry, facts: Mapping[str, Any]) -> str:

@@ -54,6 +54,7 @@ class Test:
     op: str
     value: Any
     span: SourceSpan | None = field(default=None, compare=False)
+    param: str | None = field(default=None, compare=False)  # the rulebook parameter the value comes from
 
     def describe(self) -> str:
         """``case.origin == court``."""
@@ -106,6 +107,10 @@ class ParseContext:
     rule_id: str | None = None
     forbidden: frozenset[str] = frozenset()
     problems: list[Diagnostic] = field(default_factory=list)
+    #: parameter id → its values, each ``(value, from YYYYMMDD or 0, until YYYYMMDD or 0)`` (``{param: ID}``)
+    params: Mapping[str, tuple[tuple[Any, int, int], ...]] = field(default_factory=dict)
+    #: the parameters the parsed conditions used, in order of first use
+    used_params: list[str] = field(default_factory=list)
 
     def err(self, code: str, msg: str, loc: Loc, *, key: bool = False) -> None:
         span = self.doc.key_span(loc) if key else self.doc.span(loc)
@@ -169,6 +174,8 @@ def _parse_test(raw: dict[str, Any], loc: Loc, ctx: ParseContext) -> Cond:
                 loc + (op,), key=True)
         return TRUE
     value = raw[op]
+    if isinstance(value, dict) and "param" in value:
+        return _parse_param_test(spec, op, value, loc + (op,), span, ctx)
     is_list_fact = spec.type == "list"
     if is_list_fact and op not in LIST_OPS:
         ctx.err("bad-operator", f"'{path}' is a list; use one of {', '.join(LIST_OPS)} (not '{op}').",
@@ -191,6 +198,43 @@ def _parse_test(raw: dict[str, Any], loc: Loc, ctx: ParseContext) -> Cond:
     if not ok:
         return TRUE
     return Test(path, op, list(value) if multi else value, span)
+
+
+PARAM_OPS = ("eq", "ne", "lt", "le", "gt", "ge")
+
+
+def _parse_param_test(spec: FactSpec, op: str, value: dict[str, Any], loc: Loc, span: SourceSpan,
+                      ctx: ParseContext) -> Cond:
+    """``{fact: PATH, OP: {param: ID}}``: the fact compared with a rulebook parameter. A parameter with one
+    undated value is that constant; a dated one becomes, for each value, "``case.law_date`` in its period and
+    the fact compared with the value" (plain data, the same for every backend)."""
+    name = value.get("param")
+    if len(value) != 1 or not isinstance(name, str):
+        ctx.err("bad-value", "a parameter reference is {param: ID} and nothing else.", loc)
+        return TRUE
+    if op not in PARAM_OPS or spec.type not in ("int", "number"):
+        ctx.err("bad-operator", f"a parameter compares a number: '{spec.path}' is {spec.type} and '{op}' "
+                f"{'is' if op in PARAM_OPS else 'is not'} a comparison. {allowed(PARAM_OPS)}", loc)
+        return TRUE
+    versions = ctx.params.get(name)
+    if versions is None:
+        ctx.err("unknown-reference", f"unknown parameter '{name}'{did_you_mean(name, ctx.params)}. "
+                f"Parameters are declared in 'parameters:'. {allowed(ctx.params)}", loc + ("param",))
+        return TRUE
+    if name not in ctx.used_params:
+        ctx.used_params.append(name)
+    if len(versions) == 1 and versions[0][1] == 0 and versions[0][2] == 0:
+        return Test(spec.path, op, versions[0][0], span, name)
+    alts: list[Cond] = []
+    for v, start, end in versions:
+        parts: list[Cond] = []
+        if start:
+            parts.append(Test("case.law_date", "ge", start, span))
+        if end:
+            parts.append(Test("case.law_date", "le", end, span))
+        parts.append(Test(spec.path, op, v, span, name))
+        alts.append(All(tuple(parts)))
+    return alts[0] if len(alts) == 1 else AnyOf(tuple(alts))
 
 
 def _check_value(spec: FactSpec, op: str, v: Any, loc: Loc, ctx: ParseContext) -> bool:

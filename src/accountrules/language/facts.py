@@ -41,6 +41,17 @@ _PF = ("pf",)
 _PERSONAL = ("pf", "person")
 _OUT = ("outcome",)
 
+#: the steps of the handling chain a role may take (the rulebook's ``roles``)
+CHAIN_STEPS: tuple[str, ...] = ("handling", "review", "legal_review", "approval", "leadership", "collective",
+                                "supervision")
+
+#: role → (step, position): the chain of a rulebook that declares no ``roles`` (the default rulebook's)
+DEFAULT_ROLE_CHAIN: dict[str, tuple[str, int]] = {
+    "handler": ("handling", 1), "reviewer": ("review", 2), "legal_reviewer": ("legal_review", 3),
+    "approver": ("approval", 4), "leader_in_charge": ("leadership", 5), "principal": ("leadership", 6),
+    "collective_member": ("collective", 6), "superior": ("supervision", 7),
+}
+
 FAULT_RANK = {"none": 0, "ordinary_negligence": 1, "gross_negligence": 2, "intentional": 3}
 IMPACT_RANK = {"none": 0, "minor": 1, "serious": 2, "severe": 3}
 
@@ -76,7 +87,29 @@ _SPECS = [
     FactSpec("case.findings_count", "int", None, _ALL, "number of findings"),
     FactSpec("case.persons_count", "int", None, _ALL, "number of persons"),
     FactSpec("case.history.county_loss_rate", "number", None, _ALL,
-             "the county's litigation loss rate (0-1), 0 when unknown"),
+             "the county's litigation loss rate (0-1), 0 when unknown (see county_loss_rate_known)"),
+    FactSpec("case.history.county_loss_rate_known", "bool", None, _ALL,
+             "the case file gives the county's litigation loss rate"),
+    FactSpec("case.history.agency_loss_rate", "number", None, _ALL,
+             "the agency's own litigation loss rate (0-1), 0 when unknown (see agency_loss_rate_known)"),
+    FactSpec("case.history.agency_loss_rate_known", "bool", None, _ALL,
+             "the case file gives the agency's litigation loss rate"),
+    FactSpec("case.history.same_field_losses", "int", None, _ALL,
+             "the agency's losses in the same field within same_field_window_years years"),
+    FactSpec("case.history.same_field_window_years", "int", None, _ALL,
+             "the window of same_field_losses, in years (3 when only same_field_losses_3y is given)"),
+    FactSpec("case.history.prior_unit_sanctions", "int", None, _ALL,
+             "accountability measures already taken against the agency as a unit"),
+    FactSpec("case.procedure.reviewed", "bool", None, _ALL,
+             "the act passed review (审核) — as stated, else a person of a review role is listed"),
+    FactSpec("case.procedure.legally_reviewed", "bool", None, _ALL,
+             "the act passed legal review (法制审核) — as stated, else a person of a legal_review role is listed"),
+    FactSpec("case.procedure.approved", "bool", None, _ALL,
+             "the act was approved (审批) — as stated, else a person of an approval role is listed"),
+    FactSpec("case.procedure.stated", "bool", None, _ALL,
+             "the case file states the procedure (case.procedure) rather than leaving it to be derived"),
+    FactSpec("case.named_roles", "list", m.ROLES, _ALL, "roles of the persons any finding names"),
+    FactSpec("case.max_fault_rank", "int", None, _ALL, "highest fault rank of any person (0 if none)"),
     FactSpec("case.party_org_serious_breach", "bool", None, _ALL,
              "the unit's party organisation seriously breached party discipline and cannot correct itself"),
     FactSpec("policy.chain_weighting", "str", ("handler_first", "approver_first"), _ALL, "policy switch"),
@@ -95,6 +128,10 @@ _SPECS = [
     FactSpec("person.crime_suspected", "bool", None, _PERSONAL, "a crime is suspected"),
     FactSpec("person.within_sanction_period", "bool", None, _PERSONAL,
              "acted again within a sanction or influence period"),
+    FactSpec("person.chain_position", "int", None, _PERSONAL,
+             "the position of the person's role in the handling chain (the rulebook's roles; 0: not in it)"),
+    FactSpec("person.prior_sanctions", "int", None, _PERSONAL,
+             "accountability measures or sanctions the person received before"),
     FactSpec("person.named_items", "list", "items", _PERSONAL, "items whose findings name this person"),
     FactSpec("person.named_count", "int", None, _PERSONAL, "findings that name this person"),
     FactSpec("finding.item", "str", "items", _PF, "the finding's item"),
@@ -103,6 +140,17 @@ _SPECS = [
     FactSpec("finding.named", "bool", None, _PF, "the finding names this person"),
     FactSpec("finding.named_roles", "list", m.ROLES, _PF, "roles of the persons the finding names"),
     FactSpec("finding.named_count", "int", None, _PF, "number of persons the finding names"),
+    FactSpec("finding.named_faults", "list", m.FAULTS, _PF, "degrees of fault of the persons the finding names"),
+    FactSpec("finding.handler_fault_rank", "int", None, _PF,
+             "highest fault rank of the persons the finding names whose role is a handling step (the "
+             "rulebook's roles; 0 if none): the handler's fault as a reviewer's or approver's rule sees it"),
+    FactSpec("finding.direct_fault_rank", "int", None, _PF,
+             "highest fault rank of the persons the finding names whose role is a typical direct bearer of the item"),
+    FactSpec("finding.earlier_max_fault_rank", "int", None, _PF,
+             "highest fault rank of the persons the finding names whose role comes earlier in the chain"),
+    FactSpec("finding.others_max_fault_rank", "int", None, _PF,
+             "highest fault rank of the other persons the finding names (0 if none)"),
+    FactSpec("finding.other_items", "list", "items", _PF, "items of the case's other findings (this finding's item excluded)"),
     FactSpec("finding.role_is_direct", "bool", None, _PF, "this person's role is a typical direct bearer"),
     FactSpec("finding.role_is_oversight", "bool", None, _PF, "this person's role is a typical oversight role"),
     FactSpec("finding.grade", "int", None, _PF, "grade value of the item after case-level modifiers"),
@@ -133,8 +181,9 @@ def law_date(d: _dt.date | None) -> int:
     return 0 if d is None else d.year * 10000 + d.month * 100 + d.day
 
 
-def case_facts(case: m.Case, policy: Mapping[str, Any], item_category: Mapping[str, str]) -> dict[str, Any]:
-    """The case-level facts shared by every stage."""
+def case_facts(case: m.Case, policy: Mapping[str, Any], item_category: Mapping[str, str],
+               chain: Mapping[str, tuple[str, int]] = DEFAULT_ROLE_CHAIN) -> dict[str, Any]:
+    """The case-level facts shared by every stage (``chain``: role → (step, position), the rulebook's roles)."""
     c = case.case
     h = c.hearing
     items: list[str] = []
@@ -176,14 +225,48 @@ def case_facts(case: m.Case, policy: Mapping[str, Any], item_category: Mapping[s
         "case.categories": sorted(cats),
         "case.findings_count": len(c.findings),
         "case.persons_count": len(case.persons),
-        "case.history.county_loss_rate": c.history.county_loss_rate,
+        **_record_facts(c.history),
+        **_procedure_facts(case, chain),
         "case.party_org_serious_breach": c.party_org_serious_breach,
         "policy.chain_weighting": policy.get("chain_weighting", "handler_first"),
         "policy.county_triggers": bool(policy.get("county_triggers", False)),
     }
 
 
-def person_facts(case: m.Case, person: m.Person) -> dict[str, Any]:
+def _record_facts(hist: m.History) -> dict[str, Any]:
+    """The agency's record: loss rates (0 when unknown, with a ``_known`` flag), losses in the field."""
+    window = hist.same_field_window_years
+    return {
+        "case.history.county_loss_rate": hist.county_loss_rate or 0,
+        "case.history.county_loss_rate_known": hist.county_loss_rate is not None,
+        "case.history.agency_loss_rate": hist.agency_loss_rate or 0,
+        "case.history.agency_loss_rate_known": hist.agency_loss_rate is not None,
+        "case.history.same_field_losses": (hist.same_field_losses_3y if hist.same_field_losses is None
+                                           else hist.same_field_losses),
+        "case.history.same_field_window_years": 3 if window is None else window,
+        "case.history.prior_unit_sanctions": hist.prior_unit_sanctions,
+    }
+
+
+def _procedure_facts(case: m.Case, chain: Mapping[str, tuple[str, int]]) -> dict[str, Any]:
+    """Review, legal review, approval: as the case file states them, else from the steps of the roles listed;
+    who was named."""
+    proc = case.case.procedure
+    steps = {chain[p.role][0] for p in case.persons if p.role in chain}
+    by_id = {p.id: p for p in case.persons}
+    named = sorted({by_id[pid].role for f in case.case.findings for pid in f.persons if pid in by_id})
+    return {
+        "case.procedure.reviewed": proc.reviewed if proc else "review" in steps,
+        "case.procedure.legally_reviewed": proc.legally_reviewed if proc else "legal_review" in steps,
+        "case.procedure.approved": proc.approved if proc else "approval" in steps,
+        "case.procedure.stated": proc is not None,
+        "case.named_roles": named,
+        "case.max_fault_rank": max((FAULT_RANK[p.fault] for p in case.persons), default=0),
+    }
+
+
+def person_facts(case: m.Case, person: m.Person, chain: Mapping[str, tuple[str, int]] = DEFAULT_ROLE_CHAIN
+                 ) -> dict[str, Any]:
     """Facts about one person (stages ``pf`` and ``person``)."""
     named = [f.item for f in case.case.findings if person.id in f.persons]
     return {
@@ -199,6 +282,8 @@ def person_facts(case: m.Case, person: m.Person) -> dict[str, Any]:
         "person.diligent_review": person.diligent_review,
         "person.crime_suspected": person.crime_suspected,
         "person.within_sanction_period": person.within_sanction_period,
+        "person.prior_sanctions": person.prior_sanctions,
+        "person.chain_position": chain[person.role][1] if person.role in chain else 0,
         "person.named_items": sorted(set(named)),
         "person.named_count": len(named),
     }
@@ -215,11 +300,16 @@ def finding_facts(
     direct_roles: Collection[str],
     oversight_roles: Collection[str],
     roles: Mapping[str, str] | None = None,
+    chain: Mapping[str, tuple[str, int]] = DEFAULT_ROLE_CHAIN,
 ) -> dict[str, Any]:
-    """Facts about one finding as seen from one person (``roles``: person id → role, if at hand)."""
+    """Facts about one finding as seen from one person (``roles``: person id → role, if at hand; ``chain``:
+    role → (step, position), the rulebook's roles)."""
     if roles is None:
         roles = {p.id: p.role for p in case.persons}
     named_roles = sorted({roles[pid] for pid in finding.persons if pid in roles})
+    faults = {p.id: FAULT_RANK[p.fault] for p in case.persons if p.id in finding.persons}
+    mine = chain.get(person.role, ("", 0))[1]
+    fault_of = {p.id: p.fault for p in case.persons if p.id in finding.persons}
     return {
         "finding.item": finding.item,
         "finding.category": category,
@@ -227,6 +317,15 @@ def finding_facts(
         "finding.named": person.id in finding.persons,
         "finding.named_roles": named_roles,
         "finding.named_count": len(finding.persons),
+        "finding.named_faults": sorted(set(fault_of.values())),
+        "finding.handler_fault_rank": max((r for pid, r in faults.items()
+                                           if chain.get(roles.get(pid, ""), ("", 0))[0] == "handling"), default=0),
+        "finding.earlier_max_fault_rank": max((r for pid, r in faults.items()
+                                               if 0 < chain.get(roles.get(pid, ""), ("", 0))[1] < mine), default=0),
+        "finding.direct_fault_rank": max((r for pid, r in faults.items() if roles.get(pid) in direct_roles),
+                                         default=0),
+        "finding.others_max_fault_rank": max((r for pid, r in faults.items() if pid != person.id), default=0),
+        "finding.other_items": sorted({f.item for f in case.case.findings if f is not finding} - {finding.item}),
         "finding.role_is_direct": person.role in direct_roles,
         "finding.role_is_oversight": person.role in oversight_roles,
         "finding.grade": grade,

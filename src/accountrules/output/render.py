@@ -57,6 +57,11 @@ class _Words:
         except LookupError:
             return code
 
+    @property
+    def no_responsibility(self) -> str:
+        """The rulebook's responsibility of rank 0."""
+        return self.book.no_responsibility
+
     def responsibility(self, p: PersonOutcome) -> str:
         try:
             return self.book.responsibility_label(p.responsibility, self.lang, channel=p.channel)
@@ -166,7 +171,7 @@ def _person_line(p: PersonOutcome, w: _Words) -> str:
     role = w("role", p.role) if p.role else ""
     head = f"{p.id} {p.name}".rstrip() + (f"{t['open']}{role}{t['close']}" if role else "")
     parts = [w.responsibility(p)]
-    if p.responsibility == "none" and p.rank == 0 and not p.exemption:
+    if p.responsibility == w.no_responsibility and p.rank == 0 and not p.exemption:
         return f"{head}{t['colon']}{parts[0]}"
     if p.exemption:
         parts.append(w.exemption(p.exemption))

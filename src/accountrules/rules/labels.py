@@ -73,7 +73,8 @@ FACT_KIND: dict[str, str] = {
     "case.items": "item", "case.categories": "category", "policy.chain_weighting": "chain_weighting",
     "person.role": "role", "person.fault": "fault", "person.conduct": "conduct",
     "person.circumstances": "circumstance", "person.named_items": "item", "finding.item": "item",
-    "finding.category": "category", "finding.named_roles": "role", "outcome.status": "status",
+    "finding.category": "category", "finding.named_roles": "role",
+    "case.named_roles": "role", "finding.named_faults": "fault", "finding.other_items": "item", "outcome.status": "status",
     "outcome.definition": "definition", "outcome.items": "item", "outcome.categories": "category",
 }
 

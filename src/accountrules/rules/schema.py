@@ -157,10 +157,13 @@ class Grade(_M):
 
 
 class ResponsibilityType(_Cited):
-    """A responsibility type (直接责任 …), ranked."""
+    """A responsibility type (直接责任 …), ranked: the rulebook names its own types; the engine knows only
+    their ranks (exactly one type has rank 0: no responsibility; the heaviest rank wins, and the matrix
+    has a column for every type of rank above 0)."""
 
-    id: Literal["direct", "primary_leadership", "important_leadership", "none"]
-    rank: Annotated[int, Field(ge=0, le=10)]
+    id: Id
+    rank: Annotated[int, Field(ge=0, le=10, description="Order: higher is heavier; 0 is no responsibility "
+                                                        "(exactly one type).")]
     name: Text
     non_leader_name: Text | None = Field(
         default=None, description="How the responsibility is named for a person who is not a leading cadre "
@@ -230,17 +233,9 @@ class UnitMeasureType(_Cited):
 class ReviewTrack(_M):
     """A review track (常规/专项/重点评审)."""
 
-    id: Literal["routine", "special", "key"]
+    id: Id
     rank: Annotated[int, Field(ge=0, le=10)]
     name: Text
-
-
-class MatrixRow(_M):
-    """One grade's row of the grade × responsibility → level matrix."""
-
-    direct: Id
-    primary_leadership: Id
-    important_leadership: Id
 
 
 class DecidingBody(_Cited):
@@ -295,12 +290,75 @@ class StatThreshold(_Cited):
         return self
 
 
+class ParameterValue(_M):
+    """One value of a parameter and when it is in force (like an instrument's dates)."""
+
+    value: float | int = Field(description="The value (a number: a rate as a fraction 0–1, an amount in yuan, "
+                               "a number of months …).")
+    in_force_from: Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$")] | None = Field(
+        default=None, description="First day the value applies (by `case.law_date`); omitted: always before.")
+    in_force_until: Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$")] | None = Field(
+        default=None, description="Last day the value applies; omitted: still in force.")
+
+
+class Parameter(_Cited):
+    """A threshold or other number the rules compare facts with (`{param: ID}` in a condition), dated like a
+    citation and printed with its source: the reason of a rule that tests it adds the parameter's citations
+    and its value (`{param.ID}` in a rule's `explain`)."""
+
+    id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,79}$", description="Lower-case snake_case id.")]
+    name: Text
+    unit: Literal["rate", "yuan", "months", "years", "count", "number"] = Field(
+        default="number", description="What the value measures, for printing: `rate` (a fraction 0–1, printed "
+        "as a percentage), `yuan`, `months`, `years`, `count` or a plain `number`.")
+    values: Annotated[list[ParameterValue], Field(min_length=1)] = Field(
+        description="The values in force, each with its dates; the periods must not overlap.")
+    note: str | None = None
+
+    @model_validator(mode="after")
+    def _rates(self) -> Parameter:
+        if self.unit == "rate" and any(not 0 <= v.value <= 1 for v in self.values):
+            raise ValueError("a 'rate' parameter is a fraction between 0 and 1 (30 % is 0.3)")
+        return self
+
+
+class RoleSpec(_M):
+    """A role of the case file and its place in the handling chain (`roles`): the derived facts of the chain
+    (`finding.handler_fault_rank`, `finding.earlier_max_fault_rank`, `case.procedure.*` when the case file does not
+    state the procedure, `person.chain_position`) read these, never the role ids. A rulebook that declares no
+    roles has the default rulebook's chain (handler 1 handling, reviewer 2 review, legal_reviewer 3 legal_review,
+    approver 4 approval, leader_in_charge 5 and principal 6 leadership, collective_member 6 collective,
+    superior 7 supervision)."""
+
+    id: Id = Field(description="A role of the case file (`labels.role`).")
+    step: Literal["handling", "review", "legal_review", "approval", "leadership", "collective", "supervision"] = Field(
+        description="What the role does in the chain.")
+    position: Annotated[int, Field(ge=1, le=20, description="Order in the chain: 1 acts first (the handler); "
+                                   "roles at the same position are peers.")]
+
+
+class CodeMap(_M):
+    """How the codes of a case written for another rulebook read in this one (`code_maps`): each item or
+    circumstance code this rulebook does not define is replaced by its counterpart before evaluation; a code
+    mapped to `null` has no counterpart (the case is refused with a clear message). What was mapped is
+    reported (the situation's `note`, `accountrules evaluate` on standard error, `Engine.map_codes`)."""
+
+    from_rulebook: Id = Field(description="Id of the rulebook the case codes come from (e.g. "
+                              "`guizhou-bijie-default`); printed in the report.")
+    items: dict[Annotated[str, Field(pattern=r"^[A-Z]{1,3}[0-9]{1,3}$")], Code | None] = Field(
+        default_factory=dict, description="Its item code → this rulebook's item code (null: no counterpart).")
+    circumstances: dict[Annotated[str, Field(pattern=r"^[A-Z]{1,3}[0-9]{1,3}$")], Code | None] = Field(
+        default_factory=dict, description="Its circumstance code → this rulebook's (null: no counterpart).")
+    note: str | None = None
+
+
 class Matrix(_Cited):
     """Grade × responsibility → level."""
 
     id: Id = "matrix"
     title: Text | None = None
-    cells: dict[Id, MatrixRow]
+    cells: dict[Id, dict[Id, Id]] = Field(
+        description="grade → responsibility → level: a row per grade, a column per responsibility of rank above 0.")
 
 
 # --------------------------------------------------------------------------- rules
@@ -361,7 +419,7 @@ class GradeRule(Rule):
 class ChainThen(_M):
     """Outcome of a chain rule."""
 
-    responsibility: Literal["direct", "primary_leadership", "important_leadership", "none"]
+    responsibility: Id = Field(description="Id of an entry of `responsibilities` (rank 0: none).")
 
 
 class ChainRule(Rule):
@@ -447,7 +505,7 @@ class UnitRule(Rule):
 class ReviewThen(_M):
     """Outcome of a review rule."""
 
-    track: Literal["routine", "special", "key"]
+    track: Id = Field(description="Id of an entry of `review_tracks`.")
 
 
 class ReviewRule(Rule):
@@ -460,7 +518,8 @@ class Policy(_M):
     """Jurisdiction-level switches."""
 
     chain_weighting: Literal["handler_first", "approver_first"] = "handler_first"
-    aggravation_cap: Id = Field(default="referral_discipline", description="加重 never goes above this level")
+    aggravation_cap: Id | None = Field(
+        default=None, description="加重 never goes above this level (default: the highest level of the ladder)")
     reference_date: Literal["decided_on", "conduct_date"] = "decided_on"
     county_triggers: bool = Field(
         default=False, description="T5/T6 (head absent, major supervision error) count as error cases (county 办法).")
@@ -524,6 +583,9 @@ class RuleFile(_M):
     review: list[ReviewRule] = Field(default_factory=list)
     deciding_bodies: list[DecidingBody] = Field(default_factory=list)
     stat_thresholds: list[StatThreshold] = Field(default_factory=list)
+    parameters: list[Parameter] = Field(default_factory=list)
+    code_maps: list[CodeMap] = Field(default_factory=list)
+    roles: list[RoleSpec] = Field(default_factory=list)
     labels: dict[Id, dict[str, Text]] | None = Field(
         default=None, description="Vocabulary → code → {zh, en}: the labels of the closed vocabularies."
     )
@@ -548,5 +610,5 @@ RULE_SECTIONS: dict[str, tuple[str, type[Rule]]] = {
 CATALOG_SECTIONS = (
     "instruments", "definitions", "categories", "items", "grades", "responsibilities", "ladder",
     "measures", "channels", "circumstances", "unit_measure_types", "review_tracks", "deciding_bodies",
-    "stat_thresholds",
+    "stat_thresholds", "parameters",
 )

@@ -58,6 +58,11 @@ class RuleEntry:
     cond: Cond
     span: SourceSpan
     order: int
+    #: the rulebook parameters the condition compares with (``{param: ID}``) or the texts name
+    #: (``{param.ID}``), in order of first use
+    params: tuple[str, ...] = ()
+    #: the rule's citations, then those of its parameters (what its reason prints)
+    citations: list[rb.CitationSpec] = field(default_factory=list)
 
     @property
     def id(self) -> str:
@@ -103,6 +108,26 @@ class Rulebook:
     deciding_bodies: dict[str, rb.DecidingBody] = field(default_factory=dict)
     stat_thresholds: dict[str, rb.StatThreshold] = field(default_factory=dict)
     labels: dict[str, dict[str, rb.Text]] = field(default_factory=dict)
+    parameters: dict[str, rb.Parameter] = field(default_factory=dict)
+    code_maps: list[rb.CodeMap] = field(default_factory=list)
+    roles: dict[str, rb.RoleSpec] = field(default_factory=dict)
+
+    @cached_property
+    def role_chain(self) -> dict[str, tuple[str, int]]:
+        """Role → (step, position) in the handling chain: the rulebook's ``roles``, else the default chain."""
+        from ..language.facts import DEFAULT_ROLE_CHAIN
+
+        if not self.roles:
+            return dict(DEFAULT_ROLE_CHAIN)
+        return {r.id: (r.step, r.position) for r in self.roles.values()}
+
+    def parameter_value(self, name: str, law_date: int) -> float | int | None:
+        """The value of parameter ``name`` in force on ``law_date`` (``YYYYMMDD``; 0: unknown, which only an
+        undated value covers), or None when no value is in force then."""
+        for start, end, value in _periods(self.parameters[name]):
+            if (not start or (law_date and law_date >= start)) and (not end or (law_date and law_date <= end)):
+                return value
+        return None
 
     def label(self, kind: str, code: str, lang: str) -> str:
         """The ``lang`` (``zh``/``en``) label of ``code`` in the vocabulary ``kind``.
@@ -143,6 +168,16 @@ class Rulebook:
         return resp.name.get(lang)
 
     @cached_property
+    def default_track(self) -> str:
+        """The lowest-ranked review track: the track of a case no review rule fires for."""
+        return min(self.review_tracks.values(), key=lambda t: t.rank).id
+
+    @cached_property
+    def no_responsibility(self) -> str:
+        """The id of the responsibility of rank 0 (no responsibility)."""
+        return next(r.id for r in self.responsibilities.values() if r.rank == 0)
+
+    @cached_property
     def by_section(self) -> dict[str, list[RuleEntry]]:
         """Rules grouped by section, in rulebook order."""
         out: dict[str, list[RuleEntry]] = {s: [] for s in rb.RULE_SECTIONS}
@@ -177,6 +212,33 @@ class Rulebook:
     def source(self, span: SourceSpan | None) -> str:
         """``rules/file.yaml:LINE`` for reasons."""
         return span.short if span else f"{self.display_root}"
+
+
+def _day(iso: str | None) -> int:
+    return int(iso.replace("-", "")) if iso else 0
+
+
+def _periods(p: rb.Parameter) -> list[tuple[int, int, float | int]]:
+    """A parameter's values as ``(from, until, value)``, days as ``YYYYMMDD`` (0: open)."""
+    return [(_day(v.in_force_from), _day(v.in_force_until), v.value) for v in p.values]
+
+
+def _param_versions(params: Mapping[str, rb.Parameter], problems: list[Diagnostic]
+                    ) -> dict[str, tuple[tuple[Any, int, int], ...]]:
+    """Each parameter's values for the condition parser; overlapping or inverted periods reported."""
+    out: dict[str, tuple[tuple[Any, int, int], ...]] = {}
+    for p in params.values():
+        periods = sorted(_periods(p), key=lambda t: t[0])
+        for i, (start, end, _v) in enumerate(periods):
+            if start and end and end < start:
+                problems.append(Diagnostic("bad-value", f"parameter '{p.id}': a value ends ({end}) before it "
+                                           f"starts ({start}).", p.span))
+            if i and (not periods[i - 1][1] or periods[i - 1][1] >= start):
+                problems.append(Diagnostic("duplicate-id", f"parameter '{p.id}': two values are in force on the "
+                                           "same day; give each an in_force_from/in_force_until that does not "
+                                           "overlap the others.", p.span))
+        out[p.id] = tuple((v, start, end) for start, end, v in periods)
+    return out
 
 
 def _vocabs(items: Mapping[str, Any], cats: Mapping[str, Any], circs: Mapping[str, Any],
@@ -586,7 +648,8 @@ def _assemble(directory: Path, root: str, sha: str, files: list[str],
              for k, v in vocabs.items()} if broken else vocabs
     resolve_citations(got.cite_locs, {r.id: sec for sec, _d, _l, r in got.rule_raw}, known, problems,
                       instruments)
-    entries = _rule_entries(got.rule_raw, known, ref, broken, problems, catalog)
+    entries = _rule_entries(got.rule_raw, known, ref, broken, problems, catalog,
+                            _param_versions(catalog["parameters"], problems))
     _check_cycles(entries, problems)
     effects = [e for lv in levels.values() for inf in lv.influence.values() for e in inf.effects]
     labels = _labels.collect(((doc, model.labels) for doc, model in parsed), _labels.required(effects),
@@ -601,8 +664,49 @@ def _assemble(directory: Path, root: str, sha: str, files: list[str],
         responsibilities=resp, ladder=sorted(levels.values(), key=lambda lv: lv.rank), measures=measures,
         channels=channels, circumstances=circs, unit_measure_types=umt, review_tracks=tracks, matrix=matrix,
         rules=entries, spans=got.spans, deciding_bodies=catalog["deciding_bodies"],
-        stat_thresholds=catalog["stat_thresholds"], labels=labels,
+        stat_thresholds=catalog["stat_thresholds"], labels=labels, parameters=catalog["parameters"],
+        code_maps=_code_maps(parsed, items, circs, problems), roles=_roles(parsed, problems),
     )
+
+
+def _roles(parsed: list[tuple[RawDocument, rb.RuleFile]], problems: list[Diagnostic]) -> dict[str, rb.RoleSpec]:
+    """Every file's ``roles``: each a role of the case file, declared once."""
+    from ..contract.models import ROLES
+
+    out: dict[str, rb.RoleSpec] = {}
+    for doc, model in parsed:
+        for i, r in enumerate(model.roles):
+            span = doc.span(("roles", i, "id"))
+            if r.id not in ROLES:
+                problems.append(Diagnostic("unknown-reference", f"unknown role '{r.id}'{did_you_mean(r.id, ROLES)}. "
+                                           f"{allowed(ROLES)}", span))
+            elif r.id in out:
+                problems.append(Diagnostic("duplicate-id", f"role '{r.id}' is declared twice.", span))
+            else:
+                out[r.id] = r
+    return out
+
+
+def _code_maps(parsed: list[tuple[RawDocument, rb.RuleFile]], items: Mapping[str, Any], circs: Mapping[str, Any],
+               problems: list[Diagnostic]) -> list[rb.CodeMap]:
+    """Every file's ``code_maps``: each counterpart is a code of this rulebook; a code is mapped once."""
+    out: list[rb.CodeMap] = []
+    seen: dict[tuple[str, str], SourceSpan] = {}
+    for doc, model in parsed:
+        for i, cm in enumerate(model.code_maps):
+            out.append(cm)
+            for key, own, table in (("items", items, cm.items), ("circumstances", circs, cm.circumstances)):
+                for code, to in table.items():
+                    loc = ("code_maps", i, key, code)
+                    if to is not None and to not in own:
+                        problems.append(Diagnostic("unknown-reference", f"code_maps: '{code}' is mapped to "
+                                                   f"unknown {key[:-1] if key == 'items' else 'circumstance'} '{to}'"
+                                                   f"{did_you_mean(to, own)}. {allowed(own)}", doc.span(loc)))
+                    if (key, code) in seen:
+                        problems.append(Diagnostic("duplicate-id", f"code_maps: {key} '{code}' is mapped twice "
+                                                   f"(first at {seen[(key, code)]}).", doc.key_span(loc)))
+                    seen.setdefault((key, code), doc.key_span(loc))
+    return out
 
 
 
@@ -623,7 +727,7 @@ def _check_catalogue(manifest: rb.Manifest | None, matrix: rb.Matrix | None, mat
     _check_references(items, cat_map, grades, levels, measures, channels, ref)
     _check_required(manifest, levels, resp, tracks, umt, ref, problems, broken)
     if matrix is not None:
-        _check_matrix(matrix, matrix_doc, grades, levels, ref, problems)
+        _check_matrix(matrix, matrix_doc, grades, levels, resp, ref, problems)
     _check_deciding_bodies(catalog["deciding_bodies"], channels, ref, problems, broken)
 
 
@@ -665,17 +769,28 @@ def _check_required(manifest: rb.Manifest | None, levels: dict[str, rb.Level], r
     if 0 not in ranks and not lost:
         problems.append(Diagnostic("missing-key", "the ladder needs a level of rank 0 (no accountability).",
                                    where, path="ladder"))
-    for req in ("direct", "primary_leadership", "important_leadership", "none"):
-        if req not in resp and req not in broken:
-            problems.append(Diagnostic("missing-key", f"responsibilities must define '{req}'.", where,
-                                       path="responsibilities"))
-    if "routine" not in tracks and "routine" not in broken:
-        problems.append(Diagnostic("missing-key", "review_tracks must define 'routine'.", where, path="review_tracks"))
+    resp_lost = any(b.startswith("responsibilities:") for b in broken) or "<unreadable>" in broken
+    zero = [r.id for r in resp.values() if r.rank == 0]
+    if (len(zero) > 1 or not zero) and not (resp_lost and not zero):
+        problems.append(Diagnostic("missing-key" if not zero else "duplicate-id", "responsibilities must define "
+                                   "exactly one type of rank 0 (no responsibility)" + (
+                                       f"; found {', '.join(zero)}." if zero else "."), where,
+                                   path="responsibilities"))
+    if not any(r.rank > 0 for r in resp.values()) and not resp_lost:
+        problems.append(Diagnostic("missing-key", "responsibilities must define a type of rank above 0.", where,
+                                   path="responsibilities"))
+    tracks_lost = any(b.startswith("review_tracks:") for b in broken) or "<unreadable>" in broken
+    if not tracks and not tracks_lost:
+        problems.append(Diagnostic("missing-key", "review_tracks must define at least one track (the lowest-ranked "
+                                   "is the track of a case no review rule fires for).", where, path="review_tracks"))
+    elif len({t.rank for t in tracks.values()}) != len(tracks):
+        problems.append(Diagnostic("duplicate-id", "review track ranks must be unique.", where, path="review_tracks"))
     for u in umt.values():
         for j, s in enumerate(u.superseded_by):
             ref("unit measure", s, umt, _at(u, "superseded_by", j))
     if manifest is not None:
-        ref("level", manifest.policy.aggravation_cap, levels, manifest.span)
+        if manifest.policy.aggravation_cap is not None:
+            ref("level", manifest.policy.aggravation_cap, levels, manifest.span)
         if manifest.policy.exemption_keeps is not None:
             ref("level", manifest.policy.exemption_keeps, levels, manifest.span)
     for lv in levels.values():
@@ -684,7 +799,9 @@ def _check_required(manifest: rb.Manifest | None, levels: dict[str, rb.Level], r
 
 
 def _check_matrix(matrix: rb.Matrix, matrix_doc: tuple[RawDocument, Loc] | None, grades: dict[str, rb.Grade],
-                  levels: dict[str, rb.Level], ref: _Ref, problems: list[Diagnostic]) -> None:
+                  levels: dict[str, rb.Level], resp: dict[str, rb.ResponsibilityType], ref: _Ref,
+                  problems: list[Diagnostic]) -> None:
+    liable = {r.id: r for r in resp.values() if r.rank > 0}
     if matrix_doc:
         mdoc, mloc = matrix_doc
         for g in grades:
@@ -693,8 +810,13 @@ def _check_matrix(matrix: rb.Matrix, matrix_doc: tuple[RawDocument, Loc] | None,
                                            mdoc.span(mloc + ("cells",))))
         for g, row in matrix.cells.items():
             ref("grade", g, grades, mdoc.key_span(mloc + ("cells", g)))
-            for col in ("direct", "primary_leadership", "important_leadership"):
-                ref("level", getattr(row, col), levels, mdoc.span(mloc + ("cells", g, col)))
+            for col in liable:
+                if col not in row:
+                    problems.append(Diagnostic("missing-key", f"the matrix row of grade '{g}' has no column for "
+                                               f"responsibility '{col}'.", mdoc.span(mloc + ("cells", g))))
+            for col, lv in row.items():
+                ref("responsibility of rank above 0", col, liable, mdoc.key_span(mloc + ("cells", g, col)))
+                ref("level", lv, levels, mdoc.span(mloc + ("cells", g, col)))
 
 
 
@@ -771,8 +893,8 @@ def _nearest(article_text: str, number: int, quote: str) -> str:
 
 
 def _rule_entries(rule_raw: list[tuple[str, RawDocument, Loc, rb.Rule]], vocabs: dict[str, tuple[str, ...]],
-                  ref: _Ref, broken: set[str], problems: list[Diagnostic], catalog: dict[str, dict[str, Any]]
-                  ) -> list[RuleEntry]:
+                  ref: _Ref, broken: set[str], problems: list[Diagnostic], catalog: dict[str, dict[str, Any]],
+                  params: Mapping[str, tuple[tuple[Any, int, int], ...]] | None = None) -> list[RuleEntry]:
     """Each rule's condition parsed, its exceptions and ``then`` checked; the entries in order."""
     defs, items, levels = catalog["definitions"], catalog["items"], catalog["ladder"]
     channels, circs, umt = catalog["channels"], catalog["circumstances"], catalog["unit_measure_types"]
@@ -784,7 +906,7 @@ def _rule_entries(rule_raw: list[tuple[str, RawDocument, Loc, rb.Rule]], vocabs:
     for order, (section, doc, loc, rule) in enumerate(rule_raw):
         stage = rb.RULE_SECTIONS[section][0]
         forbidden = frozenset({"finding.grade"}) if section == "personal_grade_modifiers" else frozenset()
-        ctx = ParseContext(doc, stage, vocabs, rule.id, forbidden)
+        ctx = ParseContext(doc, stage, vocabs, rule.id, forbidden, params=params or {})
         cond = parse_condition(rule.when, loc + ("when",), ctx)
         problems.extend(ctx.problems)
         span = doc.span(loc)
@@ -800,9 +922,21 @@ def _rule_entries(rule_raw: list[tuple[str, RawDocument, Loc, rb.Rule]], vocabs:
                 problems.append(Diagnostic("dangling-exception", f"exception_to names unknown rule '{target}'"
                                            f"{where}{did_you_mean(target, ids_by_section.get(section, set()))}.",
                                            tspan, rule_id=rule.id))
-        _check_placeholders(section, stage, rule, doc, loc, problems)
-        _check_then(section, rule, doc, loc, problems, ref, defs, items, levels, channels, circs, umt)
-        entries.append(RuleEntry(section, stage, rule, cond, span, order))
+        _check_placeholders(section, stage, rule, doc, loc, problems, tuple(params or {}))
+        _check_then(section, rule, doc, loc, problems, ref, defs, items, levels, channels, circs, umt,
+                    catalog["responsibilities"], catalog["review_tracks"])
+        texts = [t.get(lang) for t in (rule.title, rule.explain) if t is not None for lang in ("zh", "en")]
+        named = [n[6:] for t in texts for n in _PLACEHOLDER.findall(t) if n[6:] in (params or {}) and
+                 n.startswith("param.")]
+        used = tuple(dict.fromkeys([*ctx.used_params, *named]))
+        cits = list(rule.citations)  # then the parameters' citations the rule does not give itself
+        seen = {(c.instrument, c.article, c.version, c.quote) for c in cits}
+        for name in used:
+            for c in catalog["parameters"][name].citations:
+                if (c.instrument, c.article, c.version, c.quote) not in seen:
+                    seen.add((c.instrument, c.article, c.version, c.quote))
+                    cits.append(c)
+        entries.append(RuleEntry(section, stage, rule, cond, span, order, used, cits))
 
     return entries
 
@@ -829,21 +963,24 @@ _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 
 
 def _check_placeholders(section: str, stage: str, rule: rb.Rule, doc: RawDocument, loc: Loc,
-                        problems: list[Diagnostic]) -> None:
+                        problems: list[Diagnostic], params: tuple[str, ...] = ()) -> None:
     """Every ``{…}`` of a rule's explain names a fact of the rule's stage (or, in a chain rule,
-    ``{responsibility}``), and a title has none: a placeholder that is not filled would be printed
-    as it is (titles are printed as written: in the circumstances considered, in the docs …)."""
+    ``{responsibility}``; or ``{param.ID}`` of a declared parameter), and a title has none: a placeholder
+    that is not filled would be printed as it is (titles are printed as written: in the circumstances
+    considered, in the docs …)."""
     from ..language.facts import FACTS
 
     known = [p for p, sp in FACTS.items() if stage in sp.stages]
-    extra = " or, in a chain rule, {responsibility}" if section == "chain" else ""
+    extra = (" or, in a chain rule, {responsibility}" if section == "chain" else "") + (
+        " (or {param.ID} of a declared parameter)")
     for key, text in (("title", rule.title), ("explain", rule.explain)):
         if text is None:
             continue
         for lang in ("zh", "en"):
             for name in _PLACEHOLDER.findall(text.get(lang)):
                 spec = FACTS.get(name)
-                fits = (name == "responsibility" and section == "chain") or (spec is not None and stage in spec.stages)
+                fits = ((name == "responsibility" and section == "chain") or (spec is not None and stage in spec.stages)
+                        or (name.startswith("param.") and name[6:] in params))
                 if fits and key == "explain":
                     continue
                 where = f"'{{{name}}}' in {key}.{lang}"
@@ -892,7 +1029,8 @@ def _check_texts(catalog: Mapping[str, Mapping[str, Any]], problems: list[Diagno
 
 def _check_then(section: str, rule: rb.Rule, doc: RawDocument, loc: Loc, problems: list[Diagnostic],  # noqa: C901 - one branch per rule section, read as a table
                 ref: Any, defs: Mapping[str, Any], items: Mapping[str, Any], levels: Mapping[str, Any],
-                channels: Mapping[str, Any], circs: Mapping[str, rb.Circumstance], umt: Mapping[str, Any]) -> None:
+                channels: Mapping[str, Any], circs: Mapping[str, rb.Circumstance], umt: Mapping[str, Any],
+                resp: Mapping[str, Any] | None = None, tracks: Mapping[str, Any] | None = None) -> None:
     then = rule.then  # type: ignore[attr-defined]  # every concrete rule class has one
     tl = loc + ("then",)
     rid = rule.id
@@ -932,6 +1070,10 @@ def _check_then(section: str, rule: rb.Rule, doc: RawDocument, loc: Loc, problem
                 ref("level", v, levels, doc.span(tl + (k,)), rid)
     elif isinstance(rule, rb.ChannelRule):
         ref("channel", then.channel, channels, doc.span(tl + ("channel",)), rid)
+    elif isinstance(rule, rb.ChainRule) and resp is not None:
+        ref("responsibility", then.responsibility, resp, doc.span(tl + ("responsibility",)), rid)
+    elif isinstance(rule, rb.ReviewRule) and tracks is not None:
+        ref("review track", then.track, tracks, doc.span(tl + ("track",)), rid)
     elif isinstance(rule, rb.UnitRule):
         for i, mid in enumerate(then.measures):
             ref("unit measure", mid, umt, doc.span(tl + ("measures", i)), rid)

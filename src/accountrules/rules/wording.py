@@ -49,6 +49,20 @@ _OPS: dict[str, tuple[str, str]] = {
 }
 
 
+_UNITS = {"yuan": ("{}元", "{} yuan"), "months": ("{}个月", "{} months"), "years": ("{}年", "{} years")}
+
+
+def number_text(value: float | None, unit: str, lang: str) -> str:
+    """A parameter's value in words: a rate as a percentage (0.3 → 30%), an amount or period with its unit."""
+    if value is None:
+        return "（无当时有效的值）" if lang == "zh" else "(no value in force)"
+    if unit == "rate":
+        return f"{round(value * 100, 4):g}%"
+    shown = f"{value:g}" if isinstance(value, float) else str(value)
+    forms = _UNITS.get(unit)
+    return forms[lang != "zh"].format(shown) if forms else shown
+
+
 def _kind(key: str) -> str | None:
     return FACT_KIND.get(key) or _EXTRA_KIND.get(key)
 
@@ -56,6 +70,8 @@ def _kind(key: str) -> str | None:
 def value_text(book: Rulebook, key: str, value: Any, lang: str, *, leader: bool | None = None) -> str:
     """A fact's value in words: labels for codes, 是/否 for booleans, rulebook codes kept (P2, T3);
     a responsibility is named for a leading cadre or not (``leader``; unknown: not)."""
+    if key.startswith("param.") and key[6:] in book.parameters:
+        return number_text(value, book.parameters[key[6:]].unit, lang)
     if key == "responsibility" and isinstance(value, str) and value in book.responsibilities:
         return book.responsibility_label(value, lang, leader=bool(leader))
     if isinstance(value, bool):
@@ -82,6 +98,8 @@ def fact_label(book: Rulebook, key: str, lang: str) -> str:
     extra = _EXTRA_LABEL.get(key)
     if extra is not None:
         return extra[lang]
+    if key.startswith("param.") and key[6:] in book.parameters:
+        return book.parameters[key[6:]].name.get(lang)
     try:
         return book.label("fact", key, lang)
     except LookupError:
@@ -100,6 +118,10 @@ def checked_text(book: Rulebook, checked: Checked, lang: str) -> str:
     t = checked.test
     zh, en = _OPS[t.op]
     want = value_text(book, t.path, t.value, lang)
+    if t.param is not None and t.param in book.parameters:
+        par = book.parameters[t.param]
+        want = f"{par.name.get(lang)}" + (f"（{number_text(t.value, par.unit, lang)}）" if lang == "zh" else
+                                         f" ({number_text(t.value, par.unit, lang)})")
     actual = value_text(book, t.path, checked.actual, lang)
     name = fact_label(book, t.path, lang)
     if lang == "zh":

@@ -17,7 +17,7 @@ def _check_gaps(book: Rulebook, rs: Reasoner, dead: set[str]) -> tuple[list[Diag
     live = {s: [e for e in es if e.id not in dead] for s, es in book.by_section.items()}
     levels = book.levels
     resp_rank = {r.id: r.rank for r in book.responsibilities.values()}
-    chain_liable = [e for e in live["chain"] if e.typed(rb.ChainRule).then.responsibility != "none"]
+    chain_liable = [e for e in live["chain"] if e.typed(rb.ChainRule).then.responsibility != book.no_responsibility]
     reachable_cells: set[tuple[str, str]] = set()
     grade_ids_by_value = {g.value: g.id for g in book.grades.values()}
 
@@ -39,8 +39,8 @@ def _check_gaps(book: Rulebook, rs: Reasoner, dead: set[str]) -> tuple[list[Diag
         grades = sorted({g for v in range(lo, hi + 1) if (g := grade_id(v))})
         cells = [(g, r) for g in grades for r in resps if g in book.matrix.cells]
         reachable_cells.update(cells)
-        ranks = [levels[getattr(book.matrix.cells[g], r)].rank for g, r in cells
-                 if getattr(book.matrix.cells[g], r) in levels]
+        ranks = [levels[book.matrix.cells[g][r]].rank for g, r in cells
+                 if book.matrix.cells[g].get(r) in levels]
         if ranks and max(ranks) == 0:
             shown = ", ".join(f"{g}×{r}" for g, r in cells)
             out.append(finding("gap-item", f"item {item.id} can never lead to accountability: every matrix cell it "
@@ -79,8 +79,8 @@ def _check_gaps(book: Rulebook, rs: Reasoner, dead: set[str]) -> tuple[list[Diag
 
     # the ladder
     ranks = sorted(lv.rank for lv in book.ladder)
-    base_ranks = {levels[getattr(book.matrix.cells[g], r)].rank for g, r in reachable_cells
-                  if getattr(book.matrix.cells[g], r) in levels}
+    base_ranks = {levels[book.matrix.cells[g][r]].rank for g, r in reachable_cells
+                  if book.matrix.cells[g].get(r) in levels}
     effects = {e.typed(rb.EffectRule).then.effect for e in live["circumstance_effects"]}
     cap = levels[book.manifest.policy.aggravation_cap].rank if book.manifest.policy.aggravation_cap in levels \
         else max(ranks, default=0)

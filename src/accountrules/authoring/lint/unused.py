@@ -19,7 +19,7 @@ def _check_unused(book: Rulebook) -> list[Diagnostic]:
     used_defs = {d for e in sec["status_rules"] if (d := e.typed(rb.StatusRule).then.definition) is not None}
     used_channels = {e.typed(rb.ChannelRule).then.channel for e in sec["channel_rules"]}
     used_units = {mid for e in sec["unit_measures"] for mid in e.typed(rb.UnitRule).then.measures}
-    used_tracks = {e.typed(rb.ReviewRule).then.track for e in sec["review"]} | {"routine"}
+    used_tracks = {e.typed(rb.ReviewRule).then.track for e in sec["review"]} | {book.default_track}
     used_measures = {mid for lv in book.ladder for ms in lv.measures.values() for mid in ms}
     cited: set[str] = set()
     for _owner, _span, c in iter_citations(book):
@@ -34,6 +34,8 @@ def _check_unused(book: Rulebook) -> list[Diagnostic]:
         ("review track", book.review_tracks, used_tracks, "no review rule selects it"),
         ("measure", book.measures, used_measures, "no ladder level lists it"),
         ("instrument", book.instruments, cited, "nothing cites it"),
+        ("parameter", book.parameters, {p for e in book.rules for p in e.params},
+         "no rule compares with it ({param: ID}) or prints it ({param.ID})"),
     ]
     for kind, objs, used, why in checks:
         for key, obj in objs.items():

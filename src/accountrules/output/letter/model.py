@@ -281,7 +281,7 @@ class _Builder:
             self.free_text_gaps.append(f"deciding body: the rulebook names none for channel {p.channel}"
                                        + (f" or referral {p.referral}" if p.referral else ""))
         items = [ItemLine(lab("item", it.item), self.responsibility(it.responsibility, p.channel),
-                          lab("level", it.level), it.responsibility != "none") for it in p.items]
+                          lab("level", it.level), it.responsibility != self.book.no_responsibility) for it in p.items]
         considered = []
         for c in p.considered:
             circ = self.book.circumstances.get(c.code)
@@ -299,7 +299,7 @@ class _Builder:
             id=p.id, name=p.name or src.name or self.unnamed(p.id, src.role), role=lab("role", src.role), party_member=src.party_member,
             leading_cadre=src.leading_cadre, fault=lab("fault", src.fault),
             responsibility=self.responsibility(p.responsibility, p.channel),
-            liable=p.responsibility != "none", rank=p.rank, level=lab("level", p.level),
+            liable=p.responsibility != self.book.no_responsibility, rank=p.rank, level=lab("level", p.level),
             measures=[lab("measure", mid) for mid in p.measures],
             band=lab("band", p.band) if p.band and p.band != "middle" else "",
             channel=lab("channel", p.channel) if p.channel else "",
