@@ -375,3 +375,19 @@ def test_letter_finding_names_who_answers_by_role(engine: Engine, lang: str, lin
     assert line in render_letter(letter, "md").decode().splitlines()
     _, text = _docx_text(render_letter(letter, "docx"))
     assert line in text.splitlines()
+
+
+@pytest.mark.parametrize("book_name", ["guizhou-bijie-default", "shandong-supervision"])
+def test_responsibility_names_read_after_chengdan(book_name: str) -> None:
+    """The letter and the matrix reasons print 承担<responsibility name>: every name above rank 0 is a
+    responsibility (…责任), not a class of person (Shandong printed 承担直接责任人员, 承担直接负责的主管人员)."""
+    book = load_rulebook(book_name)
+    for r in book.responsibilities.values():
+        if r.rank > 0:
+            for text in (r.name, *([r.non_leader_name] if r.non_leader_name else [])):
+                name = re.sub(r"（[^（）]*）$", "", text.get("zh"))  # a trailing note: 其他领导责任（本条例未规定，不适用）
+                assert name.endswith("责任"), (r.id, text.get("zh"))
+    if book_name == "shandong-supervision":
+        md = render_letter(_letter(Engine(book, backend="python"), SHANDONG_CASE), "md").decode()
+        assert "综合认定承担直接负责的主管人员的责任。" in md
+        assert not re.search(r"承担(直接责任人员|直接负责的主管人员)[，。；]", md)
