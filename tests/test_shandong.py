@@ -93,8 +93,11 @@ def test_generated_docs_are_current(book: Rulebook) -> None:
 
 def test_every_quote_is_the_official_text(book: Rulebook) -> None:
     # validation checks them; here we make sure there is an official text and that quotes exist at all
-    law = DIR / "law" / "山东省行政执法监督条例(2014-11-27).md"
-    assert law.read_bytes() == (ROOT / "rules" / "law" / law.name).read_bytes()
+    texts = sorted(p.name for p in (DIR / "law").glob("*.md") if p.name != "README.md")
+    assert texts == ["公职人员政务处分法(2020-06-20).md", "山东省行政执法监督条例(2014-11-27).md",
+                     "监察法(2018-03-20).md", "监察法(2024-12-25).md", "行政机关公务员处分条例(2007-04-22).md"]
+    for name in texts:  # each a byte-identical copy of the default rulebook's official text
+        assert (DIR / "law" / name).read_bytes() == (ROOT / "rules" / "law" / name).read_bytes()
     quoted = [c for e in book.by_id.values() for c in e.rule.citations if c.quote]
     assert len(quoted) == sum(len(e.rule.citations) for e in book.by_id.values())
 
@@ -119,6 +122,127 @@ def test_outputs_print_the_rulebooks_own_labels(book: Rulebook) -> None:
         assert foreign not in text + md, foreign
     assert book.label("outcome", "varied", "zh") == "补正或者改正"
     assert book.label("status", "pending", "en").startswith("pending (the thirty days")
+
+
+# ------------------------------------------------------------------ the legal review of 2026-12-03 (H5, M1, M3)
+
+_ENGLISH = re.compile(r"[a-z_]{3,}")
+
+
+def _prose(text: str) -> str:
+    """A rendered recommendation without what is meant to be code: rule ids, source locations, the footer
+    naming the rulebook and engine, and code spans."""
+    lines = []
+    for line in text.splitlines():
+        if line.startswith(("规则库：", "<sub>")):
+            continue
+        line = re.sub(r" @ \S+", "", line)  # text: "@ rulebooks/…/definitions.yaml:173"
+        line = re.sub(r"\(\[[^\]]*\]\)", "", line)  # markdown: "([rulebooks/…:173])"
+        line = re.sub(r"`[^`]*`", "", line)  # markdown: rule ids
+        line = re.sub(r"理由 [A-Za-z0-9_.-]+：", "理由：", line)  # text: "理由 RC-officer-conduct："
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def _shandong_recommendations(book: Rulebook) -> list[tuple[str, object]]:
+    from accountrules.authoring.casefile import load_cases
+    from accountrules.contract.intake import parse_case
+
+    engine = Engine(book, backend="python")
+    out: list[tuple[str, object]] = [("example", engine.evaluate(read_case_file(str(EXAMPLE)), lang="zh"))]
+    for path in find_case_files(DIR):
+        for case in load_cases(path):
+            if "error" not in case.expect:
+                out.append((f"{path.name}: {case.name}",
+                            engine.evaluate(parse_case(case.data, file=case.file), lang="zh", as_of=case.as_of)))
+    return out
+
+
+def test_no_english_code_in_the_chinese_output_of_any_rule_case_or_example(book: Rulebook) -> None:
+    """M3: every Shandong rule case and the example, rendered in Chinese as text and Markdown, prints labels,
+    never a code of the case vocabulary (revoked, no_handling, decision_letter, routine …)."""
+    from accountrules import render
+
+    recs = _shandong_recommendations(book)
+    assert len(recs) > 70
+    leaks = {}
+    for name, rec in recs:
+        for fmt, text in (("text", render.to_text(rec, "zh")), ("markdown", render.to_markdown(rec, "zh"))):
+            words = _ENGLISH.findall(_prose(text))
+            if words:
+                leaks[f"{name} [{fmt}]"] = sorted(set(words))
+    assert leaks == {}
+    # the filter is not vacuous: a planted code is caught
+    assert _ENGLISH.findall(_prose("人员：p1（承办人）：处理 no_handling")) == ["no_handling"]
+
+
+def _crime_case(decided: str) -> object:
+    from accountrules.contract.intake import parse_case
+
+    return parse_case({
+        "case": {"id": "SD-CRIME", "origin": "supervision", "outcome": "revoked", "effective": True,
+                 "decided_on": decided, "conduct_date": "2024-01-15", "act_type": "penalty",
+                 "grounds": ["insufficient_evidence"],
+                 "agency": {"name": "某县交通运输局", "level": "county", "field": "transport"},
+                 "findings": [{"item": "RY2", "persons": ["p1"]}]},
+        "persons": [{"id": "p1", "role": "handler", "fault": "intentional", "private_gain": True,
+                     "crime_suspected": True}]}, file="<test>")
+
+
+def test_criminal_referral_goes_to_the_supervision_commission_by_the_jianchafa_in_force(book: Rulebook) -> None:
+    """H5: the referral names the 监察机关 (duty crimes) or the competent authority, never 司法机关, and cites
+    监察法 第十一条第（二）项 with 2018 第三十四条第一款 / 2024 第三十七条第一款 by the date of evaluation."""
+    import datetime as dt
+
+    from accountrules import render
+
+    engine = Engine(book, backend="python")
+
+    def crime_articles(as_of: dt.date | None) -> list[tuple[str, str]]:
+        rec = engine.evaluate(_crime_case("2024-06-30"), lang="zh", as_of=as_of)
+        (p1,) = rec.persons
+        assert p1.level == "criminal_referral" and p1.referral == "criminal"
+        text = render.to_text(rec, "zh")
+        assert "移送监察机关（职务犯罪）或者有管辖权的机关" in text and "司法机关" not in text
+        (reason,) = [r for r in p1.reasons if r.rule == "LV-crime"]
+        assert "（移送机关为本规则集推定）" in reason.text
+        return [(c.instrument, c.article) for c in [reason.citation, *reason.citations] if c.in_force]
+
+    assert crime_articles(None) == [  # evaluated on the decision date, 2024-06-30
+        ("山东省行政执法监督条例", "第三十八条"), ("中华人民共和国监察法（2018年）", "第十一条第（二）项"),
+        ("中华人民共和国监察法（2018年）", "第三十四条第一款")]
+    assert crime_articles(dt.date(2025, 7, 1)) == [
+        ("山东省行政执法监督条例", "第三十八条"), ("中华人民共和国监察法（2024年修正）", "第十一条第（二）项"),
+        ("中华人民共和国监察法（2024年修正）", "第三十七条第一款")]
+    assert crime_articles(dt.date(2017, 1, 1)) == [("山东省行政执法监督条例", "第三十八条")]  # no 监察机关 yet
+    for kind, code in (("referral", "criminal"), ("level", "criminal_referral"), ("measure", "criminal_referral")):
+        assert "司法机关" not in book.label(kind, code, "zh")
+    assert book.label("referral", "discipline", "zh") == "依法给予处分（由任免机关、单位或者监察机关按照管理权限决定）"
+
+
+def test_a_bare_ground_is_unanswered_and_makes_no_art37_order(book: Rulebook) -> None:
+    """M1 (case SD-REV-1 of the review): a procedure ground that no finding explains is listed, flagged
+    倒查未查明责任人员、机关情形，应补充调查, and is not an art 37 situation — no 责令限期改正 (SU4)."""
+    from accountrules import render
+    from accountrules.contract.intake import parse_case
+
+    engine = Engine(book, backend="python")
+    base = {"id": "SD-REV-1", "origin": "supervision", "outcome": "revoked", "effective": True,
+            "decided_on": "2024-09-12", "conduct_date": "2024-03-05", "act_type": "penalty",
+            "grounds": ["illegal_procedure"],
+            "agency": {"name": "某县市场监督管理局", "level": "county", "field": "market_regulation"}}
+    persons = [{"id": "p1", "role": "handler", "fault": "ordinary_negligence"}]
+    rec = engine.evaluate(parse_case({"case": {**base, "findings": []}, "persons": persons}, file="<t>"), lang="zh")
+    (s,) = rec.situations
+    assert (s.item, s.unanswered, s.note) == ("JG7", True, "倒查未查明责任人员、机关情形，应补充调查")
+    assert [u.measure for u in rec.unit_measures] == ["decision_letter"]
+    assert "倒查未查明责任人员、机关情形，应补充调查" in render.to_text(rec, "zh")
+    # the same ground with a finding that names the agency's situation: found, answered by the agency
+    found = {**base, "findings": [{"item": "JG7", "persons": ["p1"]}]}
+    rec = engine.evaluate(parse_case({"case": found, "persons": persons}, file="<t>"), lang="zh")
+    (s,) = rec.situations
+    assert (s.item, s.unanswered, s.note) == ("JG7", False, None)
+    assert [u.measure for u in rec.unit_measures] == ["decision_letter", "rectification_order"]
 
 
 def test_evaluate_selects_the_rulebook_by_name() -> None:

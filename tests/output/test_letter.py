@@ -297,10 +297,12 @@ def _handling_line(md: str, name: str) -> str:
     (None, SCENARIOS / "crime.yaml", "en", ("1. unnamed handler (person 1): referral to the supervision commission (duty crime) "
      "or the competent authority for criminal prosecution according to law (at the upper end of the level).")),
     ("shandong-supervision", SHANDONG_CASE, "zh",
-     "2. 赵某：建议由处分决定机关（任免机关或者监察机关）依法给予处分，具体措施为处分（由有权机关决定）。"),
+     ("2. 赵某：建议由处分决定机关（任免机关或者监察机关）依法给予处分，"
+      "具体措施为处分（由任免机关、单位或者监察机关按照管理权限决定）。")),
     (str(ROOT / "rulebooks" / "shandong-supervision"), SHANDONG_CASE, "en",
      ("2. 赵某: a sanction according to law by the sanctioning authority (the appointing authority or the supervisory "
-      "commission), measures: sanction (decided by the competent body).")),
+      "commission), measures: sanction (decided by the appointing body or unit, or the supervision commission, "
+      "within its authority).")),
 ])
 def test_cli_letter_referral_sentence(rulebook: str | None, case: Path, lang: str, line: str) -> None:
     """`accountrules letter [--rulebook R]`: a referred person's recommendation is the rulebook's referral_advice,
@@ -323,7 +325,8 @@ def test_cli_letter_rulebook_option_and_shandong_crime(tmp_path: Path) -> None:
     by_dir = runner.invoke(cli, ["letter", str(case), "--rules", str(ROOT / "rulebooks" / "shandong-supervision")])
     assert by_name.exit_code == 0 and by_dir.exit_code == 0, by_name.output + by_dir.output
     assert by_name.output == by_dir.output
-    assert "1. 王某：建议移送司法机关依法追究刑事责任，具体措施为移送司法机关。" in by_name.output.splitlines()
+    assert ("1. 王某：建议移送监察机关（职务犯罪）或者有管辖权的机关依法追究刑事责任，"
+            "具体措施为移送监察机关（职务犯罪）或者有管辖权的机关。") in by_name.output.splitlines()
     assert "山东省行政执法监督条例" in by_name.output and "毕节" not in by_name.output
     bad = runner.invoke(cli, ["letter", str(case), "--rulebook", "no-such-rulebook"])
     assert bad.exit_code == 1 and isinstance(bad.exception, RuleFileError)  # main() prints it, no traceback

@@ -27,7 +27,7 @@ from .channel import person_channel
 from .exemptions import ItemResult, unapplied_claims
 from .finding import decide_finding
 from .grading import grade_sum
-from .outcome import answered, mark_unanswered, review_track, unit_measures
+from .outcome import UNFOUND_NOTE, answered, found, mark_unanswered, review_track, unit_measures
 from .overrides import live, surviving
 from .persons import person_outcome
 from .prepared import Evaluation, Facts, Prepared
@@ -69,6 +69,8 @@ def decide(book: Rulebook, matcher: Matcher, case: m.Case, lang: str, trace: Tra
     persons_out, max_grade = _round_persons(ev, matcher, cf, is_error, case_delta, case_grade_reasons, status_reasons)
     if book.manifest.policy.flag_unanswered:
         situations_out = mark_unanswered(ev, situations_out, answered(persons_out, prep.none_resp))
+    else:  # the agency answers for what the review found; a ground's default alone is not found
+        situations_out = mark_unanswered(ev, situations_out, found(case), UNFOUND_NOTE)
     unit_out, review = _round_outcome(ev, matcher, cf, error_case, situations_out, persons_out, max_grade)
     shared = prep.shared
     return m.trusted(

@@ -16,6 +16,12 @@ UNANSWERED_NOTE = {
     "zh": "倒查未查明责任人员，应补充调查",
     "en": "The backward review found nobody responsible for this situation; a supplementary review is needed.",
 }
+# policy.flag_unanswered: false — the agency answers for what a finding names; a ground's default is unanswered
+UNFOUND_NOTE = {
+    "zh": "倒查未查明责任人员、机关情形，应补充调查",
+    "en": "The backward review found neither a responsible person nor a situation of the agency; a supplementary "
+          "review is needed.",
+}
 
 
 def answered(persons: Sequence[m.PersonOutcome], none: str) -> set[str]:
@@ -28,9 +34,16 @@ def answered(persons: Sequence[m.PersonOutcome], none: str) -> set[str]:
             if it.responsibility != none and (it.rank > 0 or it.exempted_by)}
 
 
-def mark_unanswered(ev: Evaluation, situations: Sequence[m.Situation], answered_items: set[str]
-                    ) -> list[m.Situation]:
-    """The situations with those nobody answers for flagged, with the note 倒查未查明责任人员，应补充调查.
+def found(case: m.Case) -> set[str]:
+    """Items some finding names: under ``policy.flag_unanswered: false`` the agency answers for them, and only
+    a situation that a ground's ``default`` alone adds is unanswered."""
+    return {f.item for f in case.case.findings}
+
+
+def mark_unanswered(ev: Evaluation, situations: Sequence[m.Situation], answered_items: set[str],
+                    notes: Mapping[str, str] = UNANSWERED_NOTE) -> list[m.Situation]:
+    """The situations with those nobody answers for flagged, with the note 倒查未查明责任人员，应补充调查
+    (or ``notes``).
 
     The flagged objects are shared (:mod:`.sharing`); the key holds the ids of the reasons the object
     refers to, so they live as long as the entry.
@@ -40,10 +53,11 @@ def mark_unanswered(ev: Evaluation, situations: Sequence[m.Situation], answered_
         if s.item in answered_items:
             out.append(s)
             continue
-        key = ("unanswered", s.item, s.category, s.name, tuple(s.persons), ev.lang, *map(id, s.reasons))
+        note = notes[ev.lang]
+        key = ("unanswered", s.item, s.category, s.name, tuple(s.persons), note, *map(id, s.reasons))
         out.append(ev.shared.get(key) or ev.shared.keep(key, m.trusted(
             m.Situation, item=s.item, category=s.category, name=s.name, persons=s.persons, reasons=s.reasons,
-            unanswered=True, note=UNANSWERED_NOTE[ev.lang])))
+            unanswered=True, note=note)))
     return out
 
 

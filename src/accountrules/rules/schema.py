@@ -526,8 +526,9 @@ class Policy(_M):
     flag_unanswered: bool = Field(
         default=True,
         description="A situation nobody is found responsible for is flagged unanswered (倒查未查明责任人员，应补充调查) "
-                    "and left out of outcome.items/categories (the 逐案倒查、逐人定责 of a backward review); false: "
-                    "every situation stays in outcome.items (e.g. supervision of an agency, which answers for it).")
+                    "and left out of outcome.items/categories (the 逐案倒查、逐人定责 of a backward review); false: the "
+                    "agency answers for every situation a finding names (e.g. supervision of an agency), and only a "
+                    "ground's default item that no finding names is flagged (倒查未查明责任人员、机关情形，应补充调查).")
     exemption_keeps: Id | None = Field(
         default=None,
         description="免予处分 keeps the measures of this level (政务处分法 第十二条), which is also the floor of 减轻 for "
