@@ -18,7 +18,7 @@ from accountrules.authoring.casefile import find_case_files, load_cases, with_po
 from accountrules.contract.intake import parse_case, read_case_file
 from accountrules.contract.models import Recommendation
 from accountrules.errors import AccountRulesError
-from accountrules.output.render import to_json, to_markdown, to_text
+from accountrules.output.render import held_responsible, to_json, to_markdown, to_text
 from accountrules.rules import labels
 
 from ..conftest import ROOT
@@ -185,6 +185,9 @@ def test_a_situation_answered_by_role_names_who_answers_for_it() -> None:
     assert "| 倒查未点名；认定承担责任：p1、d1 |" in to_markdown(rec, "zh", BOOK)
     en = ENGINE.evaluate(case, lang="en")
     assert "(Persons: none named by the review; held responsible: p1, d1)" in to_text(en, "en", BOOK)
+    # "no responsibility" is the rulebook's rank-0 responsibility, whatever its id (newtown: wuze)
+    assert held_responsible(rec, "R1", BOOK.no_responsibility) == ["p1", "d1"]
+    assert held_responsible(rec, "R1", "primary_leadership") == []
     forgery = ENGINE.evaluate(read_case_file(ROOT / "tests" / "scenarios" / "forgery.yaml"), lang="zh")
     assert "（人员：h1；另认定承担责任：a1）" in to_text(forgery, "zh", BOOK)
 

@@ -196,24 +196,25 @@ def _person_line(p: PersonOutcome, w: _Words) -> str:
     return f"{head}{t['colon']}{t['sep'].join(parts)}"
 
 
-def held_responsible(rec: Recommendation, item: str) -> list[str]:
-    """The ids of the persons held responsible for ``item``, in input order: a responsibility for it, and a
-    level above 0 or an exemption from sanction only (免予处分: liable, not sanctioned); a person not held
-    liable (不予追究) is not one."""
+def held_responsible(rec: Recommendation, item: str, none: str) -> list[str]:
+    """The ids of the persons held responsible for ``item``, in input order: a responsibility for it (other than
+    ``none``, the rulebook's responsibility of rank 0), and a level above 0 or an exemption from sanction only
+    (免予处分: liable, not sanctioned); a person not held liable (不予追究) is not one."""
     out = []
     for p in rec.persons:
         kind = p.exemption.kind if p.exemption else None
-        if any(it.item == item and it.responsibility != "none"
+        if any(it.item == item and it.responsibility != none
                and (it.rank > 0 or (it.exempted_by and kind == "exempt_from_sanction")) for it in p.items):
             out.append(p.id)
     return out
 
 
-def _situation_persons(rec: Recommendation, s: Situation, t: dict[str, str]) -> str:
+def _situation_persons(rec: Recommendation, s: Situation, w: _Words) -> str:
     """Who a situation concerns: the persons its findings name, then those held responsible for it without
     being named (by their role and duty: a leader for a head's absence, an approver for what they approved)."""
+    t = w.t
     c = t["colon"]
-    others = [x for x in held_responsible(rec, s.item) if x not in s.persons]
+    others = [x for x in held_responsible(rec, s.item, w.no_responsibility) if x not in s.persons]
     if not others:
         return t["list"].join(s.persons) or "—"
     if not s.persons:
@@ -244,7 +245,7 @@ def to_text(rec: Recommendation, lang: str = "zh", book: Rulebook | None = None)
     if rec.situations:
         out.append(f"{t['situations']}{c.rstrip()}")
         for s in rec.situations:
-            who = _situation_persons(rec, s, t)
+            who = _situation_persons(rec, s, w)
             out.append(f"  {s.item} {s.name}{t['open']}{t['persons']}{c}{who}{t['close']}"
                        + (f"{t['sep']}{s.note}" if s.note else ""))
             out += _reasons(s.reasons, w, "    ")
@@ -290,7 +291,7 @@ def to_markdown(rec: Recommendation, lang: str = "zh", book: Rulebook | None = N
         for s in rec.situations:
             basis = t["sep"].join(dict.fromkeys(_cite(r, lang) for r in s.reasons))
             note = f"{t['sep']}{s.note}" if s.note else ""
-            out.append(f"| {s.item} {s.name}{note} | {_situation_persons(rec, s, t)} | {basis} |")
+            out.append(f"| {s.item} {s.name}{note} | {_situation_persons(rec, s, w)} | {basis} |")
     out += ["", f"## {t['persons']}", "", (f"| {t['person']} | {t['role']} | {t['responsibility']} | {t['level']} | "
             f"{t['exemption']} | {t['referral']} |"), "| --- | --- | --- | --- | --- | --- |"]
     for p in rec.persons:

@@ -339,7 +339,8 @@ class _Builder:
             findings=[FindingSection(lab("item", f.item), lab("category", self.book.items[f.item].category)
                                      if f.item in self.book.items else "",
                                      sep.join(names[x] for x in f.persons), f.note or "",
-                                     sep.join(names[x] for x in held_responsible(rec, f.item) if x not in f.persons))
+                                     sep.join(names[x] for x in held_responsible(rec, f.item, self.book.no_responsibility)
+                                              if x not in f.persons))
                       for f in case.findings],
             persons=persons, units=units, review_track=lab("review_track", rec.review.track),
             review_basis=self.basis(rec.review.reasons), bodies=body_reasons,
