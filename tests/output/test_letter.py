@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import json
 import os
 import re
 import shutil
@@ -22,6 +23,7 @@ from click.testing import CliRunner
 from accountrules import Engine
 from accountrules.cli import cli
 from accountrules.contract.intake import parse_case, read_case_file
+from accountrules.errors import RuleFileError
 from accountrules.letter import letter_for_case
 from accountrules.output.letter import build_letter, render_letter, template_path
 from accountrules.output.letter import model as letter_model
@@ -276,3 +278,119 @@ def test_shandong_letter_names_the_deciding_bodies() -> None:
     rec = engine.evaluate(crime)
     assert rec.persons[0].referral == "criminal"
     assert build_letter(crime, rec, engine.rulebook).addressees == [authority]
+
+
+SHANDONG_CASE = ROOT / "examples" / "shandong-supervision" / "sd-2024-031.yaml"
+
+
+def _handling_line(md: str, name: str) -> str:
+    """The line of section 五 (处理建议 / 5.) that recommends for ``name``."""
+    tail = md[md.index("五、处理建议" if "五、处理建议" in md else "## 5."):]
+    return next(x for x in tail.splitlines() if re.match(rf"\d+\. {re.escape(name)}[：:]", x))
+
+
+@pytest.mark.parametrize("rulebook,case,lang,line", [
+    (None, SCENARIOS / "abuse.yaml", "zh", ("1. 未具名承办人（第1人）：建议移送纪检监察机关依规依纪依法处理，在该层级内从重，"
+     "具体措施为政务处分或处分（由监察机关或任免机关决定），影响期6个月。")),
+    (None, SCENARIOS / "crime.yaml", "zh",
+     "1. 未具名承办人（第1人）：建议移送监察机关（职务犯罪）或者有管辖权的机关依法追究刑事责任，在该层级内从重。"),
+    (None, SCENARIOS / "crime.yaml", "en", ("1. unnamed handler (person 1): referral to the supervision commission (duty crime) "
+     "or the competent authority for criminal prosecution according to law (at the upper end of the level).")),
+    ("shandong-supervision", SHANDONG_CASE, "zh",
+     ("2. 赵某：建议由处分决定机关（任免机关或者监察机关）依法给予处分，"
+      "具体措施为处分（由任免机关、单位或者监察机关按照管理权限决定）。")),
+    (str(ROOT / "rulebooks" / "shandong-supervision"), SHANDONG_CASE, "en",
+     ("2. 赵某: a sanction according to law by the sanctioning authority (the appointing authority or the supervisory "
+      "commission), measures: sanction (decided by the appointing body or unit, or the supervision commission, "
+      "within its authority).")),
+])
+def test_cli_letter_referral_sentence(rulebook: str | None, case: Path, lang: str, line: str) -> None:
+    """`accountrules letter [--rulebook R]`: a referred person's recommendation is the rulebook's referral_advice,
+    printed once (not 建议<level name>依规依纪依法处理, which doubled 依法给予处分 and 追究刑事责任)."""
+    args = ["letter", str(case), "--format", "md", "--lang", lang] + (["--rulebook", rulebook] if rulebook else [])
+    res = CliRunner().invoke(cli, args)
+    assert res.exit_code == 0, res.output
+    assert line in res.output.splitlines()
+
+
+def test_cli_letter_rulebook_option_and_shandong_crime(tmp_path: Path) -> None:
+    """--rulebook takes a bundled name or a directory, as `evaluate --rulebook` does; Shandong's criminal referral
+    reads as one sentence, and an unknown rulebook is a clear error."""
+    data = read_case_file(SHANDONG_CASE).model_dump(mode="json", exclude_none=True)
+    data["persons"][0]["crime_suspected"] = True
+    case = tmp_path / "sd-crime.yaml"
+    case.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    runner = CliRunner()
+    by_name = runner.invoke(cli, ["letter", str(case), "--rulebook", "shandong-supervision"])
+    by_dir = runner.invoke(cli, ["letter", str(case), "--rules", str(ROOT / "rulebooks" / "shandong-supervision")])
+    assert by_name.exit_code == 0 and by_dir.exit_code == 0, by_name.output + by_dir.output
+    assert by_name.output == by_dir.output
+    assert ("1. 王某：建议移送监察机关（职务犯罪）或者有管辖权的机关依法追究刑事责任，"
+            "具体措施为移送监察机关（职务犯罪）或者有管辖权的机关。") in by_name.output.splitlines()
+    assert "山东省行政执法监督条例" in by_name.output and "毕节" not in by_name.output
+    bad = runner.invoke(cli, ["letter", str(case), "--rulebook", "no-such-rulebook"])
+    assert bad.exit_code == 1 and isinstance(bad.exception, RuleFileError)  # main() prints it, no traceback
+    assert "rulebook-not-found" in str(bad.exception) and "shandong-supervision" in str(bad.exception)
+
+
+@pytest.mark.parametrize("book_name", ["guizhou-bijie-default", "shandong-supervision"])
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_every_ladder_level_reads_as_one_sentence(book_name: str, lang: str) -> None:
+    """Every level above 0 of both bundled rulebooks, put on one person: the recommendation names the level or
+    the referral once, with the band once (no 在该档次内在该层级内, no 依法…依法)."""
+    book = load_rulebook(book_name)
+    case = EXAMPLE if book_name == "guizhou-bijie-default" else SHANDONG_CASE
+    c = read_case_file(case)
+    rec = Engine(book, backend="python").evaluate(c, lang=lang)
+    first = rec.persons[0]
+    name = c.persons[0].name or ""
+    for lv in book.levels.values():
+        if lv.rank == 0:
+            continue
+        p = first.model_copy(update={"level": lv.id, "rank": lv.rank, "referral": lv.referral, "band": "upper",
+                                     "measures": [], "influence": None, "exemption": None})
+        letter = build_letter(c, rec.model_copy(update={"persons": [p]}), book, lang=lang)
+        assert letter.gaps == []
+        line = _handling_line(render_letter(letter, "md").decode(), name)
+        band = book.label("band", "upper", lang)
+        if lang == "zh":
+            advice = book.label("referral_advice", lv.referral, lang) if lv.referral else ""
+            body = letter.persons[0].body
+            want = f"建议{advice}，{band}。" if lv.referral else f"建议由{body}给予{lv.name.get(lang)}，{band}。"
+            assert line == f"1. {name}：{want}", lv.id
+            for word in ("依法", "给予", "依规依纪依法处理", "在该层级内", "建议"):
+                assert line.count(word) <= 1, (lv.id, word, line)
+        else:
+            assert ("to be decided by" in line) is (lv.referral is None), (lv.id, line)
+            assert line.count(f"({band})") == 1, line
+
+
+@pytest.mark.parametrize("lang,line", [
+    ("zh", ("2. 负责人无正当理由不出庭应诉、仅委托律师、中途退庭或拒绝解释说明（应诉、纠错与配合监督）。直接实施人员：未具体认定。"
+            "另认定承担责任的人员：未具名主要负责人（第2人）、未具名分管负责人（第3人）。")),
+    ("en", ("2. Agency head absent without justification, lawyer-only representation, walking out (Litigation response, "
+            "correction and cooperation with oversight). Committed by: not named. Also held responsible: unnamed principal "
+            "(person 2), unnamed leader in charge (person 3).")),
+])
+def test_letter_finding_names_who_answers_by_role(engine: Engine, lang: str, line: str) -> None:
+    """A finding that names nobody (R1, absent_nobody) still says who is held responsible for it, by role."""
+    letter = _letter(engine, SCENARIOS / "absent_nobody.yaml", lang=lang)
+    assert line in render_letter(letter, "md").decode().splitlines()
+    _, text = _docx_text(render_letter(letter, "docx"))
+    assert line in text.splitlines()
+
+
+@pytest.mark.parametrize("book_name", ["guizhou-bijie-default", "shandong-supervision"])
+def test_responsibility_names_read_after_chengdan(book_name: str) -> None:
+    """The letter and the matrix reasons print 承担<responsibility name>: every name above rank 0 is a
+    responsibility (…责任), not a class of person (Shandong printed 承担直接责任人员, 承担直接负责的主管人员)."""
+    book = load_rulebook(book_name)
+    for r in book.responsibilities.values():
+        if r.rank > 0:
+            for text in (r.name, *([r.non_leader_name] if r.non_leader_name else [])):
+                name = re.sub(r"（[^（）]*）$", "", text.get("zh"))  # a trailing note: 其他领导责任（本条例未规定，不适用）
+                assert name.endswith("责任"), (r.id, text.get("zh"))
+    if book_name == "shandong-supervision":
+        md = render_letter(_letter(Engine(book, backend="python"), SHANDONG_CASE), "md").decode()
+        assert "综合认定承担直接负责的主管人员的责任。" in md
+        assert not re.search(r"承担(直接责任人员|直接负责的主管人员)[，。；]", md)

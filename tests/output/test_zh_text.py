@@ -18,7 +18,7 @@ from accountrules.authoring.casefile import find_case_files, load_cases, with_po
 from accountrules.contract.intake import parse_case, read_case_file
 from accountrules.contract.models import Recommendation
 from accountrules.errors import AccountRulesError
-from accountrules.output.render import to_json, to_markdown, to_text
+from accountrules.output.render import held_responsible, to_json, to_markdown, to_text
 from accountrules.rules import labels
 
 from ..conftest import ROOT
@@ -172,3 +172,37 @@ def test_the_checker_catches_what_it_should() -> None:
     assert _problems("理由 A：x\n理由 A：x", rec)
     assert _problems("过错程度：{person.fault}", rec)
     assert not _problems(to_text(rec, "zh", BOOK), rec)
+
+
+def test_a_situation_answered_by_role_names_who_answers_for_it() -> None:
+    """R1 with no finding naming anyone (absent_nobody): the leaders held responsible by their role are listed,
+    not "—"; a situation whose finding names the handler also lists the approver held responsible for it."""
+    case = read_case_file(ROOT / "tests" / "scenarios" / "absent_nobody.yaml")
+    rec = ENGINE.evaluate(case, lang="zh")
+    r1 = next(s for s in rec.situations if s.item == "R1")
+    assert r1.persons == [] and not r1.unanswered  # the JSON keeps the persons the findings name
+    assert f"  R1 {r1.name}（人员：倒查未点名；认定承担责任：p1、d1）" in to_text(rec, "zh", BOOK).splitlines()
+    assert "| 倒查未点名；认定承担责任：p1、d1 |" in to_markdown(rec, "zh", BOOK)
+    en = ENGINE.evaluate(case, lang="en")
+    assert "(Persons: none named by the review; held responsible: p1, d1)" in to_text(en, "en", BOOK)
+    # "no responsibility" is the rulebook's rank-0 responsibility, whatever its id (newtown: wuze)
+    assert held_responsible(rec, "R1", BOOK.no_responsibility) == ["p1", "d1"]
+    assert held_responsible(rec, "R1", "primary_leadership") == []
+    forgery = ENGINE.evaluate(read_case_file(ROOT / "tests" / "scenarios" / "forgery.yaml"), lang="zh")
+    assert "（人员：h1；另认定承担责任：a1）" in to_text(forgery, "zh", BOOK)
+
+
+def test_no_answered_situation_prints_nobody() -> None:
+    """Every situation somebody answers for (not flagged 倒查未查明责任人员) prints at least one person."""
+    checked = 0
+    for _, case in CASES:
+        rec = _evaluate(case)
+        if rec is None:
+            continue
+        lines = to_text(rec, "zh", BOOK).splitlines()
+        for s in rec.situations:
+            line = next(x for x in lines if x.startswith(f"  {s.item} {s.name}（"))
+            if not s.unanswered:
+                assert "（人员：—）" not in line, line
+                checked += 1
+    assert checked > 50

@@ -305,7 +305,10 @@ def _labels_section() -> list[str]:
             ", ".join(f"`{k}`" for k in labels.CATALOG) + ") are labelled by the `name` of their entries; "
             "a responsibility may add `non_leader_name` (how it is named for a person outside a channel with "
             "`leading_cadres: true`: 领导责任 is reserved to leading cadres). Python: "
-            "`book.label(kind, code, lang)` answers for every kind.")
+            "`book.label(kind, code, lang)` answers for every kind. `referral_advice` is not a name but a "
+            "sentence: what the letter recommends, after 建议, for a person with that referral (e.g. "
+            "`discipline: {zh: 移送纪检监察机关依规依纪依法处理, en: …}`); the level's own name is printed in the "
+            "letter's responsibility analysis.")
     out = ["## Labels (`labels`)", "", text, "", "| vocabulary | codes |", "| --- | --- |"]
     for kind, codes in labels.CLOSED.items():
         shown = ", ".join(f"`{c}`" for c in codes) if kind != "fact" else "every fact path ([facts.md](facts.md))"

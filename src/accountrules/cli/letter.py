@@ -19,7 +19,8 @@ _SUFFIX = {".docx": "docx", ".html": "html", ".htm": "html", ".pdf": "pdf", ".md
 
 @click.command("letter")
 @click.argument("case")
-@click.option("--rules", "rules", type=click.Path(file_okay=False), help="Rulebook directory (default: bundled).")
+@click.option("--rules", "--rulebook", "rules", type=click.Path(file_okay=False),
+              help="Rulebook directory or bundled rulebook name (default: the bundled default).")
 @click.option("--format", "fmt", type=click.Choice(("docx", "html", "pdf", "md")), default=None,
               help="Default: from the suffix of -o, else md.")
 @click.option("--lang", type=click.Choice(("zh", "en")), default="zh", show_default=True,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from ..contract.models import Citation, Exemption, PersonOutcome, Reason, Recommendation
+from ..contract.models import Citation, Exemption, PersonOutcome, Reason, Recommendation, Situation
 from ..rules.validate import Rulebook
 from ..rules.wording import facts_text
 from .jsonout import dumps_parts
@@ -17,7 +17,7 @@ _L = {
         "measures": "措施", "rulebook": "规则库", "engine": "引擎", "unverified": "待核实", "item": "情形",
         "basis": "依据", "person": "人员", "role": "岗位", "rank": "档次", "rule": "规则", "facts": "认定事实",
         "inference": "推断", "colon": "：", "sep": "；", "list": "、", "open": "（", "close": "）",
-        "also": "并适用：",
+        "also": "并适用：", "also_liable": "另认定承担责任", "unnamed_liable": "倒查未点名；认定承担责任",
     },
     "en": {
         "case": "Case", "status": "Finding", "situations": "Situations", "persons": "Persons",
@@ -27,7 +27,7 @@ _L = {
         "rulebook": "Rulebook", "engine": "engine", "unverified": "unverified", "item": "item", "basis": "basis",
         "person": "person", "role": "role", "rank": "rank", "rule": "rule", "facts": "facts",
         "inference": "inference", "colon": ": ", "sep": "; ", "list": ", ", "open": " (", "close": ")",
-        "also": "also: ",
+        "also": "also: ", "also_liable": "also held responsible", "unnamed_liable": "none named by the review; held responsible",
     },
 }
 
@@ -196,6 +196,32 @@ def _person_line(p: PersonOutcome, w: _Words) -> str:
     return f"{head}{t['colon']}{t['sep'].join(parts)}"
 
 
+def held_responsible(rec: Recommendation, item: str, none: str) -> list[str]:
+    """The ids of the persons held responsible for ``item``, in input order: a responsibility for it (other than
+    ``none``, the rulebook's responsibility of rank 0), and a level above 0 or an exemption from sanction only
+    (免予处分: liable, not sanctioned); a person not held liable (不予追究) is not one."""
+    out = []
+    for p in rec.persons:
+        kind = p.exemption.kind if p.exemption else None
+        if any(it.item == item and it.responsibility != none
+               and (it.rank > 0 or (it.exempted_by and kind == "exempt_from_sanction")) for it in p.items):
+            out.append(p.id)
+    return out
+
+
+def _situation_persons(rec: Recommendation, s: Situation, w: _Words) -> str:
+    """Who a situation concerns: the persons its findings name, then those held responsible for it without
+    being named (by their role and duty: a leader for a head's absence, an approver for what they approved)."""
+    t = w.t
+    c = t["colon"]
+    others = [x for x in held_responsible(rec, s.item, w.no_responsibility) if x not in s.persons]
+    if not others:
+        return t["list"].join(s.persons) or "—"
+    if not s.persons:
+        return f"{t['unnamed_liable']}{c}{t['list'].join(others)}"
+    return f"{t['list'].join(s.persons)}{t['sep']}{t['also_liable']}{c}{t['list'].join(others)}"
+
+
 def _unit_reasons(rec: Recommendation) -> list[Reason]:
     """The reasons of the unit measures, each rule once (one rule may order several measures)."""
     seen: set[tuple[str, str]] = set()
@@ -219,7 +245,7 @@ def to_text(rec: Recommendation, lang: str = "zh", book: Rulebook | None = None)
     if rec.situations:
         out.append(f"{t['situations']}{c.rstrip()}")
         for s in rec.situations:
-            who = t["list"].join(s.persons) or "—"
+            who = _situation_persons(rec, s, w)
             out.append(f"  {s.item} {s.name}{t['open']}{t['persons']}{c}{who}{t['close']}"
                        + (f"{t['sep']}{s.note}" if s.note else ""))
             out += _reasons(s.reasons, w, "    ")
@@ -265,7 +291,7 @@ def to_markdown(rec: Recommendation, lang: str = "zh", book: Rulebook | None = N
         for s in rec.situations:
             basis = t["sep"].join(dict.fromkeys(_cite(r, lang) for r in s.reasons))
             note = f"{t['sep']}{s.note}" if s.note else ""
-            out.append(f"| {s.item} {s.name}{note} | {t['list'].join(s.persons) or '—'} | {basis} |")
+            out.append(f"| {s.item} {s.name}{note} | {_situation_persons(rec, s, w)} | {basis} |")
     out += ["", f"## {t['persons']}", "", (f"| {t['person']} | {t['role']} | {t['responsibility']} | {t['level']} | "
             f"{t['exemption']} | {t['referral']} |"), "| --- | --- | --- | --- | --- | --- |"]
     for p in rec.persons:

@@ -6,6 +6,8 @@ Two kinds of vocabulary have labels:
   act types, grounds, roles, faults, conducts, statuses, referrals, fact paths …): their labels
   are written in the rulebook's ``labels:`` section (``rules/labels.yaml``), one ``{zh, en}``
   text per code; every code needs both, or the rulebook does not load (``missing-label``);
+  ``referral_advice`` is not a code's name but the recommendation the letter prints after 建议 for a
+  person so referred (移送纪检监察机关依规依纪依法处理 …): the wording is the rulebook's;
 * **rulebook vocabularies** (definitions, categories, items, grades, responsibilities, ladder
   levels, measures, channels, circumstances, unit-measure types, review tracks): each entry's own
   ``name:`` is its label.
@@ -38,6 +40,7 @@ CLOSED: dict[str, tuple[str, ...]] = {
     "conduct": m.CONDUCTS,
     "status": ("error_case", "not_error_case", "pending"),
     "referral": ("discipline", "criminal"),
+    "referral_advice": ("discipline", "criminal"),
     "chain_weighting": ("handler_first", "approver_first"),
     "circumstance_kind": ("aggravating", "mitigating", "exempting"),
     "exemption": ("not_liable", "exempt_from_sanction"),

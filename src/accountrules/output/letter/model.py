@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from ...contract.models import Case, Citation, PersonOutcome, Reason, Recommendation
 from ...rules.schema import CitationSpec, DecidingBody, Instrument
 from ...rules.validate import Rulebook
+from ..render import held_responsible
 from .labels import Labeller
 
 _CN_DIGITS = "〇一二三四五六七八九"
@@ -44,6 +45,7 @@ class FindingSection:
     category: str
     persons: str
     note: str
+    also: str = ""
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,7 @@ class PersonSection:
     channel: str
     body: str
     referral: str
+    advice: str
     exemption: str
     exemption_kind: str
     influence: str
@@ -302,6 +305,7 @@ class _Builder:
             channel=lab("channel", p.channel) if p.channel else "",
             body=body.name.get(self.lang) if body else "",
             referral=lab("referral", p.referral) if p.referral else "",
+            advice=lab("referral_advice", p.referral) if p.referral else "",
             exemption=lab("circumstance", p.exemption.code) if p.exemption else "",
             exemption_kind=lab("exemption", p.exemption.kind) if p.exemption else "",
             influence=influence, items=items, basis=self.basis(reasons), considered=considered)
@@ -334,7 +338,9 @@ class _Builder:
             definition_basis=self.basis(ec.reasons),
             findings=[FindingSection(lab("item", f.item), lab("category", self.book.items[f.item].category)
                                      if f.item in self.book.items else "",
-                                     sep.join(names[x] for x in f.persons), f.note or "")
+                                     sep.join(names[x] for x in f.persons), f.note or "",
+                                     sep.join(names[x] for x in held_responsible(rec, f.item, self.book.no_responsibility)
+                                              if x not in f.persons))
                       for f in case.findings],
             persons=persons, units=units, review_track=lab("review_track", rec.review.track),
             review_basis=self.basis(rec.review.reasons), bodies=body_reasons,
