@@ -347,7 +347,10 @@ _EXCEPTIONS_SECTION = [
      "a rule is an error (`unknown-reference`). Exceptions are between rules of one section; a cycle is "
      "an error (`exception-cycle`)."), "",
     ("**Placeholders.** A rule's `explain` may name facts of the rule's stage as `{fact.path}` (and a chain "
-     "rule `{responsibility}`); each is filled with the fact's value in words. A placeholder that would "
+     "rule `{responsibility}`); each is filled with the fact's value in words — a code by its label, a "
+     "boolean 是/否, a loss rate (`case.history.*_loss_rate`) as a percentage (0.23 → 23%), a fault rank "
+     "(`*fault_rank`) by its fault's label (2 → 重大过失) and `case.consequences.social_impact_rank` by its "
+     "impact's; so are the facts a reason lists and the tests of a condition. A placeholder that would "
      "not be filled is an error (`unknown-fact`), so nothing is ever printed with braces: an unknown fact, a "
      "fact of another stage (`{outcome.definition}` in a case-stage rule), any placeholder in a `title` "
      "(titles are printed as written: in the circumstances considered, in the docs), and any placeholder "
