@@ -694,6 +694,7 @@ def _roles(parsed: list[tuple[RawDocument, rb.RuleFile]], problems: list[Diagnos
             elif r.id in out:
                 problems.append(Diagnostic("duplicate-id", f"role '{r.id}' is declared twice.", span))
             else:
+                _set_span(r, doc.span(("roles", i)))
                 out[r.id] = r
     return out
 
