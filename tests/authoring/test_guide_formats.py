@@ -10,9 +10,9 @@ from pathlib import Path
 
 import yaml
 
-from accountrules.rules.schema import Circumstance
 from accountrules.diagnostics import Diagnostic
 from accountrules.errors import RuleFileError
+from accountrules.rules.schema import Circumstance
 from accountrules.rules.validate import load_rulebook
 
 from ..conftest import ROOT

@@ -323,9 +323,7 @@ def load_rulebook(path: str | Path | None = None, *, display_root: str | None = 
 
 
 def _load_rulebook(path: str | Path | None, display_root: str | None) -> Rulebook:
-    from .registry import resolve_rulebook
-
-    from .registry import canonical_root
+    from .registry import canonical_root, resolve_rulebook
 
     directory, given = resolve_rulebook(path, display_root)
     root = given if given is not None else str(path).rstrip("/")
