@@ -261,13 +261,14 @@ def test_any_command_interrupted_exits_130(sig: signal.Signals) -> None:
 
 
 def _dated_lines(n: int) -> bytes:
-    """Cases whose unit measure cites another text from 2025-06-01 on (监察法 2024 amendment): the date
-    of evaluation changes the output. Line 3 is not a case (it is reported, the rest goes on)."""
+    """Cases whose unit measure cites another text from 2025-06-01 on (监察法 2024 amendment, cited since the
+    unit refused a 监察建议): the date of evaluation changes the output. Line 3 is not a case (it is reported, the rest goes on)."""
     base: dict[str, Any] = read_case_file(EXAMPLE).model_dump(mode="json")
     out = []
     for i in range(1, n + 1):
         case = dict(base["case"], id=f"D{i}", origin="reconsideration", decided_on="2025-05-30",
-                    conduct_date="2025-01-02", history={"same_issue_lost_before": True})
+                    conduct_date="2025-01-02", history={"same_issue_lost_before": True},
+                    supervision_recommendation_refused=True)
         out.append(b"{not json" if i == 3 else json.dumps(dict(base, case=case), ensure_ascii=False).encode())
     return b"\n".join(out) + b"\n"
 
