@@ -179,3 +179,18 @@ def test_docs_for_a_rulebook_go_next_to_it_and_the_hint_names_that_command(tmp_p
     res = runner.invoke(command, hint.split()[2:])
     assert res.exit_code == 0 and res.output.count("wrote ") == 1
     assert runner.invoke(command, ["--rules", str(book), "--check"]).exit_code == 0
+
+
+def test_the_catalogue_lists_the_code_maps() -> None:
+    from accountrules.authoring.catalog import catalog_dict
+
+    book = load_rulebook(ROOT / "tests" / "fixtures" / "newtown")
+    assert catalog_dict(book)["code_maps"] == [{"from_rulebook": "guizhou-bijie-default",
+                                                "items": {"P2": "A1", "F1": "A2", "F2": "A2", "D1": None},
+                                                "circumstances": {"AG2": "J1"}, "note": None}]
+    pages = generate(book)
+    zh, en = pages["catalog.zh.md"], pages["catalog.en.md"]
+    assert "## 其他规则库的代码（code_maps）" in zh and "| 情形 | `P2` | `A1` 未依法告知、听取陈述申辩 |" in zh
+    assert "| 情形 | `D1` | 无对应（案件不予评价） |" in zh
+    assert "### A case written for guizhou-bijie-default" in en and "| circumstance | `AG2` | `J1` " in en
+    assert "code_maps" not in generate(load_rulebook(MINI))["catalog.en.md"]  # a rulebook without maps: no section

@@ -517,3 +517,34 @@ def test_registered_in_cli() -> None:
 
 def test_yaml_of_injection_is_valid() -> None:
     assert yaml.safe_load(INJECT.replace("WHEN", "null").replace("EXCEPT", "[]"))
+
+
+# --------------------------------------------------------------------------- uncovered-role
+
+
+def test_a_role_no_chain_rule_covers_is_reported_at_its_declaration(tmp_path: Path) -> None:
+    from ..conftest import ROOT
+
+    book_dir = _copy(ROOT / "tests" / "fixtures" / "hillcounty", tmp_path)
+    found = [d for d in lint(load_rulebook(book_dir)) if d.code == "uncovered-role"]
+    assert [(d.severity, d.span.line if d.span else 0) for d in found] == [("warning", 107)]
+    assert "role 'reviewer': a person of this role named in a finding can never bear a responsibility" in \
+        found[0].message
+    # a chain rule for the role closes the gap
+    rules = book_dir / "rules.yaml"
+    text = rules.read_text(encoding="utf-8")
+    head = "chain:\n"
+    assert head in text
+    rules.write_text(text.replace(head, head + (
+        "  - id: HC-reviewer\n"
+        "    title: {zh: 审核人, en: reviewer}\n"
+        "    when: {all: [{fact: person.role, eq: reviewer}, {fact: finding.named, eq: true}]}\n"
+        "    then: {responsibility: hc_minor}\n"
+        "    citations: [{instrument: HC01, article: 第五条}]\n"), 1), encoding="utf-8")
+    assert [d for d in lint(load_rulebook(book_dir)) if d.code == "uncovered-role"] == []
+
+
+@pytest.mark.parametrize("book", ["default", "shandong-supervision"])
+def test_the_bundled_rulebooks_cover_every_role(book: str) -> None:
+    found = lint(load_rulebook(None if book == "default" else book))
+    assert [d for d in found if d.code == "uncovered-role"] == []

@@ -57,8 +57,10 @@ def _person(rec: Any, pid: str) -> Any:
 def test_newtown_validates_lints_and_tests_at_full_coverage(args: list[str]) -> None:
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
-    if args[0] == "lint":
-        assert "0 error(s), 0 warning(s)" in result.output
+    if args[0] == "lint":  # the chain declares a reviewer and a principal that no chain rule covers
+        assert "0 error(s), 2 warning(s)" in result.output
+        assert "catalogue.yaml:95:5: warning uncovered-role: role 'reviewer'" in result.output
+        assert "catalogue.yaml:97:5: warning uncovered-role: role 'principal'" in result.output
 
 
 def test_newtown_own_responsibility_names_and_the_reversing_chain(newtown: Engine) -> None:
@@ -224,6 +226,28 @@ def test_the_cli_reports_what_was_mapped(tmp_path: Path) -> None:
     assert "mapped: case.findings[0].item: item F1 of guizhou-bijie-default mapped to A2" in result.output
 
 
+def test_a_code_neither_defined_nor_mapped_says_the_code_maps_lack_it(newtown: Engine) -> None:
+    with pytest.raises(InvalidCase) as exc:
+        newtown.evaluate(_case(findings=[{"item": "F9", "persons": ["h1"]}]))
+    (d,) = exc.value.diagnostics
+    assert d.code == "unknown-code" and d.path == "case.findings[0].item"
+    assert "item 'F9' is not defined by rulebook newtown, and its code_maps (from guizhou-bijie-default) have no " \
+           "entry for it" in d.message
+    assert "under 'items:' (F9: CODE, or F9: null for no counterpart)" in d.message and "Allowed: A1" in d.message
+
+
+def test_a_refused_case_prints_no_mapped_line(tmp_path: Path) -> None:
+    import yaml
+
+    case = _case(findings=[{"item": "P2", "persons": ["h1"]}])
+    case["persons"][0]["circumstances"] = ["MT3"]  # P2 maps to A1; MT3 has no entry: the case is refused
+    path = tmp_path / "case.yaml"
+    path.write_text(yaml.safe_dump(case, allow_unicode=True), encoding="utf-8")
+    result = CliRunner().invoke(main, ["evaluate", "--rules", str(NEWTOWN), str(path), "--backend", "python"])
+    assert result.exit_code == 1
+    assert "已映射" not in result.output and "circumstance 'MT3' is not defined by rulebook newtown" in result.output
+
+
 def test_a_code_map_target_must_exist(tmp_path: Path) -> None:
     book = _copy(tmp_path)
     cat = book / "catalogue.yaml"
@@ -338,4 +362,4 @@ def test_a_dated_parameter_is_a_law_boundary_and_reads_in_words(newtown: Engine)
     ok, checked = explain(entry.cond, facts)
     assert not ok
     failed = [checked_text(book, c, "zh") for c in checked if not c.held]
-    assert "本机关行政诉讼败诉率应大于书面报告败诉率阈值（20%），实际为0.1" in failed
+    assert "本机关行政诉讼败诉率应大于书面报告败诉率阈值（20%），实际为10%" in failed

@@ -77,6 +77,8 @@ def catalog_dict(book: Rulebook, lang: str = "zh") -> dict[str, Any]:
         "rules": [{"id": e.id, "section": e.section, "title": name(e.rule.title), "source": book.source(e.span),
                    "citations": _cits(book, e.rule.citations, lang), "inference": e.rule.inference,
                    "exception_to": e.rule.exception_to} for e in book.rules],
+        "code_maps": [{"from_rulebook": cm.from_rulebook, "items": dict(cm.items),
+                       "circumstances": dict(cm.circumstances), "note": cm.note} for cm in book.code_maps],
         "labels": {kind: {code: name(t) for code, t in texts.items()} for kind, texts in book.labels.items()},
         "instruments": [{"id": i.id, "name": i.name, "version": i.version, "kind": i.kind,
                          "reliability": i.reliability, "in_force_from": i.in_force_from,
@@ -128,6 +130,34 @@ def _parameters_md(params: list[dict[str, Any]], lang: str) -> list[str]:
     return out
 
 
+_CODE_MAPS = {
+    "zh": {"title": "其他规则库的代码（code_maps）", "from": "按 {} 填写的案卷", "item": "情形", "circ": "情节",
+           "none": "无对应（案件不予评价）", "head": "| 类别 | 原代码 | 本规则库的代码 |", "intro": "本规则库未定义的代码按下表读为本规则库的代码；未列出的代码不予接受。"},
+    "en": {"title": "Codes of other rulebooks (code_maps)", "from": "A case written for {}", "item": "item",
+           "circ": "circumstance", "none": "no counterpart (the case is refused)",
+           "head": "| kind | their code | this rulebook's code |",
+           "intro": "A code this rulebook does not define reads as the code below; a code not listed is refused."},
+}
+
+
+def _code_maps_md(maps: list[dict[str, Any]], book: Rulebook, lang: str) -> list[str]:
+    """Each code map: its source rulebook, then every mapped code with the counterpart's name."""
+    if not maps:
+        return []
+    w = _CODE_MAPS[lang]
+    out = ["", f"## {w['title']}", "", w["intro"]]
+    for cm in maps:
+        out += ["", f"### {w['from'].format(cm['from_rulebook'])}", ""]
+        if cm["note"]:
+            out += [cm["note"], ""]
+        out += [w["head"], "| --- | --- | --- |"]
+        for kind, table in (("item", cm["items"]), ("circumstance", cm["circumstances"])):
+            for code, to in table.items():
+                target = w["none"] if to is None else f"`{to}` {book.label(kind, to, lang)}"
+                out.append(f"| {w['item'] if kind == 'item' else w['circ']} | `{code}` | {target} |")
+    return out
+
+
 def catalog_markdown(book: Rulebook, lang: str = "zh") -> str:
     """The catalogue as Markdown, in one language."""
     h = _H[lang]
@@ -169,6 +199,7 @@ def catalog_markdown(book: Rulebook, lang: str = "zh") -> str:
         out.append(f"- **{c['code']}** ({book.label('circumstance_kind', c['kind'], lang)}) {c['name']}")
         out += [f"  - {_cite_md(x)}" for x in c["citations"]]
     out += _parameters_md(d["parameters"], lang)
+    out += _code_maps_md(d["code_maps"], book, lang)
     out += ["", f"## {h['rules']}", "", "| id | section | title | source | basis | inference |",
             "| --- | --- | --- | --- | --- | --- |"]
     for r in d["rules"]:

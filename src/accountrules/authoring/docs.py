@@ -193,6 +193,7 @@ def rule_format_markdown() -> str:
     out += ["", "`in`, `not_in`, `contains_any` and `contains_none` take a non-empty list of values.", ""]
     out += _PARAMETERS_SECTION
     out += _CITATIONS_SECTION
+    out += _LAW_TEXT_SECTION
     out += _EXCEPTIONS_SECTION
     out += _labels_section()
     return "\n".join(out)
@@ -275,6 +276,69 @@ _CITATIONS_SECTION = [
 ]
 
 
+_LAW_TEXT_SECTION = [
+    "## Official texts (`law/`, `official_text`)", "",
+    ("An instrument's `official_text` names a file of the rulebook's `law/` folder, `NAME(YYYY-MM-DD).md` "
+     "(files named otherwise, such as a README, are ignored); every `quote` of a citation of that instrument "
+     "is checked against it (`quote-mismatch`, `quote-pinpoint`, `unknown-article`; a file that is not there "
+     "is `missing-law-text`). The file is plain text, laid out as the official text is printed:"), "",
+    ("* Anything before a line `<!-- INFO END -->` (title, dates of adoption and amendment) is skipped; so is "
+     "every heading: a Markdown heading (`## 第一章 总则`), a line `第N章`, `第N节` or `第N编`, and any short "
+     "line (at most 30 characters) without punctuation. End every paragraph with its punctuation, or a "
+     "short one is taken for a heading."),
+    ("* An article starts at a line beginning with `第N条` (Chinese numerals) followed by a space, a "
+     "full-width space or the end of the line; it runs up to the next article or heading. Article numbers "
+     "are unique within a file."),
+    ("* Each paragraph is its own line (blank lines between them are ignored). The first paragraph of an "
+     "article (the text after `第N条`) is its 第一款, each further paragraph that is not a 项 the next 款."),
+    ("* Each 项 is its own paragraph, beginning `（一）`, `（二）` … (full-width or ASCII parentheses); it "
+     "belongs to the 款 before it. Each 目 of a 项 is its own paragraph beginning `1.`, `2.` (or `1、`). A 项 "
+     "written inside its 款's line cannot be cited as a 项: `quote-pinpoint` says there is no such 项."), "",
+    "For example, `law/示例县行政执法过错责任追究办法(2020-01-01).md`:", "",
+    "```markdown",
+    "# 示例县行政执法过错责任追究办法",
+    "",
+    "2019年12月20日 示例县人民政府常务会议通过",
+    "",
+    "<!-- INFO END -->",
+    "",
+    "## 第一章 总则",
+    "",
+    "第一条 为了规范行政执法行为，制定本办法。",
+    "",
+    "第二条 有下列情形之一的，应当追究行政执法过错责任：",
+    "",
+    "（一）未依法告知当事人陈述、申辩权利的；",
+    "",
+    "（二）超越法定职权实施行政执法行为的。",
+    "",
+    "情节轻微的，可以不予追究。",
+    "",
+    "第三条 本办法自2020年1月1日起施行。",
+    "```", "",
+    ("Article 2 has two 款: the first with its 项 （一） and （二）, the second 情节轻微的，可以不予追究。 Cited "
+     "so (a quote of a 项 may carry its 款's lead-in, joined by ……):"), "",
+    "```yaml",
+    "instruments:",
+    "  - id: SL1",
+    "    name: 示例县行政执法过错责任追究办法",
+    "    short: 示例县办法",
+    "    kind: local_rule",
+    "    version: '2020-01-01'",
+    "    official_text: 示例县行政执法过错责任追究办法(2020-01-01).md",
+    "definitions:",
+    "  - id: SLD",
+    "    name: {zh: 示例, en: example}",
+    "    citations:",
+    "      - {instrument: SL1, article: 第二条第一款第（二）项, quote: 超越法定职权实施行政执法行为的}",
+    "      - {instrument: SL1, article: 第二条第（一）项, quote: 有下列情形之一的……未依法告知当事人陈述、申辩权利的}",
+    "      - {instrument: SL1, article: 第二条第二款, quote: 情节轻微的，可以不予追究。}",
+    "```", "",
+    ("Cited as 第二条第一款, the last quote would be `quote-pinpoint` (not inside that 款). An article's text "
+     "is compared with whitespace removed, so line breaks inside a quote do not matter."), "",
+]
+
+
 _EXCEPTIONS_SECTION = [
     "## Exceptions and placeholders", "",
     ("**`exception_to`.** When a rule and a rule it names in `exception_to` both fire on the same fact (the "
@@ -286,7 +350,10 @@ _EXCEPTIONS_SECTION = [
      "a rule is an error (`unknown-reference`). Exceptions are between rules of one section; a cycle is "
      "an error (`exception-cycle`)."), "",
     ("**Placeholders.** A rule's `explain` may name facts of the rule's stage as `{fact.path}` (and a chain "
-     "rule `{responsibility}`); each is filled with the fact's value in words. A placeholder that would "
+     "rule `{responsibility}`); each is filled with the fact's value in words — a code by its label, a "
+     "boolean 是/否, a loss rate (`case.history.*_loss_rate`) as a percentage (0.23 → 23%), a fault rank "
+     "(`*fault_rank`) by its fault's label (2 → 重大过失) and `case.consequences.social_impact_rank` by its "
+     "impact's; so are the facts a reason lists and the tests of a condition. A placeholder that would "
      "not be filled is an error (`unknown-fact`), so nothing is ever printed with braces: an unknown fact, a "
      "fact of another stage (`{outcome.definition}` in a case-stage rule), any placeholder in a `title` "
      "(titles are printed as written: in the circumstances considered, in the docs), and any placeholder "

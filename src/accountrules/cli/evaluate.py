@@ -137,6 +137,7 @@ def _prepare(engine: Engine, case: Case, src: str, tables: dict[str, Any] | None
         case, filled = fill_history(case, tables)
         for line in filled:
             click.echo(f"{src}: from statistics: {line}", err=True)
+    engine.check_case(case)  # a refused case prints no "mapped" line: only why it was refused
     for line in engine.map_codes(case)[1].lines(lang):
         click.echo(f"{src}: mapped: {line}" if lang == "en" else f"{src}：已映射：{line}", err=True)
     return case

@@ -4,17 +4,19 @@ A rulebook's ``code_maps`` (:class:`accountrules.rules.schema.CodeMap`) say whic
 circumstance codes answer to another rulebook's. :func:`map_codes` replaces every code of a case
 that this rulebook does not define by its counterpart, and reports what it mapped and what has
 no counterpart (a code mapped to ``null``). Codes this rulebook defines are its own and never
-mapped; a code neither defined nor mapped is left for :func:`accountrules.contract.intake.check_codes`
-to report as ``unknown-code``.
+mapped; a code neither defined nor mapped is ``unknown-code``, with a message saying that the
+``code_maps`` have no entry for it (a rulebook without ``code_maps`` leaves it to
+:func:`accountrules.contract.intake.check_codes`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from ..contract import models as m
-from ..diagnostics import Diagnostic
+from ..diagnostics import Diagnostic, allowed, did_you_mean
 from ..errors import InvalidCase
 
 if TYPE_CHECKING:
@@ -56,6 +58,16 @@ def _lookup(book: Rulebook, vocabulary: str, code: str) -> tuple[str | None, str
     return None
 
 
+def _unmapped(book: Rulebook, vocabulary: str, code: str, path: str, own: Mapping[str, object]) -> Diagnostic:
+    """``unknown-code`` for a code neither defined by the rulebook nor named by its ``code_maps``."""
+    origins = ", ".join(dict.fromkeys(cm.from_rulebook for cm in book.code_maps))
+    section = "items" if vocabulary == "item" else "circumstances"
+    return Diagnostic("unknown-code", f"{path}: {vocabulary} '{code}' is not defined by rulebook {book.manifest.id}, "
+                      f"and its code_maps (from {origins}) have no entry for it{did_you_mean(code, own)}; use a "
+                      f"code of this rulebook, or map it in rulebook {book.manifest.id}'s code_maps under "
+                      f"'{section}:' ({code}: CODE, or {code}: null for no counterpart). {allowed(own)}", path=path)
+
+
 def map_codes(case: m.Case, book: Rulebook) -> tuple[m.Case, CodeMapReport]:
     """``case`` with the codes of another rulebook replaced by this rulebook's counterparts, and the report.
 
@@ -67,11 +79,12 @@ def map_codes(case: m.Case, book: Rulebook) -> tuple[m.Case, CodeMapReport]:
         return case, report
     problems: list[Diagnostic] = []
 
-    def one(vocabulary: str, code: str, path: str, own: object) -> str:
-        if code in own:  # type: ignore[operator]
+    def one(vocabulary: str, code: str, path: str, own: Mapping[str, object]) -> str:
+        if code in own:
             return code
         hit = _lookup(book, vocabulary, code)
         if hit is None:
+            problems.append(_unmapped(book, vocabulary, code, path, own))
             return code
         to, origin = hit
         if to is None:

@@ -19,7 +19,7 @@ from pathlib import Path
 from ..diagnostics import Diagnostic
 from ..errors import RuleFileError
 
-__all__ = ["DEFAULT_NAME", "bundled_rulebooks", "resolve_rulebook"]
+__all__ = ["DEFAULT_NAME", "bundled_rulebooks", "canonical_root", "resolve_rulebook"]
 
 #: the name of the default rulebook (its manifest id)
 DEFAULT_NAME = "guizhou-bijie-default"
@@ -59,6 +59,21 @@ def bundled_rulebooks() -> dict[str, Path]:
 def _display(name: str) -> str:
     """How positions in a bundled rulebook are shown: its path in the source tree."""
     return "rules" if name == DEFAULT_NAME else f"rulebooks/{name}"
+
+
+def canonical_root(directory: Path) -> str:
+    """How a rulebook's sources are named in its output, whatever the spelling of its path.
+
+    A bundled rulebook (reached by any path) is named by its folder in the source tree (``rules``,
+    ``rulebooks/shandong-supervision``); any other by its folder's name (``hillcounty``), so that
+    ``hillcounty``, ``./hillcounty``, ``/tmp/blind/hillcounty`` and ``.`` inside it give the same
+    catalogue and reason ``source`` fields from any working directory.
+    """
+    resolved = directory.resolve()
+    for name, d in bundled_rulebooks().items():
+        if d.resolve() == resolved:
+            return _display(name)
+    return resolved.name or resolved.as_posix()
 
 
 def resolve_rulebook(path: str | Path | None, display_root: str | None = None) -> tuple[Path, str | None]:

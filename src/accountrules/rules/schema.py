@@ -108,7 +108,9 @@ class Instrument(_M):
         "unknown (施行日期不详).")
     in_force_until: Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$")] | None = Field(
         default=None, description="Last day in force; omitted: still in force.")
-    official_text: str | None = Field(default=None, description="Path (relative to the rulebook) of the official text.")
+    official_text: str | None = Field(
+        default=None, description="File name of the official text in the rulebook's `law/` folder, "
+        "`NAME(YYYY-MM-DD).md`; how it is laid out: *Official texts* below.")
     reliability: Literal["V", "Vp", "P", "R", "I"] = "V"
     analogue: bool = Field(
         default=False, description="A text of another jurisdiction (or outside its field): every citation of it "
@@ -149,8 +151,12 @@ class Category(_M):
 class ItemRoles(_M):
     """Who typically bears the item: direct bearers, then oversight roles."""
 
-    direct: list[str] = Field(default_factory=list)
-    oversight: list[str] = Field(default_factory=list)
+    direct: list[str] = Field(
+        default_factory=list,
+        description="Roles that typically commit the item (the fact `finding.role_is_direct`).")
+    oversight: list[str] = Field(
+        default_factory=list,
+        description="Roles that typically fail to stop it (the fact `finding.role_is_oversight`).")
 
 
 class Item(_Cited):
@@ -532,12 +538,23 @@ class ReviewRule(Rule):
 class Policy(_M):
     """Jurisdiction-level switches."""
 
-    chain_weighting: Literal["handler_first", "approver_first"] = "handler_first"
+    chain_weighting: Literal["handler_first", "approver_first"] = Field(
+        default="handler_first",
+        description="Only a fact, `policy.chain_weighting`, that chain rules may test (e.g. the default rulebook's "
+                    "`RC4-…-approver-first` rules); it changes nothing by itself: which person bears which "
+                    "responsibility is decided by the chain rules alone.")
     aggravation_cap: Id | None = Field(
         default=None, description="加重 never goes above this level (default: the highest level of the ladder)")
-    reference_date: Literal["decided_on", "conduct_date"] = "decided_on"
+    reference_date: Literal["decided_on", "conduct_date"] = Field(
+        default="decided_on",
+        description="Which date picks the version of a cited text in force: `decided_on` — each citation by its "
+                    "basis (the conduct date, the date of the correcting decision or the date of evaluation, see "
+                    "semantics.md, *Citations and dates*); `conduct_date` — every basis uses the conduct date (the "
+                    "date of evaluation stays `--as-of` when given).")
     county_triggers: bool = Field(
-        default=False, description="T5/T6 (head absent, major supervision error) count as error cases (county 办法).")
+        default=False,
+        description="Only a fact, `policy.county_triggers`, that rules may test (the default rulebook's T5/T6 status "
+                    "rules — head absent, major supervision error — require it); it changes nothing by itself.")
     flag_unanswered: bool = Field(
         default=True,
         description="A situation nobody is found responsible for is flagged unanswered (倒查未查明责任人员，应补充调查) "

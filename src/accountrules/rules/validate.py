@@ -87,6 +87,8 @@ class Rulebook:
 
     manifest: rb.Manifest
     directory: Path
+    #: how the rulebook's sources are named in output (reasons' ``source``, the catalogue): canonical,
+    #: whatever the spelling of its path (:func:`~accountrules.rules.registry.canonical_root`)
     display_root: str
     sha256: str
     files: list[str]
@@ -108,6 +110,8 @@ class Rulebook:
     deciding_bodies: dict[str, rb.DecidingBody] = field(default_factory=dict)
     stat_thresholds: dict[str, rb.StatThreshold] = field(default_factory=dict)
     labels: dict[str, dict[str, rb.Text]] = field(default_factory=dict)
+    #: how file positions are written in diagnostics (the path as given; ``display_root`` when empty)
+    file_root: str = ""
     parameters: dict[str, rb.Parameter] = field(default_factory=dict)
     code_maps: list[rb.CodeMap] = field(default_factory=list)
     roles: dict[str, rb.RoleSpec] = field(default_factory=dict)
@@ -210,8 +214,12 @@ class Rulebook:
         return self.spans.get(key)
 
     def source(self, span: SourceSpan | None) -> str:
-        """``rules/file.yaml:LINE`` for reasons."""
-        return span.short if span else f"{self.display_root}"
+        """``rules/file.yaml:LINE`` for reasons, named by ``display_root`` however the path was spelt."""
+        if span is None:
+            return self.display_root
+        if self.file_root and self.file_root != self.display_root and span.file.startswith(self.file_root + "/"):
+            return f"{self.display_root}/{span.file[len(self.file_root) + 1:]}:{span.line}"
+        return span.short
 
 
 def _day(iso: str | None) -> int:
@@ -315,10 +323,10 @@ def load_rulebook(path: str | Path | None = None, *, display_root: str | None = 
 
 
 def _load_rulebook(path: str | Path | None, display_root: str | None) -> Rulebook:
-    from .registry import resolve_rulebook
+    from .registry import canonical_root, resolve_rulebook
 
-    directory, display_root = resolve_rulebook(path, display_root)
-    root = display_root if display_root is not None else str(path).rstrip("/")
+    directory, given = resolve_rulebook(path, display_root)
+    root = given if given is not None else str(path).rstrip("/")
     if not directory.is_dir():
         raise RuleFileError([Diagnostic("rulebook-not-found", f"'{directory}' is not a rulebook "
                                         "directory (it must contain rulebook.yaml).", path=str(directory))])
@@ -364,6 +372,7 @@ def _load_rulebook(path: str | Path | None, display_root: str | None) -> Ruleboo
     if problems:
         raise RuleFileError(problems)
     assert book is not None
+    book.file_root, book.display_root = root, given if given is not None else canonical_root(directory)
     return book
 
 
@@ -683,6 +692,7 @@ def _roles(parsed: list[tuple[RawDocument, rb.RuleFile]], problems: list[Diagnos
             elif r.id in out:
                 problems.append(Diagnostic("duplicate-id", f"role '{r.id}' is declared twice.", span))
             else:
+                _set_span(r, doc.span(("roles", i)))
                 out[r.id] = r
     return out
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from ..language.facts import FACTS, FAULT_RANK, IMPACT_RANK
 from .labels import CODED, FACT_KIND
 
 if TYPE_CHECKING:
@@ -63,6 +64,29 @@ def number_text(value: float | None, unit: str, lang: str) -> str:
     return forms[lang != "zh"].format(shown) if forms else shown
 
 
+#: number facts that are rates (0–1): printed as percentages, like a ``rate`` parameter
+RATE_FACTS = frozenset(p for p, spec in FACTS.items() if spec.type == "number" and p.endswith("_rate"))
+#: int facts that are ranks of a closed vocabulary: printed as the label of that rank (故意, not 3)
+_RANKED: dict[str, tuple[str, dict[int, str]]] = {
+    **{p: ("fault", {r: f for f, r in FAULT_RANK.items()}) for p, spec in FACTS.items()
+       if spec.type == "int" and p.endswith("fault_rank")},
+    "case.consequences.social_impact_rank": ("social_impact", {r: i for i, r in IMPACT_RANK.items()}),
+}
+
+
+def _number(book: Rulebook, key: str, value: float, lang: str) -> str | None:
+    """A rate as a percentage, a fault or impact rank as its label; None for any other number."""
+    if key in RATE_FACTS:
+        return number_text(value, "rate", lang)
+    ranked = _RANKED.get(key)
+    if ranked is not None and value in ranked[1]:
+        try:
+            return book.label(ranked[0], ranked[1][int(value)], lang)
+        except LookupError:
+            return None
+    return None
+
+
 def _kind(key: str) -> str | None:
     return FACT_KIND.get(key) or _EXTRA_KIND.get(key)
 
@@ -76,6 +100,8 @@ def value_text(book: Rulebook, key: str, value: Any, lang: str, *, leader: bool 
         return book.responsibility_label(value, lang, leader=bool(leader))
     if isinstance(value, bool):
         return book.label("bool", "true" if value else "false", lang)
+    if isinstance(value, int | float) and (shown := _number(book, key, value, lang)) is not None:
+        return shown
     if isinstance(value, list | tuple):
         return _SEP[lang].join(value_text(book, key, v, lang) for v in value) or _NONE[lang]
     kind = _kind(key)

@@ -49,7 +49,7 @@ from .citation_fit import check_citations
 from .citations import _check_versions, check_procedure_dates, iter_citations
 from .conflicts import _check_conflicts
 from .durable_limits import _check_durable
-from .gaps import _check_gaps
+from .gaps import _check_gaps, check_uncovered_roles
 from .loading import load_for_lint, render, split
 from .reasoner import Reasoner
 from .rules import _check_rules
@@ -73,6 +73,7 @@ def lint(book: Rulebook) -> list[Diagnostic]:
     out += _check_conflicts(book, rs, dead)
     gaps, _ = _check_gaps(book, rs, dead)
     out += gaps
+    out += check_uncovered_roles(book, rs, dead)
     out += _check_unused(book)
     out += _check_versions(book)
     out += _check_roles(book)

@@ -16,6 +16,7 @@ CODES: dict[str, Severity] = {
     "dormant": "warning",
     "overlap": "warning",
     "gap-item": "warning",
+    "uncovered-role": "warning",
     "gap-outcome": "warning",
     "gap-circumstance": "warning",
     "unreachable-level": "warning",

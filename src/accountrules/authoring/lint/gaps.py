@@ -12,6 +12,28 @@ from .base import _effect_code, finding
 from .reasoner import Reasoner, _uncovered, _witness
 
 
+def check_uncovered_roles(book: Rulebook, rs: Reasoner, dead: set[str]) -> list[Diagnostic]:
+    """``uncovered-role``: a role whose holder, named in a finding, no chain rule can give a responsibility.
+
+    Such a person comes out 不承担责任 with no reason of their own; say so once, at the rulebook's
+    roles (or its manifest when it keeps the default chain), so that the author adds a chain rule or
+    decides it is right.
+    """
+    liable = [e for e in book.by_section["chain"]
+              if e.id not in dead and e.typed(rb.ChainRule).then.responsibility != book.no_responsibility]
+    out: list[Diagnostic] = []
+    for role in book.role_chain:
+        pin = [Test("person.role", "eq", role), Test("finding.named", "eq", True)]
+        if any(rs.can_fire_with(e, pin) for e in liable):
+            continue
+        span = (book.roles[role].span if role in book.roles else None) or book.manifest.span
+        out.append(finding("uncovered-role", f"role '{role}': a person of this role named in a finding can never "
+                           "bear a responsibility — no chain rule gives one — so they come out not liable with no "
+                           "reason of their own. Add a chain rule for the role, or drop the role if no finding can "
+                           "name it.", span))
+    return out
+
+
 def _check_gaps(book: Rulebook, rs: Reasoner, dead: set[str]) -> tuple[list[Diagnostic], set[int]]:  # noqa: C901 - one search per gap kind (status, chain, ladder), read in order
     out: list[Diagnostic] = []
     live = {s: [e for e in es if e.id not in dead] for s, es in book.by_section.items()}
