@@ -366,10 +366,10 @@ def test_every_ladder_level_reads_as_one_sentence(book_name: str, lang: str) -> 
 
 
 @pytest.mark.parametrize("lang,line", [
-    ("zh", ("2. 负责人无正当理由不出庭应诉、仅委托律师、中途退庭或拒绝解释说明（应诉、纠错与配合监督）。直接实施人员：未具体认定。"
+    ("zh", ("2. 负责人无正当理由不出庭应诉、仅委托律师、中途退庭或拒绝解释说明（应诉、纠错与配合监督）。倒查涉及人员：未具体认定。"
             "另认定承担责任的人员：未具名主要负责人（第2人）、未具名分管负责人（第3人）。")),
     ("en", ("2. Agency head absent without justification, lawyer-only representation, walking out (Litigation response, "
-            "correction and cooperation with oversight). Committed by: not named. Also held responsible: unnamed principal "
+            "correction and cooperation with oversight). Persons identified by the review: not named. Also held responsible: unnamed principal "
             "(person 2), unnamed leader in charge (person 3).")),
 ])
 def test_letter_finding_names_who_answers_by_role(engine: Engine, lang: str, line: str) -> None:

@@ -71,9 +71,20 @@ def canonical_root(directory: Path) -> str:
     """
     resolved = directory.resolve()
     for name, d in bundled_rulebooks().items():
-        if d.resolve() == resolved:
+        if d.resolve() == resolved or _is_source_copy(resolved, name, d):
             return _display(name)
     return resolved.name or resolved.as_posix()
+
+
+def _is_source_copy(directory: Path, name: str, bundled: Path) -> bool:
+    """``directory`` is the source-tree folder of a bundled rulebook (``…/rulebooks/shandong-supervision``
+    of a checkout while the installed wheel holds the bundled copy): same place in the tree, same manifest."""
+    if not directory.as_posix().endswith("/" + _display(name)):
+        return False
+    try:
+        return (directory / "rulebook.yaml").read_bytes() == (bundled / "rulebook.yaml").read_bytes()
+    except OSError:
+        return False
 
 
 def resolve_rulebook(path: str | Path | None, display_root: str | None = None) -> tuple[Path, str | None]:

@@ -95,6 +95,7 @@ class PersonSection:
     items: list[ItemLine]
     basis: list[Basis]
     considered: list[ConsideredLine]
+    why_not: str = ""
 
 
 @dataclass(frozen=True)
@@ -230,7 +231,8 @@ class _Builder:
                 seen.add(key)
                 inst = self.by_name.get(c.instrument)
                 official = inst is not None and inst.official_text is not None
-                analogue = inst is not None and _is_analogue(inst)
+                # 参照 of the instrument, or of this citation (a text applied by analogy outside its scope)
+                analogue = c.analogue or (inst is not None and _is_analogue(inst))
                 out.append(Basis(_cite_text(c, self.lang), c.quote if official else None, analogue,
                                  self.supports(r.rule), _MARK[self.lang]))
         return out
@@ -308,7 +310,10 @@ class _Builder:
             advice=lab("referral_advice", p.referral) if p.referral else "",
             exemption=lab("circumstance", p.exemption.code) if p.exemption else "",
             exemption_kind=lab("exemption", p.exemption.kind) if p.exemption else "",
-            influence=influence, items=items, basis=self.basis(reasons), considered=considered)
+            influence=influence, items=items, basis=self.basis(reasons), considered=considered,
+            # why a person bears no responsibility (a dissent on the record …), with its 推定 label kept
+            why_not="" if p.responsibility != self.book.no_responsibility else
+            ("" if self.lang == "zh" else " ").join(self.clean(_CODE_GROUP.sub("", r.text)) for r in p.reasons if r.text))
 
     def build(self, issuer: str, date: str) -> Letter:
         lab, case, rec, lang = self.lab, self.case.case, self.rec, self.lang
