@@ -138,3 +138,21 @@ def test_every_problem_of_a_case_file_in_one_run(tmp_path: Path) -> None:
     assert len(lines) == 2, p.stderr
     assert "case.outcome" in lines[0] and "did you mean 'revoked'" in lines[0]
     assert "case.findings[0].persons[1]: unknown person 'p9'" in lines[1]
+
+
+def test_every_rules_option_takes_the_rulebook_alias() -> None:
+    """README: wherever a command takes `--rules`, `--rulebook` is its alias (a directory or a bundled name)."""
+    from accountrules.cli import cli
+
+    with_rules = []
+    for name, cmd in sorted(cli.commands.items()):
+        opts = [o for p in cmd.params for o in getattr(p, "opts", [])]
+        if "--rules" in opts:
+            with_rules.append(name)
+            assert "--rulebook" in opts, f"accountrules {name}: --rules without its alias --rulebook"
+    assert {"evaluate", "letter", "stats", "serve", "test", "audit"} <= set(with_rules)
+
+
+def test_test_takes_a_bundled_rulebook_name() -> None:
+    r = run("test", "--rulebook", "shandong-supervision", "rulebooks/shandong-supervision")
+    assert r.returncode == 0, r.stdout + r.stderr

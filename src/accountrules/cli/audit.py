@@ -14,7 +14,8 @@ from ._records import db_option, open_store
 
 @click.command("audit")
 @db_option
-@click.option("--rules", type=click.Path(file_okay=False), help="The current rulebook, for drift (default: bundled).")
+@click.option("--rules", "--rulebook", "rules", type=click.Path(file_okay=False),
+              help="The current rulebook (directory or bundled name), for drift (default: bundled).")
 @click.option("--backend", type=click.Choice(("durable", "python")), default="python", show_default=True)
 @click.option("--format", "fmt", type=click.Choice(("table", "json")), default="table", show_default=True)
 def command(db: str | None, rules: str | None, backend: str, fmt: str) -> None:

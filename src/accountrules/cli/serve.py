@@ -8,7 +8,8 @@ import click
 
 
 @click.command("serve")
-@click.option("--rules", type=click.Path(file_okay=False), help="Rulebook directory (ACCOUNTRULES_RULES).")
+@click.option("--rules", "--rulebook", "rules", type=click.Path(file_okay=False),
+              help="Rulebook directory or bundled name (ACCOUNTRULES_RULES).")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True)
 @click.option("--backend", type=click.Choice(("durable", "python")), default=None,

@@ -18,7 +18,8 @@ _BACKENDS: dict[str, tuple[Backend, ...]] = {"python": ("python",), "durable": (
 
 @click.command("test")
 @click.argument("directory", required=False, type=click.Path())
-@click.option("--rules", "rules", type=click.Path(file_okay=False), help="Rulebook (default: DIRECTORY, or bundled).")
+@click.option("--rules", "--rulebook", "rules", type=click.Path(file_okay=False),
+              help="Rulebook directory or bundled name (default: DIRECTORY, or bundled).")
 @click.option("--backend", type=click.Choice(("both", "python", "durable")), default="both", show_default=True)
 @click.option("--coverage", "show_coverage", is_flag=True,
               help="Report coverage by rule and by legal provision (articles no case exercises).")
