@@ -53,7 +53,7 @@ TEXT = {
         "pbasis": "{{ b.line }}{% if b.supports %}〔{{ b.supports }}〕{% endif %}{% if b.quote %}：“{{ b.quote }}”{% endif %}",
         "h_handling": "五、处理建议",
         "h_persons": "（一）对责任人员的处理建议",
-        "handling": "{{ loop.index }}. {{ p.name }}：{% if p.rank > 0 %}{% if p.referral %}建议{{ p.advice }}{% else %}建议由{{ p.body }}给予{{ p.level }}{% endif %}{% if p.band %}，{{ p.band }}{% endif %}{% if p.measures %}，具体措施为{{ p.measures | join('、') }}{% endif %}{% if p.influence %}，{{ p.influence }}{% endif %}{% if p.exemption %}（具有“{{ p.exemption }}”情形，{{ p.exemption_kind }}）{% endif %}。{% elif p.exemption %}具有“{{ p.exemption }}”情形，建议{{ p.exemption_kind }}。{% else %}建议不予问责。{% endif %}",
+        "handling": "{{ loop.index }}. {{ p.name }}：{% if p.rank > 0 %}{% if p.referral %}建议{{ p.advice }}{% else %}建议由{{ p.body }}按照管理权限对其予以{{ p.level }}{% endif %}{% if p.band %}，{{ p.band }}{% endif %}{% if p.measures %}，具体措施为{{ p.measures | join('、') }}{% endif %}{% if p.influence %}，{{ p.influence }}{% endif %}{% if p.exemption %}（具有“{{ p.exemption }}”情形，{{ p.exemption_kind }}）{% endif %}。{% elif p.exemption %}具有“{{ p.exemption }}”情形，建议{{ p.exemption_kind }}。{% else %}建议不予问责。{% endif %}",
         "h_unit": "（二）对责任单位的处理建议",
         "unit_intro": "建议对{{ L.agency }}采取以下措施：",
         "unit_cols": ["措施", "依据"],

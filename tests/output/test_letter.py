@@ -94,7 +94,7 @@ def test_docx_opens_and_says_everything(engine: Engine) -> None:
         following = paras[head + 1: head + 5]
         assert any(p.startswith("《行政机关公务员处分条例》第十六条") for p in following), following
         assert any("《中华人民共和国公务员法》第五十七条第二款" in p for p in following)
-        assert any(p.startswith(f"{i}. {name}：建议由公职人员任免机关、单位给予通报批评") for i in (1, 2) for p in paras)
+        assert any(p.startswith(f"{i}. {name}：建议由公职人员任免机关、单位按照管理权限对其予以通报批评") for i in (1, 2) for p in paras)
     persons_table, unit_table = d.tables
     assert [c.text for c in persons_table.rows[0].cells] == ["姓名", "岗位", "政治面貌", "过错程度", "责任类型", "问责档次"]
     assert [[c.text for c in r.cells] for r in persons_table.rows[1:]] == [
@@ -293,9 +293,9 @@ def _handling_line(md: str, name: str) -> str:
     (None, SCENARIOS / "abuse.yaml", "zh", ("1. 未具名承办人（第1人）：建议移送纪检监察机关依规依纪依法处理，在该层级内从重，"
      "具体措施为政务处分或处分（由监察机关或任免机关决定），影响期6个月。")),
     (None, SCENARIOS / "crime.yaml", "zh",
-     "1. 未具名承办人（第1人）：建议移送监察机关（职务犯罪）或者有管辖权的机关依法追究刑事责任，在该层级内从重。"),
+     "1. 未具名承办人（第1人）：建议移送监察机关（职务犯罪）或者有管辖权的机关依法追究刑事责任。"),
     (None, SCENARIOS / "crime.yaml", "en", ("1. unnamed handler (person 1): referral to the supervision commission (duty crime) "
-     "or the competent authority for criminal prosecution according to law (at the upper end of the level).")),
+     "or the competent authority for criminal prosecution according to law.")),
     ("shandong-supervision", SHANDONG_CASE, "zh",
      ("2. 赵某：建议由处分决定机关（任免机关或者监察机关）依法给予处分，"
       "具体措施为处分（由任免机关、单位或者监察机关按照管理权限决定）。")),
@@ -356,13 +356,16 @@ def test_every_ladder_level_reads_as_one_sentence(book_name: str, lang: str) -> 
         if lang == "zh":
             advice = book.label("referral_advice", lv.referral, lang) if lv.referral else ""
             body = letter.persons[0].body
-            want = f"建议{advice}，{band}。" if lv.referral else f"建议由{body}给予{lv.name.get(lang)}，{band}。"
+            # no band on a criminal referral: the court weighs the circumstances, not the rulebook's level
+            tail = "" if lv.referral == "criminal" else f"，{band}"
+            want = (f"建议{advice}{tail}。" if lv.referral
+                    else f"建议由{body}按照管理权限对其予以{lv.name.get(lang)}{tail}。")
             assert line == f"1. {name}：{want}", lv.id
-            for word in ("依法", "给予", "依规依纪依法处理", "在该层级内", "建议"):
+            for word in ("依法", "给予", "予以", "依规依纪依法处理", "在该层级内", "建议"):
                 assert line.count(word) <= 1, (lv.id, word, line)
         else:
             assert ("to be decided by" in line) is (lv.referral is None), (lv.id, line)
-            assert line.count(f"({band})") == 1, line
+            assert line.count(f"({band})") == (0 if lv.referral == "criminal" else 1), line
 
 
 @pytest.mark.parametrize("lang,line", [

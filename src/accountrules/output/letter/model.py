@@ -303,7 +303,8 @@ class _Builder:
             responsibility=self.responsibility(p.responsibility, p.channel),
             liable=p.responsibility != self.book.no_responsibility, rank=p.rank, level=lab("level", p.level),
             measures=[lab("measure", mid) for mid in p.measures],
-            band=lab("band", p.band) if p.band and p.band != "middle" else "",
+            # a band within the level (从重/从轻) means nothing for a criminal referral: the court weighs it
+            band=lab("band", p.band) if p.band and p.band != "middle" and p.referral != "criminal" else "",
             channel=lab("channel", p.channel) if p.channel else "",
             body=body.name.get(self.lang) if body else "",
             referral=lab("referral", p.referral) if p.referral else "",
