@@ -290,7 +290,7 @@ def _handling_line(md: str, name: str) -> str:
 
 
 @pytest.mark.parametrize("rulebook,case,lang,line", [
-    (None, SCENARIOS / "abuse.yaml", "zh", ("1. 未具名承办人（第1人）：建议移送纪检监察机关依规依纪依法处理，在该层级内从重，"
+    (None, SCENARIOS / "abuse.yaml", "zh", ("1. 未具名承办人（第1人）：建议移送纪检监察机关或者任免机关、单位按照管理权限依规依纪依法处理，在该层级内从重，"
      "具体措施为政务处分或处分（由监察机关或任免机关决定），影响期6个月。")),
     (None, SCENARIOS / "crime.yaml", "zh",
      "1. 未具名承办人（第1人）：建议移送监察机关（职务犯罪）或者有管辖权的机关依法追究刑事责任。"),
@@ -301,7 +301,7 @@ def _handling_line(md: str, name: str) -> str:
       "具体措施为处分（由任免机关、单位或者监察机关按照管理权限决定）。")),
     (str(ROOT / "rulebooks" / "shandong-supervision"), SHANDONG_CASE, "en",
      ("2. 赵某: a sanction according to law by the sanctioning authority (the appointing authority or the supervisory "
-      "commission), measures: sanction (decided by the appointing body or unit, or the supervision commission, "
+      "commission), measure: sanction (decided by the appointing body or unit, or the supervision commission, "
       "within its authority).")),
 ])
 def test_cli_letter_referral_sentence(rulebook: str | None, case: Path, lang: str, line: str) -> None:
@@ -395,5 +395,5 @@ def test_responsibility_names_read_after_chengdan(book_name: str) -> None:
                 assert name.endswith("责任"), (r.id, text.get("zh"))
     if book_name == "shandong-supervision":
         md = render_letter(_letter(Engine(book, backend="python"), SHANDONG_CASE), "md").decode()
-        assert "综合认定承担直接负责的主管人员的责任。" in md
+        assert "综合认定承担主管责任（直接负责的主管人员）。" in md
         assert not re.search(r"承担(直接责任人员|直接负责的主管人员)[，。；]", md)

@@ -439,6 +439,16 @@ def _stop_pool(pool: ProcessPoolExecutor, pending: Any) -> None:
         for p in processes:
             if p.is_alive():
                 p.terminate()
+        for p in processes:
+            p.join(timeout=5)
+        # A worker killed while writing its result leaves half a message in the result pipe, and the pool's
+        # manager thread blocks reading the rest for ever: this process holds the pipe's other write end, so
+        # no EOF comes (seen on Python 3.13, where shutdown() then waited for that thread). Close it: the
+        # reader gets EOF, the manager marks the pool broken and ends.
+        result_queue = getattr(pool, "_result_queue", None)
+        writer = getattr(result_queue, "_writer", None)
+        if writer is not None:
+            writer.close()
         pool.shutdown(wait=True, cancel_futures=True)
         for p in processes:
             p.join(timeout=5)

@@ -97,6 +97,14 @@ class PersonSection:
     considered: list[ConsideredLine]
     why_not: str = ""
 
+    @property
+    def measures_text(self) -> str:
+        """The level's measures as alternatives: 停职检查、免职或者降职 / suspension, dismissal or demotion."""
+        if len(self.measures) < 2:
+            return "".join(self.measures)
+        zh = any("\u4e00" <= ch <= "\u9fff" for ch in "".join(self.measures))
+        return ("、".join(self.measures[:-1]) + "或者" if zh else ", ".join(self.measures[:-1]) + " or ") + self.measures[-1]
+
 
 @dataclass(frozen=True)
 class UnitSection:
