@@ -300,4 +300,4 @@ def test_grave_case_gives_the_heavier_organisational_level(engine: Engine, py_en
     assert inf2 is not None and inf2.effects == ["loss_of_enforcement_qualification"] and not inf2.verified
     zh = _p(engine.evaluate(read_case_file(SC / "grave_primary_leader.yaml"), lang="zh"))["r1"]
     text = next(r.text for r in zh.reasons if r.rule == "matrix.G4.primary_leadership")
-    assert "停职检查、责令辞职、免职、降职" in text and "调整职务" not in text
+    assert "组织处理（根据情况采取停职检查、责令辞职、免职或者降职" in text and "调整职务" not in text
