@@ -62,7 +62,7 @@ def test_several_faults_state_the_heaviest_rule_and_label_the_band_inference(eng
 
 def test_retaliation_rests_on_the_reconsideration_law_only_in_reconsideration(engine: Engine) -> None:
     text = _reason(engine, _case(["AG4"], origin="court"), "AG4-aggravated")
-    assert "其他案件加重系本规则集推定" in text
+    assert "加重一档系本规则集推定" in text
     rec = engine.evaluate(_case(["AG4"], origin="court"), lang="zh")
     why = next(r for r in rec.persons[0].reasons if r.rule == "AG4-aggravated")
     assert all("行政复议法" not in c.instrument for c in [why.citation, *why.citations])
