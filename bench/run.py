@@ -337,7 +337,7 @@ class Baseline:
         of = {**cf, "outcome.status": "error_case" if fired["case"] else "not_error_case", "outcome.definition": "",
               "outcome.max_grade": 0, "outcome.max_rank": 0, "outcome.items": items,
               "outcome.categories": sorted({self.item_cat[i] for i in items}), "outcome.referral": False,
-              "outcome.liable_count": 0}
+              "outcome.liable_count": 0, "outcome.liable_max_fault_rank": 0}
         fired["outcome"] = self.match("outcome", of)
         return json.dumps({"case_id": case.case.id, "fired": fired}, ensure_ascii=False)
 
