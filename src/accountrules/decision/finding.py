@@ -61,7 +61,10 @@ def decide_finding(ev: Evaluation, fi: int, facts: Facts, fired: dict[str, list[
             rank, flags = apply_circumstances(ev, surviving(effects, trace, subject) if not plain else effects,
                                               rank, facts, reasons, considered)
         if level_rules:
-            rank = _floors(ev, live(fired, "level_rules", plain, trace, subject), rank, facts, reasons)
+            kept = live(fired, "level_rules", plain, trace, subject)
+            rank = _floors(ev, kept, rank, facts, reasons)
+            if not plain:
+                _floors_set_aside(ev, level_rules, kept, rank, facts, reasons)
     if level_rules:
         rank = _ceilings(ev, live(fired, "level_rules", plain, trace, subject), rank, base_level.rank, facts, reasons)
     return ItemResult(item_id, fi, resp, grade.value, rank, exempted_by, flags, reasons, ex_reasons)
@@ -74,6 +77,24 @@ def _floors(ev: Evaluation, level_rules: list[RuleEntry], rank: int, facts: Fact
             rank = floor
             reasons.append(ev.ex.rule_reason(e, facts))
     return rank
+
+
+def _floors_set_aside(ev: Evaluation, fired_rules: list[RuleEntry], kept: list[RuleEntry], rank: int, facts: Facts,
+                      reasons: list[m.Reason]) -> None:
+    """The reason of an exception that set aside a floor which fired and would have raised this person's
+    level (e.g. 行政许可法 第七十二条 without 情节严重): it leaves the level as it is, so without this line the
+    reader would not see why the floor did not apply."""
+    kept_ids = {e.id for e in kept}
+    dropped = [e for e in fired_rules if e.id not in kept_ids]
+    if not dropped:
+        return
+    for e in kept:
+        rule = e.typed(rb.LevelRule)
+        if rule.then.max_level is None or not rule.exception_to:
+            continue
+        if any(d.id in rule.exception_to and floor_of(ev.book.levels, d.typed(rb.LevelRule), rank) is not None
+               for d in dropped):
+            reasons.append(ev.ex.rule_reason(e, facts))
 
 
 def _ceilings(ev: Evaluation, level_rules: list[RuleEntry], rank: int, base_rank: int, facts: Facts,
