@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import sys
-from typing import NoReturn
+from collections.abc import Callable
+from typing import Any, NoReturn, TypeVar
 
 import click
 
@@ -11,9 +12,17 @@ from ..diagnostics import Diagnostic, format_github, format_json, format_text
 from ..rules import load_rulebook
 from ..rules.validate import Rulebook
 
-__all__ = ["FORMATS", "book_from", "fail", "with_file"]
+__all__ = ["FORMATS", "book_from", "fail", "rulebook_option", "with_file"]
 
 FORMATS = ("json", "text", "markdown")
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def rulebook_option(default: str = "the bundled default") -> Callable[[F], F]:
+    """``--rules DIR|NAME`` with its alias ``--rulebook``: a rulebook directory or a bundled name."""
+    return click.option("--rules", "--rulebook", "rules", type=click.Path(file_okay=False),
+                        help=f"Rulebook directory or bundled rulebook name (default: {default}).")
 
 
 def fail(diags: list[Diagnostic], fmt: str = "text") -> NoReturn:

@@ -8,14 +8,13 @@ import sys
 import click
 
 from ..engine import Engine
-from ._common import book_from
+from ._common import book_from, rulebook_option
 from ._records import db_option, open_store
 
 
 @click.command("audit")
 @db_option
-@click.option("--rules", "--rulebook", "rules", type=click.Path(file_okay=False),
-              help="The current rulebook (directory or bundled name), for drift (default: bundled).")
+@rulebook_option("bundled; the current rulebook, for drift")
 @click.option("--backend", type=click.Choice(("durable", "python")), default="python", show_default=True)
 @click.option("--format", "fmt", type=click.Choice(("table", "json")), default="table", show_default=True)
 def command(db: str | None, rules: str | None, backend: str, fmt: str) -> None:

@@ -5,12 +5,11 @@ from __future__ import annotations
 import click
 
 from ..authoring.catalog import catalog_json, catalog_markdown, facts_markdown
-from ._common import book_from
+from ._common import book_from, rulebook_option
 
 
 @click.command("catalog")
-@click.option("--rules", "--rulebook", "rules", type=click.Path(file_okay=False),
-              help="Rulebook directory or bundled rulebook name (default: the bundled default).")
+@rulebook_option()
 @click.option("--format", "fmt", type=click.Choice(("json", "markdown")), default="json", show_default=True)
 @click.option("--lang", type=click.Choice(("zh", "en")), default="zh", show_default=True)
 @click.option("--facts", is_flag=True, help="List the fact paths conditions may test instead.")

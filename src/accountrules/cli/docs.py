@@ -8,11 +8,11 @@ from pathlib import Path
 import click
 
 from ..authoring.docs import generate, stale
+from ._common import rulebook_option
 
 
 @click.command("docs")
-@click.option("--rules", "--rulebook", "rules", type=click.Path(file_okay=False),
-              help="Rulebook directory or bundled rulebook name (default: the bundled default).")
+@rulebook_option()
 @click.option("--out", "out", type=click.Path(file_okay=False), default=None,
               help="Where to write (default: docs/ for the default rulebook, else the rulebook's own docs/).")
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 listing stale files (for CI).")

@@ -22,13 +22,12 @@ from ..errors import InvalidCase
 from ..output import render
 from ..rules.citations import parse_as_of
 from ..rules.validate import Rulebook
-from ._common import FORMATS, book_from, fail, with_file
+from ._common import FORMATS, book_from, fail, rulebook_option, with_file
 
 
 @click.command("evaluate")
 @click.argument("cases", nargs=-1, required=True)
-@click.option("--rules", "--rulebook", "rules", type=click.Path(file_okay=False),
-              help="Rulebook directory or bundled rulebook name (default: the bundled default).")
+@rulebook_option()
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="json", show_default=True)
 @click.option("--lang", type=click.Choice(("zh", "en")), default="zh", show_default=True)
 @click.option("--backend", type=click.Choice(("durable", "python")), default=None,

@@ -12,15 +12,14 @@ from ..contract.intake import read_case_file, read_case_text
 from ..diagnostics import Diagnostic
 from ..engine import Engine, default_backend
 from ..errors import InvalidCase
-from ._common import book_from, fail, with_file
+from ._common import book_from, fail, rulebook_option, with_file
 
 _SUFFIX = {".docx": "docx", ".html": "html", ".htm": "html", ".pdf": "pdf", ".md": "md"}
 
 
 @click.command("letter")
 @click.argument("case")
-@click.option("--rules", "--rulebook", "rules", type=click.Path(file_okay=False),
-              help="Rulebook directory or bundled rulebook name (default: the bundled default).")
+@rulebook_option()
 @click.option("--format", "fmt", type=click.Choice(("docx", "html", "pdf", "md")), default=None,
               help="Default: from the suffix of -o, else md.")
 @click.option("--lang", type=click.Choice(("zh", "en")), default="zh", show_default=True,

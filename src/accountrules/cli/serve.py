@@ -6,10 +6,11 @@ import os
 
 import click
 
+from ._common import rulebook_option
+
 
 @click.command("serve")
-@click.option("--rules", "--rulebook", "rules", type=click.Path(file_okay=False),
-              help="Rulebook directory or bundled name (ACCOUNTRULES_RULES).")
+@rulebook_option("ACCOUNTRULES_RULES, else bundled")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True)
 @click.option("--backend", type=click.Choice(("durable", "python")), default=None,

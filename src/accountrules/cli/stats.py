@@ -7,7 +7,7 @@ import click
 from ..diagnostics import Diagnostic
 from ..engine import Engine, default_backend
 from ..errors import InvalidCase
-from ._common import book_from, fail
+from ._common import book_from, fail, rulebook_option
 
 
 @click.command("stats")
@@ -15,8 +15,7 @@ from ._common import book_from, fail
 @click.option("--db", "db", multiple=True, metavar="URL|PATH",
               help="A decision-record database as (part of) the corpus: a SQLite file or a postgresql:// URL "
                    "(what evaluate --record and serve --records write). Repeatable.")
-@click.option("--rules", "--rulebook", "rules", type=click.Path(file_okay=False),
-              help="Rulebook directory or bundled name (default: bundled).")
+@rulebook_option()
 @click.option("--caseload", type=click.Path(dir_okay=False),
               help="CSV of cases handled per agency and year, optionally per field (the denominators of the rates; docs/statistics.md).")
 @click.option("--format", "fmt", type=click.Choice(("text", "csv", "json")), default="text", show_default=True)

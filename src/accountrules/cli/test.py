@@ -11,15 +11,14 @@ from ..authoring.casefile import CaseResult, compute_coverage, find_case_files, 
 from ..diagnostics import Diagnostic
 from ..engine import available_backends
 from ..matching.protocol import Backend
-from ._common import fail
+from ._common import fail, rulebook_option
 
 _BACKENDS: dict[str, tuple[Backend, ...]] = {"python": ("python",), "durable": ("durable",)}
 
 
 @click.command("test")
 @click.argument("directory", required=False, type=click.Path())
-@click.option("--rules", "--rulebook", "rules", type=click.Path(file_okay=False),
-              help="Rulebook directory or bundled name (default: DIRECTORY, or bundled).")
+@rulebook_option("DIRECTORY, or bundled")
 @click.option("--backend", type=click.Choice(("both", "python", "durable")), default="both", show_default=True)
 @click.option("--coverage", "show_coverage", is_flag=True,
               help="Report coverage by rule and by legal provision (articles no case exercises).")

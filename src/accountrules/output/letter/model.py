@@ -96,14 +96,8 @@ class PersonSection:
     basis: list[Basis]
     considered: list[ConsideredLine]
     why_not: str = ""
-
-    @property
-    def measures_text(self) -> str:
-        """The level's measures as alternatives: 停职检查、免职或者降职 / suspension, dismissal or demotion."""
-        if len(self.measures) < 2:
-            return "".join(self.measures)
-        zh = any("\u4e00" <= ch <= "\u9fff" for ch in "".join(self.measures))
-        return ("、".join(self.measures[:-1]) + "或者" if zh else ", ".join(self.measures[:-1]) + " or ") + self.measures[-1]
+    #: the measures as alternatives: 停职检查、免职或者降职 / suspension, dismissal or demotion
+    measures_text: str = ""
 
 
 @dataclass(frozen=True)
@@ -151,6 +145,14 @@ class Letter:
 def _is_analogue(inst: Instrument) -> bool:
     """The rulebook marks an instrument from another jurisdiction as an analogue (``analogue: true``)."""
     return bool(getattr(inst, "analogue", False))
+
+
+def _alternatives(words: list[str], lang: str) -> str:
+    """``A、B或者C`` (zh) / ``A, B or C`` (en): measures of which one is taken."""
+    if len(words) < 2:
+        return "".join(words)
+    head, last = words[:-1], words[-1]
+    return "、".join(head) + "或者" + last if lang == "zh" else ", ".join(head) + " or " + last
 
 
 def format_date(value: _dt.date | str | None, lang: str) -> str:
@@ -305,12 +307,13 @@ class _Builder:
             influence = (f"影响期{p.influence.months}个月" if self.lang == "zh"
                          else f"influence period of {p.influence.months} months")
         reasons = [*p.reasons, *(p.exemption.reasons if p.exemption else [])]
+        measures = [lab("measure", mid) for mid in p.measures]
         return PersonSection(
             id=p.id, name=p.name or src.name or self.unnamed(p.id, src.role), role=lab("role", src.role), party_member=src.party_member,
             leading_cadre=src.leading_cadre, fault=lab("fault", src.fault),
             responsibility=self.responsibility(p.responsibility, p.channel),
             liable=p.responsibility != self.book.no_responsibility, rank=p.rank, level=lab("level", p.level),
-            measures=[lab("measure", mid) for mid in p.measures],
+            measures=measures, measures_text=_alternatives(measures, self.lang),
             # a band within the level (从重/从轻) means nothing for a criminal referral: the court weighs it
             band=lab("band", p.band) if p.band and p.band != "middle" and p.referral != "criminal" else "",
             channel=lab("channel", p.channel) if p.channel else "",
