@@ -156,3 +156,15 @@ def test_every_rules_option_takes_the_rulebook_alias() -> None:
 def test_test_takes_a_bundled_rulebook_name() -> None:
     r = run("test", "--rulebook", "shandong-supervision", "rulebooks/shandong-supervision")
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_unknown_item_is_reported_with_its_line_and_column(tmp_path: Path) -> None:
+    """A code checked against the rulebook after reading (an unknown item) still names file:line:col."""
+    text = EXAMPLE.read_text(encoding="utf-8").replace("- item: P2 ", "- item: P9 ", 1)
+    assert "item: P9" in text
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(text, encoding="utf-8")
+    line = next(i for i, x in enumerate(text.splitlines(), 1) if "item: P9" in x)
+    r = run("evaluate", str(bad))
+    assert r.returncode == 1 and "Traceback" not in r.stderr
+    assert f"{bad}:{line}:" in r.stderr and "unknown item 'P9'" in r.stderr, r.stderr

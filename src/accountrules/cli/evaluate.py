@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from ..contract.intake import read_case_file, read_case_text
+from ..contract.intake import locate, read_case_file, read_case_text
 from ..contract.models import Case, Recommendation
 from ..diagnostics import Diagnostic, format_text
 from ..engine import Engine, default_backend
@@ -81,7 +81,7 @@ def command(cases: tuple[str, ...], rules: str | None, fmt: str, lang: str, back
             case = _prepare(engine, case, src, tables, lang)
             rec = _evaluate(engine, case, lang, detail, trace_mode, day)
         except InvalidCase as exc:
-            problems += with_file(exc.diagnostics, src)
+            problems += with_file(exc.diagnostics if src == "-" else locate(exc.diagnostics, src), src)
             continue
         if store is not None:
             store.record(case, render.to_json(rec), engine, lang=lang, detail=detail, as_of=day)

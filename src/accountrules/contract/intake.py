@@ -102,6 +102,23 @@ def _span_for_path(doc: RawDocument | None, path: str) -> Any:
     return doc.span(tuple(loc))
 
 
+def locate(diags: list[Diagnostic], path: str | Path) -> list[Diagnostic]:
+    """Give a line and column to the diagnostics that name only a field path (codes checked against the
+    rulebook after the file was read, e.g. an unknown item): the file is read again for its positions,
+    only when there is such a problem. Unchanged when the file cannot be read or the field is not found."""
+    if not any(d.span is None and d.path for d in diags):
+        return diags
+    try:
+        doc = load_yaml(Path(path).read_bytes(), str(path), json_numbers=True)
+    except (OSError, YamlProblem):
+        return diags
+    out = []
+    for d in diags:
+        span = _span_for_path(doc, d.path) if d.span is None and d.path else None
+        out.append(Diagnostic(d.code, d.message, span, d.severity, d.rule_id, None) if span is not None else d)
+    return out
+
+
 def parse_case(data: Mapping[str, Any], *, doc: RawDocument | None = None, file: str = "<case>") -> Case:
     """Validate a case dict.
 
